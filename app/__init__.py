@@ -1,0 +1,1 @@
+"""Waymark field app: questionnaire engine, encrypted store, Flet interface."""

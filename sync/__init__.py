@@ -1,0 +1,1 @@
+"""Waymark sync: wire protocol, device client and agency server."""

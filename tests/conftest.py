@@ -1,0 +1,25 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only shared/ folder that sits beside the checkout (conformance forms, anchors)."""
+    assert SHARED.is_dir(), f"shared/ must sit beside the checkout at {SHARED}"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """A git-ignored folder for screenshots and other things a person should look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

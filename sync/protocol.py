@@ -1,0 +1,191 @@
+"""The wire protocol between a device and the agency server (version 1).
+
+Plain pydantic models shared by ``sync.client`` and ``sync.server``; neither side imports
+``app``. The server only ever sees sealed envelopes: ``sealed`` is HPKE ciphertext for the
+agency key, ``digest`` the SHA-256 hex of those sealed bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The protocol version carried in every path.
+API_VERSION = "v1"
+API_PREFIX = f"/api/{API_VERSION}"
+
+#: Limits the server enforces (and the client respects when batching).
+MAX_BATCH = 500
+MAX_SEALED_BYTES = 1_000_000
+MAX_REQUEST_BYTES = 8_000_000
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_NAME = r"^[A-Za-z0-9_.:\-]{1,128}$"
+
+
+def digest_of(sealed: bytes) -> str:
+    """SHA-256 hex of the sealed bytes: the envelope's identity for idempotency."""
+    return hashlib.sha256(sealed).hexdigest()
+
+
+class EnvelopeIn(BaseModel):
+    """One finalised record, sealed for the agency key, as a device uploads it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: UUID
+    device_id: str = Field(min_length=1, max_length=64)
+    form_id: str = Field(pattern=_NAME)
+    form_version: str = Field(pattern=_NAME)
+    created_at: datetime
+    digest: str = Field(min_length=64, max_length=64)
+    sealed: str = Field(min_length=1, max_length=(MAX_SEALED_BYTES * 4) // 3 + 8)
+
+    @field_validator("digest")
+    @classmethod
+    def _hex_digest(cls, v: str) -> str:
+        v = v.lower()
+        if not _HEX64.match(v):
+            raise ValueError("digest_not_hex")
+        return v
+
+    def sealed_bytes(self) -> bytes:
+        """The sealed bytes; raises ValueError on bad base64."""
+        return base64.b64decode(self.sealed, validate=True)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        id: UUID | str,
+        device_id: str,
+        form_id: str,
+        form_version: str,
+        created_at: datetime,
+        sealed: bytes,
+    ) -> EnvelopeIn:
+        """Make an envelope from sealed bytes, computing digest and base64."""
+        return cls(
+            id=UUID(str(id)),
+            device_id=device_id,
+            form_id=form_id,
+            form_version=form_version,
+            created_at=created_at,
+            digest=digest_of(sealed),
+            sealed=base64.b64encode(sealed).decode("ascii"),
+        )
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    envelopes: list[EnvelopeIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ItemStatus(StrEnum):
+    stored = "stored"        # new: kept
+    duplicate = "duplicate"  # same id and digest already kept: counted once, acknowledged
+    conflict = "conflict"    # same id, other digest: kept beside the first, not acknowledged
+    rejected = "rejected"    # refused (detail says why): not acknowledged
+
+
+class ItemResult(BaseModel):
+    id: UUID
+    status: ItemStatus
+    detail: str | None = None  # a short code, never words or content
+
+    @property
+    def acknowledged(self) -> bool:
+        """True when the server holds this exact envelope, so the device may purge it."""
+        return self.status in (ItemStatus.stored, ItemStatus.duplicate)
+
+
+class UploadResponse(BaseModel):
+    results: list[ItemResult]
+
+
+class ClaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=4, max_length=64)
+    device_name: str = Field(min_length=1, max_length=128)
+
+
+class ClaimResponse(BaseModel):
+    device_id: str
+    token: str
+    agency_public_key: str  # base64 of the raw X25519 public key
+    agency_key_fingerprint: str
+    site: str
+    role: str
+    config_etag: str
+
+
+class ConfigResponse(BaseModel):
+    """What a device downloads: questionnaires (file name: text), referrals, settings."""
+
+    questionnaires: dict[str, str] = Field(default_factory=dict)
+    translations: dict[str, str] = Field(default_factory=dict)
+    referral_directory: list[dict[str, Any]] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class HealthResponse(BaseModel):
+    status: str = "ok"
+    api: str = API_VERSION
+
+
+class ErrorBody(BaseModel):
+    """Error bodies carry a code; a revoked device also gets ``wipe: true``."""
+
+    detail: str
+    wipe: bool = False
+
+
+class DeviceInfo(BaseModel):
+    device_id: str
+    name: str
+    site: str
+    role: str
+    enrolled_at: datetime
+    last_seen_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class EnvelopeOut(BaseModel):
+    """An envelope as the coordinator console reads it back (still sealed)."""
+
+    seq: int
+    id: UUID
+    device_id: str
+    form_id: str
+    form_version: str
+    created_at: datetime
+    received_at: datetime
+    digest: str
+    sealed: str
+    conflict: bool = False
+
+
+class EnvelopesPage(BaseModel):
+    envelopes: list[EnvelopeOut]
+    next_since: int
+
+
+@runtime_checkable
+class Outbox(Protocol):
+    """The device's queue of finalised, sealed records (``app.store`` implements it)."""
+
+    def pending(self, limit: int) -> list[EnvelopeIn]: ...
+
+    def acknowledge(self, results: list[ItemResult]) -> None:
+        """Called only with the server's per-item results; purges readable copies of
+        stored/duplicate items; keeps conflicts and errors for a later try."""
+        ...

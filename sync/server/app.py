@@ -1,0 +1,237 @@
+"""The agency server's HTTP interface (FastAPI), versioned under ``/api/v1``.
+
+Stateless: everything lives in the database, so several processes can share one PostgreSQL.
+Error bodies carry codes (``{"detail": "device_revoked", "wipe": true}``), never words or
+request content.
+"""
+
+
+import base64
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sync.errors import Refused, Revoked, ServerSetupError, SyncError, Unauthorized
+from sync.protocol import (
+    API_PREFIX,
+    API_VERSION,
+    ClaimRequest,
+    ClaimResponse,
+    ConfigResponse,
+    DeviceInfo,
+    EnvelopesPage,
+    ErrorBody,
+    HealthResponse,
+    UploadRequest,
+    UploadResponse,
+)
+from sync.server import service
+from sync.server.db import open_database
+from sync.server.middleware import BodyLimitGzip
+from sync.server.models import Coordinator, Device, as_utc
+from sync.server.settings import Settings
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody},
+    401: {"model": ErrorBody},
+    403: {"model": ErrorBody},
+    413: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized()
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> FastAPI:
+    """The server app; opens (and migrates) the settings' database unless given an engine."""
+    settings = settings or Settings()
+    engine = engine or open_database(settings)
+    app = FastAPI(
+        title="Waymark agency server",
+        version=API_VERSION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    def get_session() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+
+    SessionDep = Annotated[Session, Depends(get_session)]
+
+    def get_device(
+        session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    ) -> Device:
+        device = service.device_for_token(session, _bearer(authorization))
+        if device is None:
+            raise Unauthorized()
+        if device.revoked_at is not None:
+            raise Revoked(status=403)
+        service.touch(session, device)
+        return device
+
+    def get_coordinator(
+        session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    ) -> Coordinator:
+        coord = service.coordinator_for_token(session, _bearer(authorization))
+        if coord is None:
+            raise Unauthorized()
+        return coord
+
+    DeviceDep = Annotated[Device, Depends(get_device)]
+    CoordinatorDep = Annotated[Coordinator, Depends(get_coordinator)]
+
+    api = APIRouter(prefix=API_PREFIX)
+
+    @api.get("/health", response_model=HealthResponse)
+    def health() -> HealthResponse:
+        return HealthResponse()
+
+    @api.post(
+        "/enrol/claim",
+        response_model=ClaimResponse,
+        responses={**ERRORS, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    )
+    def claim(body: ClaimRequest, request: Request, session: SessionDep) -> ClaimResponse:
+        client = request.client.host if request.client else "unknown"
+        if settings.trust_forwarded_for and request.headers.get("x-forwarded-for"):
+            client = request.headers["x-forwarded-for"].split(",")[0].strip()
+        if not service.note_claim_attempt(
+            session, client, settings.claim_limit, settings.claim_window
+        ):
+            raise Refused("rate_limited", status=429)
+        claimed = service.claim(session, body.code, body.device_name)
+        _config, etag = service.site_config(settings.config_path, claimed.device.site)
+        return ClaimResponse(
+            device_id=claimed.device.id,
+            token=claimed.token,
+            agency_public_key=base64.b64encode(claimed.key.public_raw).decode("ascii"),
+            agency_key_fingerprint=claimed.key.fingerprint,
+            site=claimed.device.site,
+            role=claimed.device.role,
+            config_etag=etag,
+        )
+
+    @api.post("/envelopes", response_model=UploadResponse, responses=ERRORS)
+    def upload(body: UploadRequest, device: DeviceDep, session: SessionDep) -> UploadResponse:
+        if len(body.envelopes) > settings.max_batch:
+            raise Refused("batch_too_large", status=413)
+        return UploadResponse(results=service.upload(session, device, body.envelopes))
+
+    @api.get(
+        "/config",
+        response_model=ConfigResponse,
+        responses={**ERRORS, 304: {"description": "Not modified"}},
+    )
+    def config(
+        device: DeviceDep,
+        response: Response,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        data, etag = service.site_config(settings.config_path, device.site)
+        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        return data
+
+    @api.get("/devices", response_model=list[DeviceInfo], responses=ERRORS)
+    def list_devices(_coord: CoordinatorDep, session: SessionDep) -> list[DeviceInfo]:
+        return [device_info(d) for d in service.devices(session)]
+
+    @api.post(
+        "/devices/{device_id}/revoke",
+        response_model=DeviceInfo,
+        responses={**ERRORS, 404: {"model": ErrorBody}},
+    )
+    def revoke_device(device_id: str, _coord: CoordinatorDep, session: SessionDep) -> DeviceInfo:
+        return device_info(service.revoke(session, device_id))
+
+    @api.get("/coordinator/envelopes", response_model=EnvelopesPage, responses=ERRORS)
+    def coordinator_envelopes(
+        _coord: CoordinatorDep,
+        session: SessionDep,
+        since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> EnvelopesPage:
+        rows = service.envelopes_since(session, since, limit)
+        return EnvelopesPage(envelopes=rows, next_since=rows[-1].seq if rows else since)
+
+    @api.delete("/coordinator/records/{record_id}", responses=ERRORS)
+    def erase_record(record_id: str, coord: CoordinatorDep, session: SessionDep) -> dict[str, int]:
+        if len(record_id) > 36:
+            raise Refused("record_id_invalid", status=400)
+        return {"erased": service.erase(session, record_id, coord.id)}
+
+    app.include_router(api)
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimitGzip, max_bytes=settings.max_request_bytes)
+    return app
+
+
+def device_info(d: Device) -> DeviceInfo:
+    return DeviceInfo(
+        device_id=d.id,
+        name=d.name,
+        site=d.site,
+        role=d.role,
+        enrolled_at=as_utc(d.enrolled_at),  # type: ignore[arg-type]
+        last_seen_at=as_utc(d.last_seen_at),
+        revoked_at=as_utc(d.revoked_at),
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    415: "encoding_unsupported",
+}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SyncError)
+    async def sync_error(_request: Request, exc: SyncError) -> JSONResponse:
+        if isinstance(exc, Revoked):
+            return JSONResponse({"detail": exc.code, "wipe": True}, status_code=403)
+        if isinstance(exc, Unauthorized):
+            return JSONResponse(
+                {"detail": exc.code}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        if isinstance(exc, ServerSetupError):
+            return JSONResponse({"detail": exc.code}, status_code=503)
+        status = exc.status or 400
+        headers = {"Retry-After": "60"} if status == 429 else None
+        return JSONResponse({"detail": exc.code}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())][:6], "type": str(e.get("type", ""))}
+            for e in exc.errors()[:20]
+        ]
+        return JSONResponse({"detail": "request_invalid", "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse({"detail": code}, status_code=exc.status_code, headers=exc.headers)

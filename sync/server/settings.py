@@ -1,0 +1,64 @@
+"""Server settings in one place; every field has a safe default for a field-office laptop."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sync.protocol import MAX_BATCH, MAX_REQUEST_BYTES
+
+
+@dataclass
+class Settings:
+    """Where the server keeps its data and the limits it enforces.
+
+    ``database_url`` defaults to a SQLite file in ``data_dir``; a ``postgresql://`` URL switches
+    to PostgreSQL (several server processes may then share it). ``config_dir`` holds what devices
+    download: ``questionnaires/`` (files), ``translations/`` (files) and ``sites/<site>.yaml``
+    (``referral_directory`` and ``settings``).
+    """
+
+    data_dir: Path = field(default_factory=lambda: Path("waymark-data"))
+    database_url: str | None = None
+    config_dir: Path | None = None
+    public_url: str | None = None
+    max_request_bytes: int = MAX_REQUEST_BYTES
+    max_batch: int = MAX_BATCH
+    enrolment_ttl: timedelta = timedelta(hours=24)
+    claim_limit: int = 10
+    claim_window: timedelta = timedelta(minutes=1)
+    trust_forwarded_for: bool = False
+    run_migrations: bool = True
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if self.config_dir is not None:
+            self.config_dir = Path(self.config_dir)
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{(self.data_dir / 'waymark-server.db').resolve()}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_dir if self.config_dir is not None else self.data_dir / "config"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from WAYMARK_DATA_DIR, WAYMARK_DATABASE_URL and WAYMARK_PUBLIC_URL."""
+        values: dict[str, object] = {}
+        if os.environ.get("WAYMARK_DATA_DIR"):
+            values["data_dir"] = Path(os.environ["WAYMARK_DATA_DIR"])
+        if os.environ.get("WAYMARK_DATABASE_URL"):
+            values["database_url"] = os.environ["WAYMARK_DATABASE_URL"]
+        if os.environ.get("WAYMARK_PUBLIC_URL"):
+            values["public_url"] = os.environ["WAYMARK_PUBLIC_URL"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -33,6 +33,11 @@ def _as_pg_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+def _run(cmd: list[str], check: bool) -> None:
+    """Run a PostgreSQL tool (fixed argument lists built here, never outside input)."""
+    subprocess.run(cmd, check=check, capture_output=True)  # noqa: S603
+
+
 class PgCluster:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="waymark-pg-"))
@@ -44,23 +49,23 @@ class PgCluster:
     def start(self) -> PgCluster:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
-        subprocess.run(
+        _run(
             _as_pg_user(
                 [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
                  "-E", "UTF8", "--no-sync", "--locale=C"]
             ),
-            check=True, capture_output=True,
+            check=True,
         )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
-        subprocess.run(
+        _run(
             _as_pg_user(
                 [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-t", "60",
                  "-l", str(self.root / "log"), "start"]
             ),
-            check=True, capture_output=True,
+            check=True,
         )
         self.started = True
         deadline = time.monotonic() + 30
@@ -86,11 +91,11 @@ class PgCluster:
 
     def stop(self) -> None:
         if self.started:
-            subprocess.run(
+            _run(
                 _as_pg_user(
                     [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
                 ),
-                check=False, capture_output=True,
+                check=False,
             )
             self.started = False
         shutil.rmtree(self.root, ignore_errors=True)

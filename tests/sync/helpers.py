@@ -20,7 +20,7 @@ import httpx
 from app.store import crypto
 from sync.protocol import EnvelopeIn, ItemResult
 
-PASSPHRASE = "correct horse battery staple"
+PASSPHRASE = "correct horse battery staple"  # noqa: S105 - a test key only
 
 
 class InProcessTransport(httpx.BaseTransport):

@@ -112,11 +112,13 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         client = request.client.host if request.client else "unknown"
         if settings.trust_forwarded_for and request.headers.get("x-forwarded-for"):
             client = request.headers["x-forwarded-for"].split(",")[0].strip()
-        if not service.note_claim_attempt(
-            session, client, settings.claim_limit, settings.claim_window
-        ):
+        if service.claims_blocked(session, client, settings.claim_limit, settings.claim_window):
             raise Refused("rate_limited", status=429)
-        claimed = service.claim(session, body.code, body.device_name)
+        try:
+            claimed = service.claim(session, body.code, body.device_name)
+        except Refused:
+            service.note_failed_claim(session, client, settings.claim_window)
+            raise
         _config, etag = service.site_config(settings.config_path, claimed.device.site)
         return ClaimResponse(
             device_id=claimed.device.id,

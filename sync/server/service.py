@@ -101,18 +101,25 @@ def new_enrolment(session: Session, site: str, role: str, ttl: timedelta) -> New
     return NewEnrolment(code=code, site=site, role=role, expires_at=expires)
 
 
-def note_claim_attempt(session: Session, client: str, limit: int, window: timedelta) -> bool:
-    """Record an attempt; False when this client made too many in the window."""
+def claims_blocked(session: Session, client: str, limit: int, window: timedelta) -> bool:
+    """True when this client address made ``limit`` failed claims within the window.
+
+    Only failures count, so a field office enrolling many tablets behind one address is not
+    slowed down, while guessing codes is."""
     now = utcnow()
-    session.exec(sa.delete(ClaimAttempt).where(ClaimAttempt.at < now - window * 10))  # type: ignore[call-overload, arg-type]
     recent = session.exec(
         select(sa.func.count())
         .select_from(ClaimAttempt)
-        .where(ClaimAttempt.client == client, ClaimAttempt.at >= now - window)
+        .where(ClaimAttempt.client == client[:64], ClaimAttempt.at >= now - window)
     ).one()
+    return int(recent) >= limit
+
+
+def note_failed_claim(session: Session, client: str, window: timedelta) -> None:
+    now = utcnow()
+    session.exec(sa.delete(ClaimAttempt).where(ClaimAttempt.at < now - window * 10))  # type: ignore[call-overload, arg-type]
     session.add(ClaimAttempt(client=client[:64], at=now))
     session.commit()
-    return int(recent) < limit
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,12 @@ def test_claims_are_rate_limited_per_client(server: Server) -> None:
                       ).status_code == 400
 
 
+def test_successful_claims_do_not_count_against_the_limit(server: Server) -> None:
+    server.settings.claim_limit = 2
+    devices = {server.enrolled(name=f"tablet {i}").token for i in range(4)}
+    assert len(devices) == 4
+
+
 def test_upload_stored_duplicate_conflict_rejected(server: Server) -> None:
     client = server.enrolled()
     device = client.token.split(".")[0]  # type: ignore[union-attr]

@@ -1,0 +1,1 @@
+"""The coordinator console: holds the agency private key, opens envelopes, exports records."""

@@ -1,0 +1,412 @@
+"""Open sealed envelopes with the agency private key and write them as Kobo/ODK-style tables.
+
+Columns are named as Kobo and ODK exports name them: ``group/question``; a select_multiple is
+one space-separated column plus one 0/1 column per choice (``group/question/choice``), choices
+taken from the questionnaire when one is given. The outcome's flags and pathways follow, as
+space-separated ids plus one 0/1 column each.
+
+Errors carry codes (:class:`ExportError`); an envelope that does not open is counted and
+reported by record id, never stopping the others.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from app.store import crypto
+
+FORMATS = ("csv", "xlsx", "json")
+
+META_COLUMNS = (
+    "_id",
+    "_uuid",
+    "meta/instanceID",
+    "_submission_time",
+    "_xform_id_string",
+    "_version",
+    "_device_id",
+    "_conflict",
+    "language",
+    "start",
+    "end",
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(Exception):
+    """``code``: key_unreadable, questionnaire_unreadable, format_unknown, source_unreachable."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+class SealedEnvelope(Protocol):
+    """What export needs of a stored envelope (a server row or an API item)."""
+
+    record_id: str
+    device_id: str
+    form_id: str
+    form_version: str
+    sealed: bytes
+    seq: int
+    received_at: datetime | None
+    conflict: bool
+
+
+@dataclass
+class Sealed:
+    record_id: str
+    device_id: str
+    form_id: str
+    form_version: str
+    sealed: bytes
+    seq: int = 0
+    received_at: datetime | None = None
+    conflict: bool = False
+
+
+@dataclass
+class OpenedRecord:
+    envelope: Sealed
+    payload: dict[str, Any]
+
+
+@dataclass
+class ColumnPlan:
+    """Answer columns in questionnaire order and the choices of each select_multiple."""
+
+    paths: list[str] = field(default_factory=list)
+    multiple: dict[str, list[str]] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    pathways: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_questionnaire(cls, questionnaire: Any) -> ColumnPlan:
+        """Walk the engine's questionnaire model (items with path, type and choice list)."""
+        plan = cls()
+        root = getattr(questionnaire, "root", None)
+        items = root.walk() if root is not None else getattr(questionnaire, "items", ())
+        for item in items:
+            kind = getattr(item, "type", "")
+            path = getattr(item, "path", "") or getattr(item, "name", "")
+            if kind in ("group", "repeat", "note", "") or not path or item is root:
+                continue
+            plan.paths.append(path)
+            if kind == "select_multiple":
+                choices = questionnaire.choices.get(item.choice_list, ())
+                plan.multiple[path] = [c.name for c in choices]
+        outcome = getattr(questionnaire, "outcome", None)
+        for attr, target in (("flags", plan.flags), ("pathways", plan.pathways)):
+            for rule in getattr(outcome, attr, ()) or ():
+                rid = getattr(rule, "id", None)
+                if rid:
+                    target.append(str(rid))
+        return plan
+
+
+@dataclass
+class ExportResult:
+    records: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def envelopes_from_database(settings: Any) -> Iterator[Sealed]:
+    """Every envelope in the server's database (SQLite file or PostgreSQL URL)."""
+    from sync.server import admin
+
+    for row in admin.envelopes(settings):
+        yield Sealed(
+            record_id=row.record_id,
+            device_id=row.device_id,
+            form_id=row.form_id,
+            form_version=row.form_version,
+            sealed=bytes(row.sealed),
+            seq=int(row.seq or 0),
+            received_at=row.received_at,
+            conflict=bool(row.conflict),
+        )
+
+
+def envelopes_from_server(
+    url: str, token: str, transport: httpx.BaseTransport | None = None
+) -> Iterator[Sealed]:
+    """Every envelope, paged from the server's coordinator endpoint."""
+    from sync.protocol import API_PREFIX, EnvelopesPage
+
+    since = 0
+    with httpx.Client(
+        base_url=url.rstrip("/") + API_PREFIX,
+        headers={"Authorization": f"Bearer {token}"},
+        transport=transport,
+        timeout=60,
+    ) as http:
+        while True:
+            try:
+                response = http.get("/coordinator/envelopes", params={"since": since})
+            except httpx.HTTPError as exc:
+                raise ExportError("source_unreachable") from exc
+            if response.status_code != 200:
+                raise ExportError("source_refused", status=response.status_code)
+            page = EnvelopesPage.model_validate_json(response.content)
+            if not page.envelopes:
+                return
+            for e in page.envelopes:
+                yield Sealed(
+                    record_id=str(e.id),
+                    device_id=e.device_id,
+                    form_id=e.form_id,
+                    form_version=e.form_version,
+                    sealed=base64.b64decode(e.sealed),
+                    seq=e.seq,
+                    received_at=e.received_at,
+                    conflict=e.conflict,
+                )
+            since = page.next_since
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+def load_key(pem: bytes, passphrase: str) -> crypto.AgencyPrivateKey:
+    try:
+        return crypto.load_agency_private_key(pem, passphrase)
+    except crypto.CryptoError as exc:
+        raise ExportError("key_unreadable") from exc
+
+
+def open_envelopes(
+    envelopes: Iterable[Sealed],
+    key: crypto.AgencyPrivateKey,
+    result: ExportResult,
+    form_id: str | None = None,
+) -> Iterator[OpenedRecord]:
+    """Decrypt each envelope; a failure is noted by record id and skipped."""
+    for env in envelopes:
+        if form_id and env.form_id != form_id:
+            continue
+        info = crypto.envelope_info(env.record_id, env.device_id, env.form_id, env.form_version)
+        try:
+            payload = json.loads(crypto.open_sealed(key, env.sealed, info))
+        except (crypto.CryptoError, ValueError):
+            result.unreadable.append(env.record_id)
+            continue
+        if not isinstance(payload, dict) or str(payload.get("record_id")) != env.record_id:
+            result.unreadable.append(env.record_id)
+            continue
+        result.records += 1
+        yield OpenedRecord(env, payload)
+
+
+# --- tabulating -------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _ids(items: Any) -> list[str]:
+    return [str(i.get("id")) for i in items or () if isinstance(i, Mapping) and i.get("id")]
+
+
+def tabulate(records: Sequence[OpenedRecord], plan: ColumnPlan | None = None) -> tuple[
+    list[str], list[dict[str, Any]]
+]:
+    """(columns, rows): questionnaire columns first, then any others seen, then the outcome."""
+    plan = plan or ColumnPlan()
+    paths = list(plan.paths)
+    multiple = {k: list(v) for k, v in plan.multiple.items()}
+    flags, pathways = list(plan.flags), list(plan.pathways)
+    for rec in records:
+        for path, value in (rec.payload.get("values") or {}).items():
+            if path not in paths:
+                paths.append(path)
+            if path in multiple and isinstance(value, list):
+                multiple[path].extend(v for v in map(str, value) if v not in multiple[path])
+        outcome = rec.payload.get("outcome") or {}
+        flags.extend(f for f in _ids(outcome.get("flags")) if f not in flags)
+        pathways.extend(p for p in _ids(outcome.get("pathways")) if p not in pathways)
+
+    columns = list(META_COLUMNS)
+    for path in paths:
+        columns.append(path)
+        columns.extend(f"{path}/{choice}" for choice in multiple.get(path, ()))
+    columns.append("outcome/flags")
+    columns.extend(f"outcome/flags/{f}" for f in flags)
+    columns.append("outcome/pathways")
+    columns.extend(f"outcome/pathways/{p}" for p in pathways)
+
+    rows = []
+    for rec in records:
+        p, env = rec.payload, rec.envelope
+        row: dict[str, Any] = {
+            "_id": env.seq,
+            "_uuid": env.record_id,
+            "meta/instanceID": f"uuid:{env.record_id}",
+            "_submission_time": env.received_at.isoformat() if env.received_at else "",
+            "_xform_id_string": env.form_id,
+            "_version": env.form_version,
+            "_device_id": env.device_id,
+            "_conflict": "1" if env.conflict else "0",
+            "language": p.get("language", ""),
+            "start": p.get("started_at", ""),
+            "end": p.get("finalised_at", ""),
+        }
+        values = p.get("values") or {}
+        for path in paths:
+            value = values.get(path)
+            row[path] = _cell(value)
+            if path in multiple:
+                picked = set(map(str, value)) if isinstance(value, list) else set()
+                answered = path in values
+                for choice in multiple[path]:
+                    row[f"{path}/{choice}"] = (1 if choice in picked else 0) if answered else ""
+        outcome = p.get("outcome") or {}
+        raised, sent = _ids(outcome.get("flags")), _ids(outcome.get("pathways"))
+        row["outcome/flags"] = " ".join(raised)
+        row["outcome/pathways"] = " ".join(sent)
+        for f in flags:
+            row[f"outcome/flags/{f}"] = 1 if f in raised else 0
+        for pw in pathways:
+            row[f"outcome/pathways/{pw}"] = 1 if pw in sent else 0
+        rows.append(row)
+    return columns, rows
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _csv_safe(value: Any) -> Any:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def write_csv(columns: list[str], rows: list[dict[str, Any]], out: io.TextIOBase | Any) -> None:
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+
+
+def write_xlsx(columns: list[str], rows: list[dict[str, Any]], path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("records")
+    sheet.append(columns)
+    for row in rows:
+        cells = []
+        for col in columns:
+            value = row.get(col, "")
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text stays text, never a formula
+            cells.append(cell)
+        sheet.append(cells)
+    book.save(path)
+
+
+def write_json(records: Sequence[OpenedRecord], out: Any) -> None:
+    data = [
+        {
+            "_id": r.envelope.seq,
+            "_submission_time": (
+                r.envelope.received_at.isoformat() if r.envelope.received_at else None
+            ),
+            "_conflict": r.envelope.conflict,
+            **r.payload,
+        }
+        for r in records
+    ]
+    json.dump(data, out, ensure_ascii=False, indent=2, default=str)
+
+
+def export(
+    envelopes: Iterable[Sealed],
+    key: crypto.AgencyPrivateKey,
+    fmt: str,
+    output: Path | None,
+    *,
+    plan: ColumnPlan | None = None,
+    form_id: str | None = None,
+    stdout: Any = None,
+) -> ExportResult:
+    """Open every envelope and write one table (csv, xlsx) or list (json)."""
+    if fmt not in FORMATS:
+        raise ExportError("format_unknown", format=fmt)
+    if fmt == "xlsx" and output is None:
+        raise ExportError("output_required")
+    result = ExportResult()
+    records = list(open_envelopes(envelopes, key, result, form_id))
+    if fmt == "json":
+        if output is None:
+            write_json(records, stdout)
+        else:
+            with output.open("w", encoding="utf-8") as fh:
+                write_json(records, fh)
+        return result
+    columns, rows = tabulate(records, plan)
+    if fmt == "xlsx":
+        write_xlsx(columns, rows, output)  # type: ignore[arg-type]
+    elif output is None:
+        write_csv(columns, rows, stdout)
+    else:
+        with output.open("w", encoding="utf-8-sig", newline="") as fh:
+            write_csv(columns, rows, fh)
+    return result
+
+
+def find_questionnaire(folder: Path, form_id: str, version: str | None = None) -> Path | None:
+    """The questionnaire file in ``folder`` with this form id (and version, when given)."""
+    import yaml
+
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            head = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            continue
+        if isinstance(head, dict) and head.get("form_id") == form_id and (
+            version is None or str(head.get("version")) == version
+        ):
+            return path
+    return None
+
+
+def load_plan(path: Path) -> ColumnPlan:
+    """A column plan from a questionnaire file, through the engine's loader."""
+    try:
+        from app.engine import load_questionnaire
+
+        return ColumnPlan.from_questionnaire(load_questionnaire(path.read_bytes(), path.name))
+    except ImportError as exc:
+        raise ExportError("questionnaire_unreadable", file=path.name) from exc
+    except Exception as exc:  # the engine's QuestionnaireError and any read failure
+        raise ExportError("questionnaire_unreadable", file=path.name) from exc

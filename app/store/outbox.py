@@ -1,0 +1,128 @@
+"""The outbox: finalised records, sealed for the agency, waiting for the server's receipt.
+
+Implements ``sync.protocol.Outbox``. It needs no PIN: envelopes are sealed, and purging needs
+no key, so the sync client may run while the store is locked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from app.store import audit
+from app.store.audit import Event
+from sync.protocol import EnvelopeIn, ItemResult, ItemStatus
+
+if TYPE_CHECKING:
+    from app.store.store import Store
+
+
+class Outbox:
+    """``pending(limit)`` -> envelopes to upload; ``acknowledge(results)`` -> what the server
+    said about each: stored/duplicate are sent (readable copy purged after the retention),
+    conflicts are kept aside for a later look, rejected ones are tried again later."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def pending(self, limit: int) -> list[EnvelopeIn]:
+        """Up to ``limit`` envelopes, never-tried and oldest first."""
+        store = self._store
+        with store._lock, store._write() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT id, device_id, form_id, form_version, finalised_at, sealed FROM record "
+                "WHERE sync_state IN ('pending', 'rejected') AND sealed IS NOT NULL "
+                "ORDER BY sync_attempts, finalised_at LIMIT ?",
+                (int(limit),),
+            ).fetchall()
+        return [
+            EnvelopeIn.build(
+                id=r[0],
+                device_id=r[1],
+                form_id=r[2],
+                form_version=r[3],
+                created_at=datetime.fromisoformat(r[4]),
+                sealed=bytes(r[5]),
+            )
+            for r in rows
+        ]
+
+    def __len__(self) -> int:
+        store = self._store
+        with store._lock, store._write() as conn:
+            return int(
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM record WHERE sync_state IN ('pending', 'rejected')"
+                ).scalar_one()
+            )
+
+    def conflicts(self) -> list[str]:
+        """Record ids the server holds a different envelope for (kept for a later look)."""
+        store = self._store
+        with store._lock, store._write() as conn:
+            return [
+                r[0]
+                for r in conn.exec_driver_sql("SELECT id FROM record WHERE sync_state = 'conflict'")
+            ]
+
+    def acknowledge(self, results: list[ItemResult]) -> None:
+        """Apply the server's per-item results (ids not in the outbox are ignored)."""
+        from app.store.store import CONFLICT, FINALISED, SENT, _iso
+
+        store = self._store
+        settings = store.settings
+        now_ts = settings.clock()
+        now = _iso(now_ts)
+        purge_now = settings.retention_seconds <= 0
+        purge_after = None if purge_now else _iso(now_ts + settings.retention_seconds)
+        counts: Counter[str] = Counter()
+        purged = 0
+        with store._lock:
+            with store._write() as conn:
+                for result in results:
+                    record_id = str(result.id)
+                    row = conn.exec_driver_sql(
+                        "SELECT status FROM record WHERE id = ? AND sealed IS NOT NULL",
+                        (record_id,),
+                    ).first()
+                    if row is None or row[0] not in (FINALISED, CONFLICT):
+                        continue
+                    counts[str(result.status)] += 1
+                    if result.acknowledged:
+                        conn.exec_driver_sql(
+                            "UPDATE record SET status = ?, sync_state = 'acknowledged', "
+                            "sync_detail = ?, acked_at = ?, sealed = NULL, purge_after = ?, "
+                            "sync_attempts = sync_attempts + 1 WHERE id = ?",
+                            (SENT, str(result.status), now, purge_after, record_id),
+                        )
+                        if purge_now:
+                            conn.exec_driver_sql(
+                                "UPDATE record SET session = NULL WHERE id = ?", (record_id,)
+                            )
+                            audit.append(conn, Event.purge, record_id, at=now)
+                            purged += 1
+                    elif result.status == ItemStatus.conflict:
+                        conn.exec_driver_sql(
+                            "UPDATE record SET status = ?, sync_state = 'conflict', "
+                            "sync_detail = ?, sync_attempts = sync_attempts + 1 WHERE id = ?",
+                            (CONFLICT, result.detail, record_id),
+                        )
+                    else:
+                        conn.exec_driver_sql(
+                            "UPDATE record SET sync_state = 'rejected', sync_detail = ?, "
+                            "sync_attempts = sync_attempts + 1 WHERE id = ?",
+                            (result.detail, record_id),
+                        )
+                if counts:
+                    audit.append(
+                        conn,
+                        Event.sync,
+                        at=now,
+                        stored=counts["stored"],
+                        duplicate=counts["duplicate"],
+                        conflict=counts["conflict"],
+                        rejected=counts["rejected"],
+                    )
+            if purged:
+                store._checkpoint()

@@ -1,0 +1,329 @@
+"""Coordinator commands: ``waymark server``, ``enrol``, ``devices``, ``keys``, ``coordinator``
+and ``export``. They work on the server's database directly (a SQLite file in the data folder,
+or a PostgreSQL URL); ``export`` can also read from a running server with a coordinator token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from app.i18n import N_
+
+PRIVATE_KEY_FILE = "agency-private.pem"
+PUBLIC_KEY_FILE = "agency-public.key"
+
+#: Words for the codes the server and the export raise, translated where they are shown.
+CODES = {
+    "role_invalid": N_("The role must be outreach or interpreter."),
+    "site_invalid": N_("The site name is empty or too long."),
+    "device_unknown": N_("No device has the id {device_id}."),
+    "agency_key_invalid": N_("That file does not hold an agency public key."),
+    "agency_key_missing": N_("No agency key is installed yet: run 'waymark keys new' first."),
+    "key_unreadable": N_("The private key could not be opened: wrong passphrase or damaged file."),
+    "questionnaire_unreadable": N_("The questionnaire {file} could not be read."),
+    "format_unknown": N_("Unknown format {format}."),
+    "output_required": N_("This format needs an output file (--output)."),
+    "source_unreachable": N_("The server could not be reached."),
+    "source_refused": N_("The server refused the request ({status})."),
+    "passphrase_mismatch": N_("The passphrases do not match."),
+    "passphrase_short": N_("The passphrase must have at least 10 characters."),
+    "file_exists": N_("{file} already exists; it was left unchanged."),
+}
+
+
+def _data_options(parser: argparse.ArgumentParser, _: Any) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("WAYMARK_DATA_DIR", "waymark-data")),
+        help=_("folder for the server's data (default: waymark-data)"),
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("WAYMARK_DATABASE_URL"),
+        help=_("PostgreSQL URL; without it a SQLite file in the data folder is used"),
+    )
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Any:
+    from sync.server import Settings
+
+    return Settings(data_dir=args.data_dir, database_url=args.database_url, **extra)
+
+
+def _say_error(_: Any, code: str, params: dict[str, Any] | None = None) -> int:
+    template = CODES.get(code)
+    text = _(template, **(params or {})) if template else _("Error: {code}", code=code)
+    print(text, file=sys.stderr)
+    return 1
+
+
+def _passphrase(args: argparse.Namespace, _: Any, confirm: bool) -> str:
+    if getattr(args, "passphrase_file", None):
+        return Path(args.passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
+    if os.environ.get("WAYMARK_PASSPHRASE"):
+        return os.environ["WAYMARK_PASSPHRASE"]
+    first = getpass.getpass(_("Passphrase for the agency private key: "))
+    if confirm and getpass.getpass(_("The same passphrase again: ")) != first:
+        raise _CliError("passphrase_mismatch")
+    return first
+
+
+class _CliError(Exception):
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+def _guarded(handler: Any) -> Any:
+    """Run a handler, turning coded errors into translated messages and exit code 1."""
+
+    def run(args: argparse.Namespace, _: Any) -> int:
+        from app.console.export import ExportError
+        from sync.errors import SyncError
+
+        try:
+            return int(handler(args, _) or 0)
+        except (_CliError, ExportError) as exc:
+            return _say_error(_, exc.code, exc.params)
+        except SyncError as exc:
+            return _say_error(_, exc.code, exc.params)
+
+    return run
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+
+def cmd_server(args: argparse.Namespace, _: Any) -> int:
+    from sync.server import run
+
+    settings = _settings(args, config_dir=args.config_dir, public_url=args.public_url)
+    print(_("Waymark server on http://{host}:{port}", host=args.host, port=args.port))
+    run(settings, args.host, args.port)
+    return 0
+
+
+def cmd_enrol(args: argparse.Namespace, _: Any) -> int:
+    import segno
+
+    from sync.server import admin
+
+    code = admin.create_enrolment(
+        _settings(args),
+        args.site,
+        args.role,
+        ttl=timedelta(hours=args.hours),
+        server_url=args.server_url,
+    )
+    if code.fingerprint is None:
+        raise _CliError("agency_key_missing")
+    print(_("Enrolment code: {code}", code=code.code))
+    print(_("Site: {site}  Role: {role}", site=code.site, role=code.role))
+    until = code.expires_at.strftime("%Y-%m-%d %H:%M")
+    print(_("Valid until: {time} (UTC), once only", time=until))
+    print(_("Agency key fingerprint: {fingerprint}", fingerprint=code.fingerprint))
+    if code.server_url:
+        print(_("Server: {url}", url=code.server_url))
+    if not args.no_qr:
+        segno.make(code.payload(), error="m").terminal(out=sys.stdout, compact=True)
+    return 0
+
+
+def cmd_devices_list(args: argparse.Namespace, _: Any) -> int:
+    from sync.server import admin
+
+    devices = admin.list_devices(_settings(args))
+    if not devices:
+        print(_("No devices are enrolled."))
+    for d in devices:
+        state = _("revoked") if d.revoked_at else _("active")
+        seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M") if d.last_seen_at else "-"
+        print(f"{d.id}\t{d.name}\t{d.site}\t{d.role}\t{state}\t{seen}")
+    return 0
+
+
+def cmd_devices_revoke(args: argparse.Namespace, _: Any) -> int:
+    from sync.server import admin
+
+    device = admin.revoke_device(_settings(args), args.device_id)
+    print(_("Device {device_id} is revoked; it will wipe itself at its next contact.",
+            device_id=device.id))
+    return 0
+
+
+def cmd_keys_new(args: argparse.Namespace, _: Any) -> int:
+    from app.store import crypto
+
+    out: Path = args.out
+    private_path, public_path = out / PRIVATE_KEY_FILE, out / PUBLIC_KEY_FILE
+    for path in (private_path, public_path):
+        if path.exists():
+            raise _CliError("file_exists", file=str(path))
+    passphrase = _passphrase(args, _, confirm=True)
+    if len(passphrase) < 10:
+        raise _CliError("passphrase_short")
+    pem, public_raw = crypto.new_agency_keypair(passphrase)
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    public_path.write_text(base64.b64encode(public_raw).decode("ascii") + "\n", encoding="ascii")
+    print(_("Private key (encrypted): {path}", path=str(private_path)))
+    print(_("Public key: {path}", path=str(public_path)))
+    print(_("Fingerprint: {fingerprint}", fingerprint=crypto.fingerprint(public_raw)))
+    if args.install:
+        from sync.server import admin
+
+        admin.install_agency_key(_settings(args), public_raw)
+        print(_("New devices will seal their records to this key."))
+    return 0
+
+
+def read_public_key(path: Path) -> bytes:
+    raw = path.read_bytes()
+    if len(raw) == 32:
+        return raw
+    try:
+        decoded = base64.b64decode(raw.strip(), validate=True)
+    except ValueError as exc:
+        raise _CliError("agency_key_invalid") from exc
+    if len(decoded) != 32:
+        raise _CliError("agency_key_invalid")
+    return decoded
+
+
+def cmd_keys_install(args: argparse.Namespace, _: Any) -> int:
+    from sync.server import admin
+
+    key = admin.install_agency_key(_settings(args), read_public_key(args.public_key))
+    print(_("Agency key {fingerprint} installed.", fingerprint=key.fingerprint))
+    return 0
+
+
+def cmd_coordinator_add(args: argparse.Namespace, _: Any) -> int:
+    from sync.server import admin
+
+    token = admin.add_coordinator(_settings(args), args.name)
+    print(_("Coordinator token (shown once, keep it safe):"))
+    print(token)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, _: Any) -> int:
+    from app.console import export as ex
+
+    passphrase = _passphrase(args, _, confirm=False)
+    key = ex.load_key(args.key.read_bytes(), passphrase)
+    if args.server:
+        token = (
+            args.token_file.read_text(encoding="utf-8").strip()
+            if args.token_file
+            else os.environ.get("WAYMARK_COORDINATOR_TOKEN", "")
+        )
+        envelopes = list(ex.envelopes_from_server(args.server, token))
+    else:
+        envelopes = list(ex.envelopes_from_database(_settings(args)))
+    plan = None
+    if args.questionnaire:
+        plan = ex.load_plan(args.questionnaire)
+    else:
+        forms = {(e.form_id, e.form_version) for e in envelopes}
+        if args.form:
+            forms = {f for f in forms if f[0] == args.form}
+        if len(forms) >= 1 and args.questionnaires_dir.is_dir():
+            form_id, version = sorted(forms)[-1]
+            found = ex.find_questionnaire(args.questionnaires_dir, form_id, version)
+            found = found or ex.find_questionnaire(args.questionnaires_dir, form_id)
+            if found is not None:
+                plan = ex.load_plan(found)
+    result = ex.export(envelopes, key, args.format, args.output, plan=plan, form_id=args.form,
+                       stdout=sys.stdout)
+    message = _("{n} records exported.", n=result.records)
+    print(message, file=sys.stderr if args.output is None else sys.stdout)
+    if result.unreadable:
+        print(_("{n} envelopes could not be opened: {ids}", n=len(result.unreadable),
+                ids=" ".join(result.unreadable)), file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+def register(subparsers: Any, _: Any) -> None:
+    p = subparsers.add_parser("server", help=_("run the agency server"))
+    _data_options(p, _)
+    p.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
+    p.add_argument("--port", type=int, default=8000, help=_("port to listen on"))
+    p.add_argument("--config-dir", type=Path, default=None,
+                   help=_("folder with questionnaires/ and sites/ that devices download"))
+    p.add_argument("--public-url", default=os.environ.get("WAYMARK_PUBLIC_URL"),
+                   help=_("the address devices use to reach this server"))
+    p.set_defaults(func=_guarded(cmd_server))
+
+    p = subparsers.add_parser("enrol", help=_("make a one-time enrolment code for a device"))
+    _data_options(p, _)
+    p.add_argument("--site", required=True, help=_("the site the device works at"))
+    p.add_argument("--role", choices=("outreach", "interpreter"), default="outreach",
+                   help=_("the role of the person using the device"))
+    p.add_argument("--hours", type=float, default=24.0, help=_("hours the code stays valid"))
+    p.add_argument("--server-url", default=os.environ.get("WAYMARK_PUBLIC_URL"),
+                   help=_("the address devices use to reach the server"))
+    p.add_argument("--no-qr", action="store_true", help=_("print the code without a QR code"))
+    p.set_defaults(func=_guarded(cmd_enrol))
+
+    p = subparsers.add_parser("devices", help=_("list or revoke enrolled devices"))
+    dsub = p.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
+    q = dsub.add_parser("list", help=_("list enrolled devices"))
+    _data_options(q, _)
+    q.set_defaults(func=_guarded(cmd_devices_list))
+    q = dsub.add_parser("revoke", help=_("revoke a device; it wipes itself at its next contact"))
+    _data_options(q, _)
+    q.add_argument("device_id", help=_("the device id from 'waymark devices list'"))
+    q.set_defaults(func=_guarded(cmd_devices_revoke))
+
+    p = subparsers.add_parser("keys", help=_("the agency key pair"))
+    ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    q = ksub.add_parser("new", help=_("make a new agency key pair"))
+    _data_options(q, _)
+    q.add_argument("--out", type=Path, default=Path("."), help=_("folder for the key files"))
+    q.add_argument("--passphrase-file", type=Path, help=_("file holding the passphrase"))
+    q.add_argument("--install", action="store_true",
+                   help=_("also install the public key in the server's database"))
+    q.set_defaults(func=_guarded(cmd_keys_new))
+    q = ksub.add_parser("install", help=_("install an agency public key in the server"))
+    _data_options(q, _)
+    q.add_argument("public_key", type=Path, help=_("the public key file"))
+    q.set_defaults(func=_guarded(cmd_keys_install))
+
+    p = subparsers.add_parser("coordinator", help=_("coordinator console credentials"))
+    csub = p.add_subparsers(dest="coordinator_command", metavar="ACTION", required=True)
+    q = csub.add_parser("add", help=_("make a coordinator token"))
+    _data_options(q, _)
+    q.add_argument("name", help=_("who the token is for"))
+    q.set_defaults(func=_guarded(cmd_coordinator_add))
+
+    p = subparsers.add_parser("export", help=_("open the records with the private key and export"))
+    _data_options(p, _)
+    p.add_argument("--key", type=Path, required=True, help=_("the agency private key file"))
+    p.add_argument("--passphrase-file", type=Path, help=_("file holding the passphrase"))
+    p.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv",
+                   help=_("output format"))
+    p.add_argument("--output", type=Path, help=_("output file (csv and json default to stdout)"))
+    p.add_argument("--questionnaire", type=Path,
+                   help=_("questionnaire file, for the columns of each choice"))
+    p.add_argument("--questionnaires-dir", type=Path, default=Path("questionnaires"),
+                   help=_("where to look the questionnaire up by form id and version"))
+    p.add_argument("--form", help=_("export only this form id"))
+    p.add_argument("--server", help=_("read from a running server instead of its database"))
+    p.add_argument("--token-file", type=Path, help=_("file holding a coordinator token"))
+    p.set_defaults(func=_guarded(cmd_export))

@@ -32,6 +32,9 @@ CODES = {
     "output_required": N_("This format needs an output file (--output)."),
     "source_unreachable": N_("The server could not be reached."),
     "source_refused": N_("The server refused the request ({status})."),
+    "passphrase_required": N_(
+        "A passphrase is needed: use --passphrase-file, WAYMARK_PASSPHRASE or a terminal."
+    ),
     "passphrase_mismatch": N_("The passphrases do not match."),
     "passphrase_short": N_("The passphrase must have at least 10 characters."),
     "file_exists": N_("{file} already exists; it was left unchanged."),
@@ -70,6 +73,8 @@ def _passphrase(args: argparse.Namespace, _: Any, confirm: bool) -> str:
         return Path(args.passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
     if os.environ.get("WAYMARK_PASSPHRASE"):
         return os.environ["WAYMARK_PASSPHRASE"]
+    if not sys.stdin or not sys.stdin.isatty():
+        raise _CliError("passphrase_required")
     first = getpass.getpass(_("Passphrase for the agency private key: "))
     if confirm and getpass.getpass(_("The same passphrase again: ")) != first:
         raise _CliError("passphrase_mismatch")

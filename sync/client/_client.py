@@ -149,7 +149,7 @@ class SyncClient:
         payload = UploadRequest(envelopes=envelopes).model_dump_json().encode("utf-8")
         headers = {**self._headers(), "Content-Type": "application/json"}
         if len(payload) >= GZIP_MIN_BYTES:
-            payload = gzip.compress(payload, compresslevel=5)
+            payload = gzip.compress(payload, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
         response = self._request("POST", "/envelopes", content=payload, headers=headers)
         parsed = _parse(UploadResponse, response, "POST /envelopes")

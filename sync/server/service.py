@@ -312,13 +312,14 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
         )
     inserted: set[tuple[str, str]] = set()
     if rows:
+        conn = session.connection()
         stmt = (
-            _insert(session.get_bind().dialect.name)
-            .values(rows)
+            _insert(conn.dialect.name)
             .on_conflict_do_nothing(index_elements=["record_id", "digest"])
             .returning(Envelope.record_id, Envelope.digest)  # type: ignore[arg-type]
         )
-        inserted = {(r[0], r[1]) for r in session.execute(stmt)}
+        # executemany with RETURNING: one cached statement, sent as multi-row batches
+        inserted = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
     session.commit()
 
     first_use: set[tuple[str, str]] = set()

@@ -1,0 +1,456 @@
+"""Raw form -> validated, compiled :class:`Questionnaire`, collecting EVERY problem at once.
+
+Stages: rows to items (types, names), expressions compiled per cell, references and choice
+lists checked, the dependency graph built and sorted (cycles reported). Each rule adds
+:class:`Problem` values with the cell's location; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from enum import StrEnum
+from typing import Any
+
+from app.engine._raw import RawForm, RawRow
+from app.engine.errors import ExpressionError, Location, Problem, QuestionnaireError
+from app.engine.expressions import Expr, parse
+from app.engine.model import (
+    INPUT_TYPES,
+    META_TYPES,
+    Choice,
+    Dependencies,
+    Item,
+    Questionnaire,
+)
+
+
+class Code(StrEnum):
+    """Problem codes; each names a message template in the catalogs."""
+
+    UNREADABLE = "unreadable_file"
+    UNKNOWN_FORMAT = "unknown_format"
+    MISSING_SHEET = "missing_sheet"
+    MISSING_COLUMN = "missing_column"
+    MISSING_TYPE = "missing_type"
+    MISSING_NAME = "missing_name"
+    INVALID_NAME = "invalid_name"
+    DUPLICATE_NAME = "duplicate_name"
+    DUPLICATE_CHOICE = "duplicate_choice"
+    AMBIGUOUS_REFERENCE = "ambiguous_reference"
+    UNKNOWN_REFERENCE = "unknown_reference"
+    EXPRESSION_SYNTAX = "expression_syntax"
+    CIRCULAR_DEPENDENCY = "circular_dependency"
+    UNKNOWN_CHOICE_LIST = "unknown_choice_list"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    UNMATCHED_END = "unmatched_end"
+    UNCLOSED_GROUP = "unclosed_group"
+    TYPOGRAPHIC_QUOTES = "typographic_quotes"
+    OUTCOME_UNAVAILABLE = "outcome_unavailable"
+    INVALID_VALUE = "invalid_value"
+    EMPTY_SURVEY = "empty_survey"
+
+
+#: types ODK has that Waymark does not run (reported as a warning; the question is kept and
+#: shown as a note so no question ever disappears silently)
+_KNOWN_UNSUPPORTED = frozenset(
+    {
+        "geopoint",
+        "geotrace",
+        "geoshape",
+        "start-geopoint",
+        "image",
+        "audio",
+        "video",
+        "file",
+        "barcode",
+        "background-audio",
+        "background-geopoint",
+        "signature",
+        "rank",
+        "select_one_from_file",
+        "select_multiple_from_file",
+        "osm",
+        "xml-external",
+        "csv-external",
+        "audit",
+        "subscriberid",
+        "simserial",
+        "phonenumber",
+        "username",
+        "email",
+        "trigger",
+    }
+)
+
+_TYPE_ALIASES = {
+    "begin_group": "group",
+    "begin group": "group",
+    "begin_repeat": "repeat",
+    "begin repeat": "repeat",
+    "select one": "select_one",
+    "select multiple": "select_multiple",
+    "select_one_external": "select_one",
+    "datetime": "dateTime",
+    "int": "integer",
+    "string": "text",
+    "instanceid": "instanceID",
+    "imei": "deviceid",
+}
+
+_NAME_RE = re.compile(r"^[A-Za-z_][\w.\-]*$", re.UNICODE)
+_TRUE = frozenset({"yes", "true", "1", "true()"})
+_FALSE = frozenset({"", "no", "false", "0", "false()"})
+_EXPR_COLUMNS = (
+    "relevant",
+    "constraint",
+    "calculation",
+    "choice_filter",
+    "repeat_count",
+    "trigger",
+)
+
+
+def _type_parts(raw_type: str) -> tuple[str, str, bool]:
+    """``"select_multiple fruits or_other"`` -> ("select_multiple", "fruits", True)."""
+    words = raw_type.strip().split()
+    if not words:
+        return "", "", False
+    first = words[0]
+    if len(words) >= 2 and f"{words[0]} {words[1]}".lower() in _TYPE_ALIASES:
+        first = _TYPE_ALIASES[f"{words[0]} {words[1]}".lower()]
+        words = [first, *words[2:]]
+    base = _TYPE_ALIASES.get(first.lower(), first)
+    if base.lower() in ("select_one", "select_multiple", "rank"):
+        base = base.lower()
+    rest = words[1:]
+    or_other = bool(rest) and rest[-1] == "or_other"
+    if or_other:
+        rest = rest[:-1]
+    return base, (rest[0] if rest else ""), or_other
+
+
+class _Builder:
+    def __init__(self, raw: RawForm) -> None:
+        self.raw = raw
+        self.problems: list[Problem] = list(raw.problems)
+        self.items: list[Item] = []
+        self.by_name: dict[str, Item] = {}
+        self.rows: dict[int, RawRow] = {}
+        self.sibling_names: dict[int, dict[str, Location]] = {}
+        self.ambiguous: dict[str, Location] = {}
+
+    def problem(self, code: Code, location: Location, severity: str = "error", **params: Any) -> None:
+        self.problems.append(Problem(str(code), location, params, severity))
+
+    # -- stage 1: rows -> items ---------------------------------------------------------------
+
+    def build_items(self) -> Item:
+        root = Item(name="", type="group", location=Location(self.raw.source), path="")
+        self.items.append(root)
+        root.children = tuple(self._children(self.raw.survey, root, ()))
+        return root
+
+    def _children(self, rows: list[RawRow], parent: Item, repeats: tuple[Item, ...]) -> list[Item]:
+        out: list[Item] = []
+        for row in rows:
+            item = self._item(row, parent, repeats)
+            if item is not None:
+                out.append(item)
+        return out
+
+    def _item(self, row: RawRow, parent: Item, repeats: tuple[Item, ...]) -> Item | None:
+        base, list_name, or_other = _type_parts(row.type)
+        if not base:
+            if row.name or any(row.cells.values()):
+                self.problem(Code.MISSING_TYPE, row.at("type"), name=row.name)
+            return None
+        kind = base
+        if row.children is not None and base not in ("group", "repeat"):
+            kind = "group"
+        if kind not in INPUT_TYPES and kind not in META_TYPES and kind not in (
+            "calculate",
+            "hidden",
+            "group",
+            "repeat",
+        ):
+            self.problem(
+                Code.UNSUPPORTED_TYPE, row.at("type"), severity="warning", type=row.type.strip()
+            )
+            kind = "unsupported"
+            list_name = ""
+        if kind == "unsupported" and base in _KNOWN_UNSUPPORTED | {"unsupported"}:
+            pass
+        name = row.name.strip()
+        if not name:
+            self.problem(Code.MISSING_NAME, row.at("name"), type=row.type.strip())
+            name = f"_row{row.location.row or len(self.items)}"
+        elif not _NAME_RE.match(name):
+            self.problem(Code.INVALID_NAME, row.at("name"), name=name)
+        siblings = self.sibling_names.setdefault(id(parent), {})
+        if name in siblings:
+            first = siblings[name]
+            self.problem(
+                Code.DUPLICATE_NAME,
+                row.at("name"),
+                name=name,
+                first_row=first.row,
+                first_sheet=first.sheet,
+            )
+            name = f"{name}#{row.location.row}"
+        else:
+            siblings[name] = row.location
+        if name in self.by_name:
+            self.ambiguous[name] = row.location
+        cells = row.cells
+        item = Item(
+            name=name,
+            type=kind,
+            location=row.location,
+            label=dict(row.texts.get("label", {})),
+            hint=dict(row.texts.get("hint", {})),
+            source_type=row.type.strip(),
+            choice_list=list_name if kind in ("select_one", "select_multiple") else "",
+            or_other=or_other,
+            required_message=dict(row.texts.get("required_message", {})),
+            constraint_message=dict(row.texts.get("constraint_message", {})),
+            default=str(cells.get("default", "") or ""),
+            appearance=str(cells.get("appearance", "") or "").strip(),
+            parameters=_parameters(str(cells.get("parameters", "") or "")),
+            parent=parent,
+            repeats=repeats,
+        )
+        item.path = f"{parent.path}/{name}" if parent.path else name
+        self.by_name.setdefault(name, item)
+        self.items.append(item)
+        self.rows[id(item)] = row
+        if kind in ("select_one", "select_multiple") and not list_name:
+            self.problem(Code.UNKNOWN_CHOICE_LIST, row.at("type"), list="", name=name)
+        elif item.choice_list and item.choice_list not in self.raw.choices:
+            self.problem(Code.UNKNOWN_CHOICE_LIST, row.at("type"), list=item.choice_list, name=name)
+        req = str(cells.get("required", "") or "").strip()
+        if req.lower() in _TRUE:
+            item.required = True
+        elif req.lower() not in _FALSE:
+            item.required_expr = self._expr(row, "required", req)
+        ro = str(cells.get("read_only", "") or "").strip().lower()
+        item.read_only = ro in _TRUE or kind in ("note", "calculate", "hidden", "unsupported")
+        for col in _EXPR_COLUMNS:
+            text = str(cells.get(col, "") or "").strip()
+            if text:
+                setattr(item, col, self._expr(row, col, text))
+        if kind in ("group", "repeat"):
+            inner = (*repeats, item) if kind == "repeat" else repeats
+            item.children = tuple(self._children(row.children or [], item, inner))
+        return item
+
+    def _expr(self, row: RawRow, column: str, text: str) -> Expr | None:
+        try:
+            expr = parse(text)
+        except ExpressionError as exc:
+            self.problem(
+                Code.EXPRESSION_SYNTAX,
+                row.at(column),
+                expression=text,
+                position=exc.position,
+                reason=exc.code,
+                **{k: v for k, v in exc.params.items() if k not in ("expression", "position")},
+            )
+            return None
+        if expr.typographic_quotes:
+            self.problem(
+                Code.TYPOGRAPHIC_QUOTES, row.at(column), severity="warning", expression=text
+            )
+        return expr
+
+    # -- stage 2: references ------------------------------------------------------------------
+
+    def check_references(self) -> None:
+        for item in self.items[1:]:
+            row = self.rows[id(item)]
+            for col in ("relevant", "constraint", "calculation", "choice_filter", "repeat_count",
+                        "trigger", "required"):
+                expr = item.required_expr if col == "required" else getattr(item, col)
+                if expr is None:
+                    continue
+                for ref in sorted(expr.references):
+                    if ref not in self.by_name:
+                        self.problem(
+                            Code.UNKNOWN_REFERENCE, row.at(col), name=ref, expression=expr.text
+                        )
+                    elif ref in self.ambiguous:
+                        first = self.by_name[ref].location
+                        self.problem(
+                            Code.AMBIGUOUS_REFERENCE, row.at(col), name=ref, expression=expr.text,
+                            first_row=first.row, first_sheet=first.sheet,
+                            other_row=self.ambiguous[ref].row,
+                        )
+                if col != "choice_filter":
+                    for bare in sorted(expr.columns):
+                        if bare not in self.by_name:
+                            self.problem(
+                                Code.UNKNOWN_REFERENCE, row.at(col), name=bare, expression=expr.text
+                            )
+
+    # -- stage 3: choices ---------------------------------------------------------------------
+
+    def build_choices(self) -> dict[str, tuple[Choice, ...]]:
+        allow_dupes = str(self.raw.settings.get("allow_choice_duplicates", "")).lower() in _TRUE
+        out: dict[str, tuple[Choice, ...]] = {}
+        for list_name, rows in self.raw.choices.items():
+            seen: set[str] = set()
+            items: list[Choice] = []
+            for rc in rows:
+                if rc.name in seen and not allow_dupes:
+                    self.problem(Code.DUPLICATE_CHOICE, rc.location, list=list_name, name=rc.name)
+                seen.add(rc.name)
+                items.append(Choice(rc.name, rc.label, rc.columns))
+            out[list_name] = tuple(items)
+        return out
+
+    # -- stage 4: dependency graph ------------------------------------------------------------
+
+    def build_dependencies(self) -> Dependencies:
+        index = {id(it): i for i, it in enumerate(self.items)}
+        edges: dict[int, set[int]] = defaultdict(set)
+
+        def val(name: str) -> int | None:
+            it = self.by_name.get(name)
+            return None if it is None else 2 * index[id(it)] + 1
+
+        for i, it in enumerate(self.items):
+            rel, value = 2 * i, 2 * i + 1
+            if it.parent is not None:
+                edges[2 * index[id(it.parent)]].add(rel)
+                if it.parent.type == "repeat":
+                    edges[2 * index[id(it.parent)] + 1].add(rel)
+            edges[rel].add(value)
+            if it.relevant is not None:
+                for r in it.relevant.references:
+                    v = val(r)
+                    if v is not None:
+                        edges[v].add(rel)
+            sources: list[Expr] = []
+            if it.trigger is not None:
+                sources.append(it.trigger)
+            elif it.calculation is not None:
+                sources.append(it.calculation)
+            if it.repeat_count is not None:
+                sources.append(it.repeat_count)
+            for expr in sources:
+                for r in expr.references:
+                    v = val(r)
+                    if v is not None and v != value:
+                        edges[v].add(value)
+                    elif v == value and it.calculation is not None and it.trigger is None:
+                        self._cycle([it])
+        n = 2 * len(self.items)
+        indeg = [0] * n
+        for src, dsts in edges.items():
+            for d in dsts:
+                indeg[d] += 1
+        ready = [k for k in range(n) if indeg[k] == 0]
+        ready.reverse()
+        order: list[int] = []
+        while ready:
+            k = ready.pop()
+            order.append(k)
+            for d in sorted(edges.get(k, ()), reverse=True):
+                indeg[d] -= 1
+                if indeg[d] == 0:
+                    ready.append(d)
+        if len(order) < n:
+            left = set(range(n)) - set(order)
+            changed = True
+            while changed:
+                changed = False
+                for k in list(left):
+                    if not (edges.get(k, set()) & left):
+                        left.discard(k)
+                        changed = True
+            involved = sorted({k // 2 for k in left})
+            self._cycle([self.items[i] for i in involved])
+            order.extend(sorted(set(range(n)) - set(order)))
+        rank = {k: r for r, k in enumerate(order)}
+        dependents = {k: tuple(sorted(v, key=rank.__getitem__)) for k, v in edges.items()}
+        return Dependencies(dependents=dependents, rank=rank, order=tuple(order))
+
+    def _cycle(self, items: list[Item]) -> None:
+        if not items:
+            return
+        names = [it.name for it in items if it.name]
+        first = items[0]
+        row = self.rows.get(id(first))
+        col = "calculation" if first.calculation is not None else "relevant"
+        loc = row.at(col) if row is not None else first.location
+        self.problem(Code.CIRCULAR_DEPENDENCY, loc, names=names)
+
+    # -- all together -------------------------------------------------------------------------
+
+    def build(self) -> Questionnaire:
+        raw = self.raw
+        root = self.build_items()
+        if len(self.items) == 1:
+            self.problem(Code.EMPTY_SURVEY, Location(raw.source, "survey"))
+        choices = self.build_choices()
+        self.check_references()
+        deps = self.build_dependencies()
+        for i, it in enumerate(self.items):
+            it.order = i
+        settings = raw.settings
+        q = Questionnaire(
+            form_id=str(settings.get("form_id") or _stem(raw.source)),
+            version=str(settings.get("version") or ""),
+            title_text=settings.get("title") or {},
+            default_language=str(settings.get("default_language") or "")
+            or (raw.languages[0] if raw.languages else ""),
+            languages=list(raw.languages),
+            language_names=dict(raw.language_names),
+            statuses=dict(raw.statuses),
+            root=root,
+            choices=choices,
+            items=tuple(self.items),
+            by_name=self.by_name,
+            dependencies=deps,
+            source=raw.source,
+        )
+        if raw.has_outcome:
+            q.outcome = self._outcome(raw)
+        errors = [p for p in self.problems if p.severity == "error"]
+        q.warnings = tuple(p for p in self.problems if p.severity != "error")
+        if errors:
+            raise QuestionnaireError(self.problems)
+        return q
+
+    def _outcome(self, raw: RawForm) -> Any:
+        try:
+            from app.engine import outcome as outcome_module
+        except ImportError:
+            self.problem(Code.OUTCOME_UNAVAILABLE, raw.settings_location)
+            return None
+        compile_rules = getattr(outcome_module, "compile_rules", None)
+        if compile_rules is None:
+            self.problem(Code.OUTCOME_UNAVAILABLE, raw.settings_location)
+            return None
+        rules, problems = compile_rules(raw.outcome, raw.source, set(self.by_name))
+        self.problems.extend(problems)
+        return rules
+
+
+def _parameters(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in text.replace(",", " ").split():
+        k, sep, v = part.partition("=")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+def _stem(source: str) -> str:
+    base = source.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def build(raw: RawForm) -> Questionnaire:
+    """Validate and compile ``raw``; raises :class:`QuestionnaireError` listing every error."""
+    return _Builder(raw).build()

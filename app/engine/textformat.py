@@ -1,0 +1,164 @@
+"""Waymark's reviewable text format (YAML, see docs/CONTRACTS.md) -> :class:`RawForm`.
+
+Each mapping in ``survey`` is one row; ``group``/``repeat`` rows nest their ``children``.
+Locations name the file, the section (``survey``, ``choices``, ``settings``), the line of the
+row in the file and the key, so a reviewer finds the exact spot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from app.engine._build import Code, build
+from app.engine._raw import TRANSLATABLE, RawChoice, RawForm, RawRow
+from app.engine.errors import Location, Problem, QuestionnaireError
+from app.engine.model import Questionnaire
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that records the line of every mapping under the key ``__line__``."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _text(value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items() if k != "__line__" and v is not None}
+    if value is None:
+        return {}
+    return {"": str(value)}
+
+
+def _scalar(value: Any) -> str:
+    if value is True:
+        return "yes"
+    if value is False or value is None:
+        return ""
+    return str(value)
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def parse_text(data: bytes, filename: str) -> RawForm:
+    problems: list[Problem] = []
+    try:
+        doc = yaml.load(data.decode("utf-8"), Loader=_LineLoader)  # noqa: S506 - safe subclass
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise QuestionnaireError(
+            [Problem(str(Code.UNREADABLE), Location(filename, "", row), {"reason": "yaml"})]
+        ) from None
+    if not isinstance(doc, dict):
+        raise QuestionnaireError(
+            [Problem(str(Code.UNREADABLE), Location(filename), {"reason": "not_a_mapping"})]
+        )
+    settings: dict[str, Any] = {
+        "form_id": _scalar(doc.get("form_id")),
+        "version": _scalar(doc.get("version")),
+        "title": _text(doc.get("title")),
+        "default_language": _scalar(doc.get("default_language")),
+    }
+    langs: list[str] = []
+    names: dict[str, str] = {}
+    statuses: dict[str, str] = {}
+    for code, info in (doc.get("languages") or {}).items():
+        if code == "__line__":
+            continue
+        langs.append(str(code))
+        info = info if isinstance(info, dict) else {"name": info}
+        names[str(code)] = _scalar(info.get("name")) or str(code)
+        status = _scalar(info.get("status")) or "draft"
+        if status not in ("reviewed", "draft"):
+            problems.append(
+                Problem(str(Code.INVALID_VALUE), Location(filename, "languages", info.get("__line__"),
+                        "status"), {"value": status})
+            )
+        statuses[str(code)] = status
+    if not langs:
+        langs = [settings["default_language"] or "en"]
+    if not settings["default_language"]:
+        settings["default_language"] = langs[0]
+
+    choices: dict[str, list[RawChoice]] = {}
+    for list_name, entries in (doc.get("choices") or {}).items():
+        if list_name == "__line__":
+            continue
+        for entry in entries or []:
+            if not isinstance(entry, dict):
+                problems.append(
+                    Problem(str(Code.INVALID_VALUE), Location(filename, "choices", None, str(list_name)),
+                            {"value": str(entry)[:40]})
+                )
+                continue
+            cols = {str(k): _scalar(v) for k, v in entry.items() if k not in ("label", "__line__")}
+            choices.setdefault(str(list_name), []).append(
+                RawChoice(
+                    str(list_name),
+                    _scalar(entry.get("name")),
+                    _text(entry.get("label")),
+                    cols,
+                    Location(filename, "choices", entry.get("__line__"), "name"),
+                )
+            )
+    survey = _rows(doc.get("survey") or [], filename, problems)
+    return RawForm(
+        source=filename,
+        survey=survey,
+        choices=choices,
+        settings=settings,
+        languages=langs,
+        language_names=names,
+        statuses=statuses,
+        problems=problems,
+        outcome=_strip_lines(doc.get("outcome")),
+        has_outcome="outcome" in doc,
+        settings_location=Location(filename, "outcome", None, "outcome"),
+    )
+
+
+def _rows(entries: list[Any], filename: str, problems: list[Problem]) -> list[RawRow]:
+    out: list[RawRow] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            problems.append(
+                Problem(str(Code.INVALID_VALUE), Location(filename, "survey"), {"value": str(entry)[:40]})
+            )
+            continue
+        row = RawRow(
+            type=_scalar(entry.get("type")),
+            name=_scalar(entry.get("name")),
+            location=Location(filename, "survey", entry.get("__line__")),
+        )
+        for key, value in entry.items():
+            if key in ("__line__", "children", "type", "name"):
+                continue
+            if key in TRANSLATABLE:
+                row.texts[key] = _text(value)
+            else:
+                row.cells[str(key)] = _scalar(value)
+        row.cells["type"] = row.type
+        row.cells["name"] = row.name
+        if row.type in ("group", "repeat") or "children" in entry:
+            row.children = _rows(entry.get("children") or [], filename, problems)
+        out.append(row)
+    return out
+
+
+def load_text(data: bytes, filename: str) -> Questionnaire:
+    return build(parse_text(data, filename))

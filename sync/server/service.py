@@ -272,16 +272,19 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
     known_ids: set[str] = set()
     erased: set[str] = set()
     if ids:
-        for rid, digest, conflict in session.exec(
-            select(Envelope.record_id, Envelope.digest, Envelope.conflict).where(
-                Envelope.record_id.in_(ids)  # type: ignore[attr-defined]
-            )
-        ):
+        # one round trip: kept envelopes of these ids, and tombstones (digest NULL)
+        kept = select(Envelope.record_id, Envelope.digest, Envelope.conflict).where(
+            Envelope.record_id.in_(ids)  # type: ignore[attr-defined]
+        )
+        gone = select(
+            Erasure.record_id, sa.null().label("digest"), sa.false().label("conflict")
+        ).where(Erasure.record_id.in_(ids))  # type: ignore[attr-defined]
+        for rid, digest, conflict in session.execute(sa.union_all(kept, gone)):
+            if digest is None:
+                erased.add(rid)
+                continue
             known[(rid, digest)] = bool(conflict)
             known_ids.add(rid)
-        erased = set(
-            session.exec(select(Erasure.record_id).where(Erasure.record_id.in_(ids)))  # type: ignore[attr-defined]
-        )
 
     now = utcnow()
     rows: list[dict[str, Any]] = []

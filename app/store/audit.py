@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def _now() -> str:
 
 
 def append(
-    conn: Connection,
+    conn: Connection | sqlite3.Cursor,
     event: Event | str,
     record_id: str | None = None,
     *,
@@ -89,17 +90,18 @@ def append(
     """Add one entry inside the caller's transaction (so it commits with what it records).
 
     ``detail`` holds codes and counts only, never anything a person said."""
-    head = conn.exec_driver_sql("SELECT seq, hash FROM audit_head WHERE id = 1").first()
+    run = conn.exec_driver_sql if isinstance(conn, Connection) else conn.execute
+    head = run("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
     seq, prev = (int(head[0]) + 1, str(head[1])) if head else (1, GENESIS)
     at = at or _now()
     detail_text = json.dumps(detail, sort_keys=True, ensure_ascii=True)
     digest = entry_hash(seq, at, str(event), record_id, detail_text, prev)
-    conn.exec_driver_sql(
+    run(
         "INSERT INTO audit (seq, at, event, record_id, detail, prev, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (seq, at, str(event), record_id, detail_text, prev, digest),
     )
-    conn.exec_driver_sql(
+    run(
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
         (seq, digest),

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -154,6 +155,7 @@ class Store:
         self._engine = engine
         self._lock = threading.RLock()
         self._key: bytes | None = None
+        self._edited: set[str] = set()  # records with an ``edit`` audit entry this sitting
         self._last_activity = settings.monotonic()
         from app.store.outbox import Outbox
 
@@ -237,6 +239,22 @@ class Store:
         becomes :class:`Corrupt`."""
         with db.translate_errors(), self._engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _raw_write(self) -> Iterator[sqlite3.Cursor]:
+        """Like :meth:`_write` on the bare sqlite3 connection, for the autosave path."""
+        with db.translate_errors(), self._engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert isinstance(raw, sqlite3.Connection)
+            cur = raw.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                if raw.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
 
     def _checkpoint(self) -> None:
         """Move the WAL into the database and empty it, so deleted pages leave the WAL too."""
@@ -344,6 +362,7 @@ class Store:
             with self._write() as conn:
                 audit.append(conn, Event.unlock)
             self._key = key
+            self._edited.clear()
             self.touch()
             self.purge_expired()
 
@@ -362,6 +381,7 @@ class Store:
             if self._key is None:
                 return
             self._key = None
+            self._edited.clear()
             with self._write() as conn:
                 audit.append(conn, Event.lock, reason=reason)
 
@@ -474,23 +494,37 @@ class Store:
         return row
 
     def save_session(self, record_id: str, data: dict[str, Any]) -> int:
-        """Encrypt and commit the session; on disk before this returns. The new revision."""
+        """Encrypt and commit the session; on disk before this returns. The new revision.
+
+        The hot path of every answer, so it talks to SQLite directly. The audit log gets one
+        ``edit`` entry per record per unlocked sitting, not one per keystroke."""
         with self._lock:
             key = self._require_key()
             plaintext = _dumps(data)
             now = _iso(self.settings.clock())
-            with self._write() as conn:
-                form_id, form_version, status, _ = self._row(conn, record_id)
+            with self._raw_write() as cur:
+                row = cur.execute(
+                    "SELECT form_id, form_version, status FROM record WHERE id = ?", (record_id,)
+                ).fetchone()
+                if row is None:
+                    raise NotFound(record_id=record_id)
+                form_id, form_version, status = row
                 if status != DRAFT:
                     raise InvalidState(record_id=record_id, status=status)
                 blob = crypto.encrypt(key, plaintext, record_aad(record_id, form_id, form_version))
-                revision = conn.exec_driver_sql(
-                    "UPDATE record SET session = ?, revision = revision + 1, updated_at = ? "
-                    "WHERE id = ? RETURNING revision",
-                    (blob, now, record_id),
-                ).scalar_one()
-                audit.append(conn, Event.edit, record_id, at=now, revision=int(revision))
-            return int(revision)
+                revision = int(
+                    cur.execute(
+                        "UPDATE record SET session = ?, revision = revision + 1, updated_at = ? "
+                        "WHERE id = ? RETURNING revision",
+                        (blob, now, record_id),
+                    ).fetchone()[0]
+                )
+                first_edit = record_id not in self._edited
+                if first_edit:
+                    audit.append(cur, Event.edit, record_id, at=now, revision=revision)
+            if first_edit:
+                self._edited.add(record_id)
+            return revision
 
     def load_session(self, record_id: str) -> dict[str, Any]:
         """The saved session data (``{}`` for a record never saved); Corrupt if tampered."""
@@ -565,12 +599,13 @@ class Store:
                 info = crypto.envelope_info(record_id, enrolment.device_id, form_id, form_version)
                 sealed = crypto.seal(enrolment.agency_public_key, _dumps(payload), info)
                 digest = hashlib.sha256(sealed).hexdigest()
-                conn.exec_driver_sql(
+                revision = conn.exec_driver_sql(
                     "UPDATE record SET status = ?, finalised_at = ?, updated_at = ?, sealed = ?, "
-                    "digest = ?, sync_state = 'pending', device_id = ? WHERE id = ?",
+                    "digest = ?, sync_state = 'pending', device_id = ? WHERE id = ? "
+                    "RETURNING revision",
                     (FINALISED, now, now, sealed, digest, enrolment.device_id, record_id),
-                )
-                audit.append(conn, Event.finalise, record_id, at=now)
+                ).scalar_one()
+                audit.append(conn, Event.finalise, record_id, at=now, revision=int(revision))
                 audit.append(conn, Event.seal, record_id, at=now, digest=digest)
             return digest
 

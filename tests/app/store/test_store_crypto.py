@@ -30,7 +30,7 @@ def _flip(blob: bytes, index: int) -> bytes:
 
 def test_default_kdf_parameters_are_the_real_ones() -> None:
     assert crypto.DEFAULT_KDF.memory_kib >= 64 * 1024
-    assert crypto.DEFAULT_KDF.iterations >= 3
+    assert crypto.DEFAULT_KDF.iterations >= 4
     import inspect
 
     assert inspect.signature(crypto.wrap_key).parameters["params"].default is crypto.DEFAULT_KDF

@@ -240,7 +240,17 @@ def test_sessions_save_and_load_with_revisions(store: Store) -> None:
     info = store.record(record_id)
     assert (info.status, info.revision, info.readable) == ("draft", 2, True)
     assert (info.form_id, info.form_version) == ("waymark_screening", "2026.11.1")
-    assert _events(store) == ["pin_set", "create", "edit", "edit", "view"]
+    assert _events(store) == ["pin_set", "create", "edit", "view"]  # one edit per sitting
+    store.lock()
+    store.unlock(PIN)
+    store.save_session(record_id, SESSION)
+    store.save_session(record_id, SESSION)
+    assert _events(store)[-3:] == ["lock", "unlock", "edit"]
+    edits = store.audit.entries(event="edit")
+    assert [(e.record_id, e.detail) for e in edits] == [
+        (record_id, {"revision": 1}),
+        (record_id, {"revision": 3}),
+    ]
 
 
 def test_records_are_listed_newest_first_and_filtered(store: Store, wall: Clock) -> None:

@@ -175,7 +175,7 @@ class _Context:
         return self.s._values.get((self.item.order, self.idx)) or ""
 
     def position(self) -> int:
-        return self.idx[-1] + 1 if self.idx else 0
+        return self.idx[-1] + 1 if self.idx else 1
 
     def column(self, name: str) -> Any:
         if self.choice is not None:
@@ -269,7 +269,7 @@ class Session:
         now = self._now()
         for it in self._items:
             key = (it.order, ())
-            if it.type in ("start", "end"):
+            if it.type == "start":
                 self._values[key] = format_datetime(now)
             elif it.type == "today":
                 self._values[key] = now.date().isoformat()
@@ -412,6 +412,8 @@ class Session:
             if d is None:
                 return ""
             return d.date().isoformat() if isinstance(d, _dt.datetime) else d.isoformat()
+        if type(result) is float and result != result:
+            return ""
         return to_str(result)
 
     _structure_changed = False

@@ -1,0 +1,157 @@
+"""``waymark questionnaire check FILE...`` and ``waymark questionnaire run FILE --answers``.
+
+Files are read here (the engine takes bytes). ``check`` prints every problem of every file,
+located and in the person's language, and exits 1 when any file has an error. ``run`` applies
+an answer script and prints, as JSON, every question and calculation by name with its relevance
+and value, plus every required or constraint check still open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.engine import Problem, QuestionnaireError, Session, SessionError, load_questionnaire
+from app.engine.errors import Location
+from app.i18n import N_, Translator
+
+#: message templates for problem codes; parameters fill the braces
+MESSAGES: dict[str, str] = {
+    "unreadable_file": N_("The file cannot be read as a questionnaire ({reason})."),
+    "unknown_format": N_("Unknown questionnaire format \"{extension}\": use .xlsx, .xls, .yaml or .yml."),
+    "missing_sheet": N_("The workbook has no survey sheet."),
+    "missing_column": N_("The survey sheet has no \"{column}\" column."),
+    "missing_type": N_("This row has no type."),
+    "missing_name": N_("A question of type \"{type}\" has no name."),
+    "invalid_name": N_("\"{name}\" is not a valid name: use letters, digits, _ - and ., starting with a letter."),
+    "duplicate_name": N_("The name \"{name}\" is used twice in the same group (first at row {first_row})."),
+    "ambiguous_reference": N_("\"{name}\" names more than one question (rows {first_row} and {other_row}), so ${{{name}}} is ambiguous."),
+    "duplicate_choice": N_("The choice \"{name}\" appears twice in the list \"{list}\"."),
+    "unknown_reference": N_("${{{name}}} does not name any question in this questionnaire."),
+    "expression_syntax": N_("The expression cannot be read at character {position} ({reason}): {expression}"),
+    "circular_dependency": N_("These depend on each other in a circle: {names}."),
+    "unknown_choice_list": N_("The choice list \"{list}\" used by \"{name}\" does not exist."),
+    "unsupported_type": N_("The question type \"{type}\" is not supported; the question is shown as a note and cannot be answered."),
+    "unmatched_end": N_("\"{type}\" closes a group or repeat that was never opened."),
+    "unclosed_group": N_("The group or repeat \"{name}\" is never closed."),
+    "typographic_quotes": N_("Curly quotes are read as plain quotes here; other tools may reject them: {expression}"),
+    "outcome_unavailable": N_("This questionnaire has outcome rules but this version of Waymark cannot read them."),
+    "invalid_value": N_("The value \"{value}\" is not allowed here."),
+    "empty_survey": N_("The questionnaire has no questions."),
+}
+GENERIC = N_("Problem \"{code}\" {details}")
+
+
+def describe(problem: Problem, _: Translator) -> str:
+    """One problem as a sentence in the person's language, led by its location."""
+    template = MESSAGES.get(problem.code)
+    params = {k: (", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+              for k, v in problem.params.items()}
+    try:
+        text = _(template, **params) if template else None
+    except (KeyError, IndexError):
+        text = None
+    if text is None:
+        details = ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+        text = _(GENERIC, code=problem.code, details=details)
+    level = _("error") if problem.severity == "error" else _("warning")
+    return f"{_location(problem.location, _)}: {level}: {text}"
+
+
+def _location(loc: Location, _: Translator) -> str:
+    parts = [loc.file or "?"]
+    if loc.sheet:
+        parts.append(_("sheet {sheet}", sheet=loc.sheet))
+    if loc.row is not None:
+        parts.append(_("row {row}", row=loc.row))
+    if loc.column:
+        parts.append(_("column {column}", column=loc.column))
+    return ", ".join(parts)
+
+
+def _check(args: argparse.Namespace, _: Translator) -> int:
+    failed = False
+    for name in args.files:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            print(_("{file}: cannot be opened.", file=name), file=sys.stderr)
+            failed = True
+            continue
+        try:
+            q = load_questionnaire(data, path.name)
+        except QuestionnaireError as exc:
+            failed = True
+            errors = sum(1 for p in exc.problems if p.severity == "error")
+            for p in exc.problems:
+                print(describe(p, _))
+            print(_("{file}: rejected, {n} error(s).", file=name, n=errors))
+            continue
+        for p in q.warnings:
+            print(describe(p, _))
+        print(_("{file}: loads ({n} questions, languages: {languages}).", file=name,
+                n=sum(1 for it in q.items if it.name and not it.is_container),
+                languages=", ".join(q.languages)))
+    return 1 if failed else 0
+
+
+def _run(args: argparse.Namespace, _: Translator) -> int:
+    path = Path(args.file)
+    try:
+        q = load_questionnaire(path.read_bytes(), path.name)
+    except OSError:
+        print(_("{file}: cannot be opened.", file=args.file), file=sys.stderr)
+        return 2
+    except QuestionnaireError as exc:
+        for p in exc.problems:
+            print(describe(p, _), file=sys.stderr)
+        return 1
+    try:
+        script: Any = json.loads(Path(args.answers).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print(_("{file}: not a readable answer script.", file=args.answers), file=sys.stderr)
+        return 2
+    if not isinstance(script, list) or not all(isinstance(e, dict) and "name" in e for e in script):
+        print(_("{file}: an answer script is a list of {{\"name\", \"value\"}}.", file=args.answers),
+              file=sys.stderr)
+        return 2
+    code = args.form_language or q.default_language
+    if code not in q.languages:
+        print(_("{language}: not a language of this questionnaire ({languages}).",
+                language=code, languages=", ".join(q.languages)), file=sys.stderr)
+        return 2
+    session = Session(q, language=code)
+    applied = skipped = 0
+    unknown: list[str] = []
+    for entry in script:
+        try:
+            if session.apply(str(entry["name"]), entry.get("value")):
+                applied += 1
+            else:
+                skipped += 1
+        except SessionError:
+            unknown.append(str(entry["name"]))
+    report = session.report()
+    report = {"form_id": q.form_id, "version": q.version, "language": code, "applied": applied,
+              "skipped": skipped, "unknown": unknown, **report}
+    json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+def register(subparsers: Any, _: Translator) -> None:
+    parser = subparsers.add_parser("questionnaire", help=_("check and try out questionnaires"))
+    sub = parser.add_subparsers(dest="questionnaire_command", metavar="ACTION", required=True)
+    check = sub.add_parser("check", help=_("list every problem in questionnaire files"))
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(func=_check)
+    run = sub.add_parser("run", help=_("apply an answer script and print the result as JSON"))
+    run.add_argument("file", metavar="FILE")
+    run.add_argument("--answers", required=True, metavar="SCRIPT.json")
+    run.add_argument("--language", dest="form_language", metavar="CODE",
+                     help=_("language of the questionnaire's texts"))
+    run.set_defaults(func=_run)

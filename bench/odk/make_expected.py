@@ -1,0 +1,109 @@
+"""Regenerate the expected values of the differential tests with ODK's own engine.
+
+For each case (the conformance household survey in its four languages, synthetic forms from
+shared/anchors/gen_form.py), converts the XLSForm to an XForm with pyxform, applies the answer
+script with @getodk/xforms-engine (run_dump.mjs) and writes, under tests/data/engine/odk/, the
+answer script and the relevance and value ODK gives every question. Needs Node 20 and
+`npm install` in this folder; the test suite itself never runs Node.
+
+    python bench/odk/make_expected.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SHARED = ROOT.parent / "shared"
+OUT = ROOT / "tests" / "data" / "engine" / "odk"
+SYNTHETIC_SIZES = (60, 200, 500)
+
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(SHARED / "anchors"))
+
+
+def xform(xlsx: Path) -> str:
+    from pyxform.xls2xform import convert
+
+    return str(convert(xlsform=str(xlsx)).xform)
+
+
+def odk(xml_path: Path, answers_path: Path, lang: str | None) -> dict:
+    cmd = ["node", str(HERE / "run_dump.mjs"), str(xml_path), str(answers_path)]
+    if lang:
+        cmd.append(lang)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=HERE).stdout  # noqa: S603
+    data = json.loads(out)
+    if data["problems"]:
+        raise SystemExit(f"ODK could not apply the script: {data['problems'][:5]}")
+    return data
+
+
+def household_script() -> list[dict]:
+    from app.engine import Session, load_questionnaire
+    from tests.app.engine.filler import fill
+
+    path = SHARED / "conformance" / "forms" / "household_survey_americas.xlsx"
+    q = load_questionnaire(path.read_bytes(), path.name)
+    s = Session(q, clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc), seed=1)
+    return fill(s, overrides={"HH01": 3, "Intro03": "1", "Intro04": "1"})
+
+
+def write_case(name: str, xlsx: Path, script: list[dict], langs: list[str | None], tmp: Path) -> None:
+    xml = tmp / f"{name}.xml"
+    xml.write_text(xform(xlsx), encoding="utf-8")
+    answers = OUT / f"{name}.answers.json"
+    answers.write_text(json.dumps(script, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    for lang in langs:
+        data = odk(xml, answers, lang)
+        expected = {
+            "engine": data["engine"],
+            "form": xlsx.name,
+            "language": lang,
+            "applied": data["applied"],
+            "skipped": data["skipped"],
+            "questions": {
+                k: {"relevant": v["relevant"], "value": v["value"], "odk_type": v["type"]}
+                for k, v in data["questions"].items()
+            },
+        }
+        target = OUT / f"{name}.{lang or 'default'}.expected.json"
+        target.write_text(json.dumps(expected, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        print(f"{target.relative_to(ROOT)}: {len(expected['questions'])} nodes")
+
+
+def main() -> None:
+    import gen_form  # type: ignore[import-not-found]
+    from openpyxl import Workbook
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        hh = SHARED / "conformance" / "forms" / "household_survey_americas.xlsx"
+        write_case("household_survey_americas", hh, household_script(), ["en", "es", "fr", "ar"], tmp)
+        for n in SYNTHETIC_SIZES:
+            survey, choices, answers = gen_form.build(n)
+            wb = Workbook()
+            ws = wb.active
+            ws.title = "survey"
+            for r in survey:
+                ws.append(r)
+            wc = wb.create_sheet("choices")
+            for r in choices:
+                wc.append(r)
+            st = wb.create_sheet("settings")
+            st.append(("form_id", "version", "default_language"))
+            st.append((f"synthetic_{n}", "1", "English (en)"))
+            xlsx = tmp / f"synthetic_{n}.xlsx"
+            wb.save(xlsx)
+            write_case(f"synthetic_{n}", xlsx, answers, ["en"], tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Differential tests: Waymark gives the same relevance and values as ODK's own engine.
+
+The expected values were produced by @getodk/xforms-engine 0.22.0 from the same forms and
+answer scripts (bench/odk/make_expected.py) and are committed under tests/data/engine/odk/, so
+Node is not needed here. Excluded: the clock (``start`` and what is computed from it, which
+differ by the seconds between the two runs) and ODK's internal ``instanceID``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from app.engine import Session, load_questionnaire
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "engine" / "odk"
+CLOCK_DEPENDENT = {"start", "start_t", "instanceID"}
+CASES = sorted(p.name.split(".")[0] + "." + p.name.split(".")[1]
+               for p in DATA.glob("*.expected.json"))
+
+
+def _synthetic_form(shared_dir: Path, n: int, tmp: Path) -> Path:
+    spec = importlib.util.spec_from_file_location("gen_form", shared_dir / "anchors" / "gen_form.py")
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    from openpyxl import Workbook
+
+    survey, choices, _answers = gen.build(n)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    for r in survey:
+        ws.append(r)
+    wc = wb.create_sheet("choices")
+    for r in choices:
+        wc.append(r)
+    st = wb.create_sheet("settings")
+    st.append(("form_id", "version", "default_language"))
+    st.append((f"synthetic_{n}", "1", "English (en)"))
+    path = tmp / f"synthetic_{n}.xlsx"
+    wb.save(path)
+    return path
+
+
+def _odk_value(entry: dict) -> str:
+    if entry["odk_type"] == "trigger":
+        return "OK" if entry["value"] == "true" else ""
+    return str(entry["value"])
+
+
+def test_every_case_is_present() -> None:
+    assert "household_survey_americas.ar" in CASES
+    assert {"synthetic_60.en", "synthetic_500.en"} <= set(CASES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_same_relevance_and_values_as_odk(case: str, shared_dir: Path, tmp_path: Path) -> None:
+    form_name, lang = case.split(".")
+    expected = json.loads((DATA / f"{case}.expected.json").read_text(encoding="utf-8"))
+    script = json.loads((DATA / f"{form_name}.answers.json").read_text(encoding="utf-8"))
+    if form_name.startswith("synthetic_"):
+        path = _synthetic_form(shared_dir, int(form_name.split("_")[1]), tmp_path)
+    else:
+        path = shared_dir / "conformance" / "forms" / f"{form_name}.xlsx"
+    q = load_questionnaire(path.read_bytes(), path.name)
+    s = Session(q, language=lang,
+                clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc))
+    applied = sum(1 for e in script if s.apply(e["name"], e["value"]))
+    assert applied == expected["applied"]
+    ours = s.report()["questions"]
+    mismatches = {}
+    compared = 0
+    for name, entry in expected["questions"].items():
+        if name in CLOCK_DEPENDENT:
+            continue
+        mine = ours.get(name)
+        want = {"relevant": entry["relevant"], "value": _odk_value(entry)}
+        if mine != want:
+            mismatches[name] = {"odk": want, "waymark": mine}
+        compared += 1
+    assert mismatches == {}
+    assert compared >= len(expected["questions"]) - len(CLOCK_DEPENDENT)

@@ -16,7 +16,7 @@ def backoff_delay(
 ) -> float:
     """Exponential backoff with "equal jitter": half the step fixed, half random, never over cap."""
     step = min(cap, base * (2 ** max(0, failures - 1)))
-    return step / 2 + rng() * step / 2
+    return float(step / 2 + rng() * step / 2)
 
 
 class BackgroundSyncer:

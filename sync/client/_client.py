@@ -13,10 +13,10 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sync.errors import (
     RateLimited,
@@ -41,6 +41,7 @@ from sync.protocol import (
 )
 
 Progress = Callable[[int, int, int], None]
+M = TypeVar("M", bound=BaseModel)
 
 GZIP_MIN_BYTES = 1024
 
@@ -212,7 +213,7 @@ class SyncClient:
         return report
 
 
-def _parse(model: Any, response: httpx.Response, where: str) -> Any:
+def _parse(model: type[M], response: httpx.Response, where: str) -> M:
     try:
         return model.model_validate_json(response.content)
     except (ValidationError, ValueError) as exc:

@@ -77,7 +77,8 @@ class BodyLimitGzip:
         async def replay() -> Message:
             nonlocal sent
             if sent:
-                return await receive()
+                message: Message = await receive()
+                return message
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 

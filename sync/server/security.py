@@ -33,7 +33,7 @@ def new_code() -> str:
 def normalise_code(code: str) -> str:
     """Upper case, no separators; maps O->0 and I/L->1 as Crockford does."""
     cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return cleaned.translate(str.maketrans("OIL", "011"))
 
 
 def new_id(prefix: str) -> str:

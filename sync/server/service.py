@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sync.errors import Refused, ServerSetupError
 from sync.protocol import (
@@ -117,7 +118,7 @@ def claims_blocked(session: Session, client: str, limit: int, window: timedelta)
 
 def note_failed_claim(session: Session, client: str, window: timedelta) -> None:
     now = utcnow()
-    session.exec(sa.delete(ClaimAttempt).where(ClaimAttempt.at < now - window * 10))  # type: ignore[call-overload, arg-type]
+    session.execute(sa.delete(ClaimAttempt).where(col(ClaimAttempt.at) < now - window * 10))
     session.add(ClaimAttempt(client=client[:64], at=now))
     session.commit()
 
@@ -137,16 +138,16 @@ def claim(session: Session, code: str, device_name: str) -> Claimed:
     code_hash = security.hash_secret(security.normalise_code(code))
     now = utcnow()
     device_id = security.new_id("dev")
-    spent = session.exec(
-        sa.update(Enrolment)  # type: ignore[call-overload]
+    spent = session.execute(
+        sa.update(Enrolment)
         .where(
-            Enrolment.code_hash == code_hash,
-            Enrolment.used_at == None,  # noqa: E711
-            Enrolment.expires_at > now,
+            col(Enrolment.code_hash) == code_hash,
+            col(Enrolment.used_at).is_(None),
+            col(Enrolment.expires_at) > now,
         )
         .values(used_at=now, device_id=device_id)
     )
-    if spent.rowcount != 1:
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise Refused("enrolment_code_invalid", status=400)
     enrolment = session.exec(select(Enrolment).where(Enrolment.code_hash == code_hash)).one()
@@ -195,8 +196,8 @@ def coordinator_for_token(session: Session, token: str) -> Coordinator | None:
 def touch(session: Session, device: Device) -> None:
     now = utcnow()
     if device.last_seen_at is None or now - device.last_seen_at > SEEN_EVERY:
-        session.exec(
-            sa.update(Device).where(Device.id == device.id).values(last_seen_at=now)  # type: ignore[call-overload, arg-type]
+        session.execute(
+            sa.update(Device).where(col(Device.id) == device.id).values(last_seen_at=now)
         )
         session.commit()
 
@@ -319,7 +320,7 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
         stmt = (
             _insert(conn.dialect.name)
             .on_conflict_do_nothing(index_elements=["record_id", "digest"])
-            .returning(Envelope.record_id, Envelope.digest)  # type: ignore[arg-type]
+            .returning(Envelope.record_id, Envelope.digest)
         )
         # executemany with RETURNING: one cached statement, sent as multi-row batches
         inserted = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
@@ -328,15 +329,15 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
     first_use: set[tuple[str, str]] = set()
     for i, key in order:
         if key[0] in erased:
-            results[i] = ItemResult(id=key[0], status=ItemStatus.duplicate, detail="erased")
+            results[i] = ItemResult(id=UUID(key[0]), status=ItemStatus.duplicate, detail="erased")
         elif key in inserted and key not in first_use:
             first_use.add(key)
             status = ItemStatus.conflict if new_keys[key] else ItemStatus.stored
-            results[i] = ItemResult(id=key[0], status=status)
+            results[i] = ItemResult(id=UUID(key[0]), status=status)
         elif known.get(key) or (new_keys.get(key)):
-            results[i] = ItemResult(id=key[0], status=ItemStatus.conflict)
+            results[i] = ItemResult(id=UUID(key[0]), status=ItemStatus.conflict)
         else:
-            results[i] = ItemResult(id=key[0], status=ItemStatus.duplicate)
+            results[i] = ItemResult(id=UUID(key[0]), status=ItemStatus.duplicate)
     return [r for r in results if r is not None]
 
 
@@ -381,11 +382,11 @@ def iter_envelopes(session: Session, batch: int = 500) -> Iterator[Envelope]:
 
 def erase(session: Session, record_id: str, coordinator_id: str) -> int:
     """Delete every envelope of a record and leave a tombstone so it is never stored again."""
-    gone = session.exec(sa.delete(Envelope).where(Envelope.record_id == record_id))  # type: ignore[call-overload, arg-type]
+    gone = session.execute(sa.delete(Envelope).where(col(Envelope.record_id) == record_id))
     if session.get(Erasure, record_id) is None:
         session.add(Erasure(record_id=record_id, coordinator_id=coordinator_id))
     session.commit()
-    return int(gone.rowcount or 0)
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- config download --------------------------------------------------------------------------

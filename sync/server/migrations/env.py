@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context
+from sqlmodel import SQLModel
 
-from sync.server.models import SQLModel
+import sync.server.models  # noqa: F401 - registers the tables
 
 MIGRATION_LOCK = 7_310_553_001
 

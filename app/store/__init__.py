@@ -23,6 +23,12 @@ _LAZY = {
     "Wiped": "app.store.errors",
     "NotFound": "app.store.errors",
     "NotEnrolled": "app.store.errors",
+    "InvalidState": "app.store.errors",
+    "PinNotSet": "app.store.errors",
+    "PinAlreadySet": "app.store.errors",
+    "WrongPin": "app.store.errors",
+    "default_data_dir": "app.store.store",
+    "describe": "app.store.messages",
 }
 
 __all__ = sorted(_LAZY)

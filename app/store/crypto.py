@@ -256,9 +256,9 @@ def seal(public_raw: bytes, plaintext: bytes, info: bytes) -> bytes:
     """HPKE base mode to the agency's public key; ``info`` binds the envelope to its record."""
     try:
         public = X25519PublicKey.from_public_bytes(public_raw)
-    except Exception:
+        return _SEAL_TAG + _SUITE.encrypt(plaintext, public, info=_SEAL_TAG + info)
+    except Exception:  # a malformed or low-order key
         raise CryptoError("bad_public_key") from None
-    return _SEAL_TAG + _SUITE.encrypt(plaintext, public, info=_SEAL_TAG + info)
 
 
 def open_sealed(private_key: AgencyPrivateKey, envelope: bytes, info: bytes) -> bytes:

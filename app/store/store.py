@@ -597,7 +597,10 @@ class Store:
                     if name in payload and payload[name] != value:
                         raise InvalidState("payload_mismatch", record_id=record_id, field=name)
                 info = crypto.envelope_info(record_id, enrolment.device_id, form_id, form_version)
-                sealed = crypto.seal(enrolment.agency_public_key, _dumps(payload), info)
+                try:
+                    sealed = crypto.seal(enrolment.agency_public_key, _dumps(payload), info)
+                except crypto.CryptoError:
+                    raise StoreError("bad_agency_key", record_id=record_id) from None
                 digest = hashlib.sha256(sealed).hexdigest()
                 revision = conn.exec_driver_sql(
                     "UPDATE record SET status = ?, finalised_at = ?, updated_at = ?, sealed = ?, "

@@ -187,8 +187,10 @@ def test_private_key_with_wrong_passphrase_or_damaged_pem_is_refused() -> None:
 
 
 def test_seal_to_a_malformed_public_key_is_refused() -> None:
-    with pytest.raises(CryptoError):
-        crypto.seal(b"\x00" * 31, b"p", b"i")
+    for bad in (b"\x00" * 31, b"\x00" * 32):
+        with pytest.raises(CryptoError) as info:
+            crypto.seal(bad, b"p", b"i")
+        assert info.value.code == "bad_public_key"
 
 
 def test_envelope_info_is_unambiguous() -> None:

@@ -447,3 +447,53 @@ def test_errors_say_codes_and_places_never_content(store: Store) -> None:
 def test_record_aad_binds_record_and_questionnaire_version() -> None:
     assert record_aad("r", "f", "1") != record_aad("r", "f", "2")
     assert record_aad("r", "f", "1") != record_aad("s", "f", "1")
+
+
+def test_every_error_code_has_words(store: Store) -> None:
+    from app.i18n import translator
+    from app.store import messages
+
+    _ = translator("en")
+    store.lock()
+    with pytest.raises(WrongPin) as wrong:
+        store.unlock("0000")
+    assert messages.describe(wrong.value, _) == (
+        "That PIN is not right. 9 tries left before Waymark erases its data."
+    )
+    assert messages.describe(Throttled(wait_seconds=3.2), _) == (
+        "Please wait 4 seconds before trying again."
+    )
+    assert "at least 4" in messages.describe(PinRejected(min_length=4), _)
+    assert messages.describe(StoreError("no_such_code"), _) == messages.FALLBACK
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "app" / "store"
+    used = set()
+    for path in root.glob("*.py"):
+        if path.name == "crypto.py":  # its errors are translated into store errors first
+            continue
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'(?:Error|Corrupt|NotFound|InvalidState)\("([a-z_]+)"', text))
+        used |= set(re.findall(r'^    code = "([a-z_]+)"', text, re.MULTILINE))
+    used -= {"store_error"}
+    assert used and used <= set(messages.MESSAGES), used - set(messages.MESSAGES)
+
+
+def test_package_exports_resolve() -> None:
+    import app.store
+
+    for name in app.store.__all__:
+        assert getattr(app.store, name) is not None
+
+
+def test_finalising_to_an_unusable_agency_key_is_a_store_error(
+    store: Store, enrolment: Enrolment
+) -> None:
+    enrolment.agency_public_key = bytes(32)  # the all-zero point: HPKE refuses it
+    store.save_enrolment(enrolment)
+    record_id = store.new_record("f", "1")
+    with pytest.raises(StoreError) as bad:
+        store.finalise(record_id, {})
+    assert bad.value.code == "bad_agency_key"
+    assert store.record(record_id).status == "draft"

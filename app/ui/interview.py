@@ -1,0 +1,534 @@
+"""The interview's view-model: one engine session, what its current screen shows, and the record
+it is saved to. Plain Python, no Flet.
+
+Every answer is saved (encrypted) to the store as it is given, so a lock, a pause or a crash
+loses nothing acknowledged. In interpreter mode each text is offered in the respondent's
+language and the worker's language together; either can change mid-interview.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.i18n import is_rtl
+
+log = logging.getLogger(__name__)
+
+QUESTIONNAIRE_SUFFIXES = (".yaml", ".yml", ".xlsx", ".xls")
+#: choice names a questionnaire uses for "prefer not to say" / "don't know"
+SKIP_CHOICES = ("prefer_not_to_say", "prefer_not", "pnts", "refuse", "refused", "skip")
+URGENT_PATHWAY = "urgent"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class QuestionnaireInfo:
+    """A questionnaire the worker can start: from the questionnaires folder or the server."""
+
+    key: str
+    filename: str
+    data: bytes
+    _loaded: Any = None
+
+    def load(self) -> Any:
+        if self._loaded is None:
+            from app.engine import load_questionnaire
+
+            self._loaded = load_questionnaire(self.data, self.filename)
+        return self._loaded
+
+
+_CACHE: dict[tuple[str, int, int], QuestionnaireInfo] = {}
+
+
+def list_questionnaires(
+    folder: Path | None, from_config: Mapping[str, str] | None = None
+) -> list[QuestionnaireInfo]:
+    """Questionnaires from the server's configuration first, then the local folder; a file
+    that does not load is left out (the coordinator's console reports its problems)."""
+    found: dict[str, QuestionnaireInfo] = {}
+    for name, text in sorted((from_config or {}).items()):
+        if name.lower().endswith(QUESTIONNAIRE_SUFFIXES):
+            found[name] = QuestionnaireInfo(name, name, text.encode("utf-8"))
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES or path.name in found:
+                continue
+            st = path.stat()
+            ck = (str(path), st.st_mtime_ns, st.st_size)
+            if ck not in _CACHE:
+                _CACHE[ck] = QuestionnaireInfo(path.name, path.name, path.read_bytes())
+            found[path.name] = _CACHE[ck]
+    usable = []
+    for info in found.values():
+        try:
+            info.load()
+        except Exception:
+            log.warning("questionnaire %s does not load", info.filename)
+            continue
+        usable.append(info)
+    return usable
+
+
+# --- what a screen shows --------------------------------------------------------------------
+
+
+@dataclass
+class ChoiceView:
+    value: str
+    label: str
+    worker_label: str
+    selected: bool
+    skip: bool = False
+
+
+@dataclass
+class PromptView:
+    name: str
+    type: str
+    label: str
+    worker_label: str
+    hint: str
+    worker_hint: str
+    value: Any
+    required: bool
+    read_only: bool
+    choices: list[ChoiceView]
+    errors: list[dict[str, Any]]
+    multiple: bool = False
+
+    @property
+    def answerable(self) -> bool:
+        return self.type not in ("note",) and not self.read_only
+
+
+@dataclass
+class ScreenView:
+    section: str
+    worker_section: str
+    prompts: list[PromptView]
+    done: int
+    total: int
+    at_end: bool
+    at_start: bool
+    language: str
+    worker_language: str
+    interpreter: bool
+    kind: str = "questions"
+    repeat: str = ""
+
+    @property
+    def rtl(self) -> bool:
+        return is_rtl(self.language)
+
+    @property
+    def worker_rtl(self) -> bool:
+        return is_rtl(self.worker_language)
+
+
+def _call(obj: Any, name: str, *args: Any) -> Any:
+    v = getattr(obj, name, None)
+    if callable(v):
+        try:
+            return v(*args)
+        except TypeError:
+            return v()
+    return v
+
+
+def _text(obj: Any, name: str, lang: str) -> str:
+    """``obj.name(lang)`` or ``obj.name_in(lang)`` or a {lang: text} mapping, as text."""
+    for attr in (name, f"{name}_in"):
+        v = getattr(obj, attr, None)
+        if callable(v):
+            try:
+                return str(v(lang) or "")
+            except TypeError:
+                continue
+        if isinstance(v, Mapping):
+            from app.engine.model import pick
+
+            return pick(v, lang)
+        if isinstance(v, str):
+            return v
+    return ""
+
+
+def _error_dict(e: Any) -> dict[str, Any]:
+    if isinstance(e, Mapping):
+        return dict(e)
+    return {
+        "code": str(getattr(e, "code", e)),
+        "name": str(getattr(e, "name", "")),
+        "params": dict(getattr(e, "params", {}) or {}),
+        "message": getattr(e, "message", None) or "",
+    }
+
+
+def _errors(prompt: Any) -> list[dict[str, Any]]:
+    return [_error_dict(e) for e in getattr(prompt, "errors", None) or []]
+
+
+class InterviewModel:
+    """One screening in progress, saved to one draft record."""
+
+    def __init__(
+        self,
+        store: Any,
+        info: QuestionnaireInfo,
+        session: Any,
+        record_id: str,
+        *,
+        worker_language: str,
+        monotonic: Callable[[], float] = time.monotonic,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.info = info
+        self.questionnaire = info.load()
+        self.session = session
+        self.record_id = record_id
+        self.monotonic = monotonic
+        meta = dict(meta or {})
+        self.worker_language = worker_language
+        self.interpreter: bool = bool(meta.get("interpreter", True))
+        self.consent: dict[str, Any] = dict(meta.get("consent") or {})
+        self.started_at: str = meta.get("started_at") or _now()
+        self.urgent_seen: bool = bool(meta.get("urgent_seen", False))
+        self.started_clock: float | None = monotonic() if self.consent else None
+        self.break_dismissed = False
+        self.blocked: list[dict[str, Any]] = []
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        store: Any,
+        info: QuestionnaireInfo,
+        *,
+        language: str,
+        worker_language: str,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> InterviewModel:
+        from app.engine import Session
+
+        q = info.load()
+        session = Session(q, language=language, worker_language=worker_language)
+        record_id = store.new_record(q.form_id, q.version)
+        model = cls(
+            store, info, session, record_id, worker_language=worker_language, monotonic=monotonic
+        )
+        model.save()
+        return model
+
+    @classmethod
+    def resume(
+        cls,
+        store: Any,
+        record_id: str,
+        infos: Iterable[QuestionnaireInfo],
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> InterviewModel:
+        from app.engine import Session
+
+        record = store.record(record_id)
+        data = store.load_session(record_id)
+        info = None
+        for candidate in infos:
+            q = candidate.load()
+            if q.form_id == record.form_id and q.version == record.form_version:
+                info = candidate
+                break
+        if info is None:
+            raise _MissingQuestionnaire()
+        session = Session.restore(info.load(), data["session"])
+        return cls(
+            store,
+            info,
+            session,
+            record_id,
+            worker_language=data.get("worker_language") or "en",
+            monotonic=monotonic,
+            meta=data,
+        )
+
+    def save(self) -> None:
+        self.store.save_session(
+            self.record_id,
+            {
+                "session": self.session.to_data(),
+                "worker_language": self.worker_language,
+                "interpreter": self.interpreter,
+                "consent": self.consent,
+                "started_at": self.started_at,
+                "urgent_seen": self.urgent_seen,
+            },
+        )
+
+    # --- languages ------------------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        return str(self.session.language)
+
+    def set_language(self, code: str) -> None:
+        """The respondent's language; never loses or changes an answer."""
+        self.session.language = code
+        self.save()
+
+    def set_worker_language(self, code: str) -> None:
+        self.worker_language = code
+        if hasattr(self.session, "worker_language"):
+            self.session.worker_language = code
+        self.save()
+
+    def set_interpreter(self, on: bool) -> None:
+        self.interpreter = on
+        self.save()
+
+    def languages(self) -> list[tuple[str, str, str]]:
+        """(code, name, review status) of the questionnaire's languages."""
+        q = self.questionnaire
+        names = getattr(q, "language_names", {}) or {}
+        return [(c, names.get(c) or c, q.language_status(c)) for c in q.languages]
+
+    # --- the current screen ---------------------------------------------------------------
+
+    def view(self) -> ScreenView:
+        s = self.session
+        screen = s.screen()
+        lang, wlang = self.language, self.worker_language
+        prompts = [self._prompt_view(p, lang, wlang) for p in (getattr(screen, "prompts", []))]
+        done, total = s.progress
+        section = str(getattr(screen, "section", "") or "")
+        worker_section = section
+        raw_prompts = list(getattr(screen, "prompts", ()) or ())
+        if raw_prompts and wlang != lang:
+            node = getattr(raw_prompts[0], "item", None)
+            node = node.parent if node is not None else None
+            default = getattr(self.questionnaire, "default_language", None)
+            while node is not None and node.name:
+                text = node.label_in(wlang, default)
+                if text:
+                    worker_section = text
+                    break
+                node = node.parent
+        return ScreenView(
+            section=section,
+            worker_section=worker_section,
+            prompts=prompts,
+            done=done,
+            total=total,
+            at_end=bool(s.at_end),
+            at_start=bool(getattr(s, "at_start", False)),
+            language=lang,
+            worker_language=wlang,
+            interpreter=self.interpreter,
+            kind=str(getattr(screen, "kind", "questions")),
+            repeat=str(getattr(screen, "repeat", "") or ""),
+        )
+
+    def _prompt_view(self, p: Any, lang: str, wlang: str) -> PromptView:
+        ptype = str(getattr(p, "type", ""))
+        value = getattr(p, "value", None)
+        multiple = ptype.startswith("select_multiple")
+        selected: set[str] = set()
+        if multiple and isinstance(value, list | tuple):
+            selected = {str(v) for v in value}
+        elif value not in (None, ""):
+            selected = {str(value)}
+        choices = []
+        for c in getattr(p, "choices", None) or []:
+            name = str(getattr(c, "name", c))
+            choices.append(
+                ChoiceView(
+                    value=name,
+                    label=_text(c, "label", lang) or name,
+                    worker_label=_text(c, "label", wlang) or name,
+                    selected=name in selected,
+                    skip=name in SKIP_CHOICES,
+                )
+            )
+        return PromptView(
+            name=str(p.name),
+            type=ptype.split(" ")[0],
+            label=_text(p, "label", lang),
+            worker_label=_text(p, "label", wlang),
+            hint=_text(p, "hint", lang),
+            worker_hint=_text(p, "hint", wlang),
+            value=value,
+            required=bool(getattr(p, "required", False)),
+            read_only=bool(getattr(p, "read_only", False)),
+            choices=choices,
+            errors=_errors(p) or [e for e in self.blocked if e.get("name") == p.name],
+            multiple=multiple,
+        )
+
+    # --- answers and moves ---------------------------------------------------------------
+
+    def answer(self, name: str, value: Any) -> list[Any]:
+        errors = self.session.answer(name, value)
+        self.blocked = []
+        self.save()
+        return list(errors or [])
+
+    def toggle(self, name: str, choice: str) -> list[Any]:
+        """select_multiple: add or remove one choice; a skip choice stands alone."""
+        current = self.session.values().get(self._path(name)) or []
+        if not isinstance(current, list):
+            current = [current]
+        if choice in current:
+            new = [c for c in current if c != choice]
+        elif choice in SKIP_CHOICES:
+            new = [choice]
+        else:
+            new = [c for c in current if c not in SKIP_CHOICES] + [choice]
+        return self.answer(name, new or None)
+
+    def _path(self, name: str) -> str:
+        item = self.questionnaire.by_name.get(name)
+        return getattr(item, "path", name) if item is not None else name
+
+    def prefer_not_to_say(self, name: str) -> None:
+        """Record a skip: the questionnaire's own skip choice when it has one, else leave the
+        answer empty (never scored as "no") and move on."""
+        view = next((p for p in self.view().prompts if p.name == name), None)
+        skip = next((c for c in (view.choices if view else []) if c.skip), None)
+        if skip is not None:
+            if view is not None and view.multiple:
+                self.answer(name, [skip.value])
+            else:
+                self.answer(name, skip.value)
+        else:
+            self.answer(name, None)
+
+    def next(self) -> bool:
+        """Move on; False (and ``blocked`` filled) when the screen has open errors."""
+        result = self.session.next()
+        moved = result is not False and not (isinstance(result, list) and result)
+        if isinstance(result, list) and result:
+            self.blocked = [_error_dict(e) for e in result]
+        else:
+            self.blocked = []
+        self.save()
+        return moved
+
+    def add_repeat(self, name: str) -> None:
+        self.session.add_repeat(name)
+        self.save()
+
+    def previous(self) -> None:
+        self.session.previous()
+        self.blocked = []
+        self.save()
+
+    @property
+    def at_end(self) -> bool:
+        return bool(self.session.at_end)
+
+    # --- outcome ----------------------------------------------------------------------------
+
+    def urgent_now(self) -> bool:
+        if self.urgent_seen:
+            return False
+        try:
+            return URGENT_PATHWAY in [p.id for p in self.session.outcome().pathways]
+        except Exception:
+            return False
+
+    def payload(self, device_id: str) -> dict[str, Any]:
+        """The sealed record payload (CONTRACTS.md)."""
+        q = self.questionnaire
+        return {
+            "record_id": self.record_id,
+            "device_id": device_id,
+            "form_id": q.form_id,
+            "form_version": q.version,
+            "language": self.language,
+            "started_at": self.started_at,
+            "finalised_at": _now(),
+            "values": self.session.values(),
+            "outcome": self.session.outcome().to_data(),
+            "consent": self.consent,
+        }
+
+    def finalise(self, store: Any) -> dict[str, Any]:
+        enrolment = store.enrolment
+        device_id = enrolment.device_id if enrolment is not None else ""
+        store.finalise(self.record_id, self.payload(device_id))
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        """The worker's summary: flags, all pathways, the answers behind each, in the worker's
+        language. Never shown to the respondent."""
+        wl = self.worker_language
+        outcome = self.session.outcome()
+        q = self.questionnaire
+        values = self.session.values()
+
+        def answer_text(path: str) -> tuple[str, str]:
+            name = path.rsplit("/", 1)[-1]
+            item = q.by_name.get(name)
+            label = item.label_in(wl) if item is not None else name
+            value = values.get(path)
+            shown: list[str] = []
+            for v in value if isinstance(value, list) else [value]:
+                if v is None:
+                    continue
+                if item is not None and item.choice_list:
+                    shown.append(q.choice_label(item.choice_list, str(v), wl) or str(v))
+                else:
+                    shown.append(str(v))
+            return label, ", ".join(shown)
+
+        flags = [
+            {
+                "id": f.id,
+                "label": f.label_in(wl),
+                "dimension": f.dimension,
+                "strength": f.strength,
+                "answers": [answer_text(p) for p in f.because],
+            }
+            for f in outcome.flags
+        ]
+        flag_labels = {f["id"]: f["label"] for f in flags}
+        pathways = [
+            {
+                "id": p.id,
+                "label": p.label_in(wl),
+                "description": p.description_in(wl),
+                "flags": [flag_labels.get(b, b) for b in p.because],
+            }
+            for p in outcome.pathways
+        ]
+        dims = []
+        rules = getattr(q, "outcome", None)
+        for dim_id, counts in (outcome.indicators or {}).items():
+            dim = rules.dimension(dim_id) if rules is not None else None
+            dims.append(
+                {
+                    "id": dim_id,
+                    "label": dim.label_in(wl) if dim is not None else dim_id,
+                    "strong": int(counts.get("strong", 0)),
+                    "medium": int(counts.get("medium", 0)),
+                    "weak": int(counts.get("weak", 0)),
+                }
+            )
+        return {"record_id": self.record_id, "flags": flags, "pathways": pathways,
+                "indicators": dims}
+
+
+class _MissingQuestionnaire(Exception):
+    code = "questionnaire_missing"
+    params: dict[str, Any] = {}  # noqa: RUF012

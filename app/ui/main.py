@@ -1,0 +1,90 @@
+"""Serve the field app: Flet in web mode, offline (no CDN), on the host given.
+
+``serve()`` blocks until SIGTERM or Ctrl-C. One store is opened for the process; each browser
+page gets its own view-model over it. On these machines only web mode works (see
+shared/design/FLET-OFFLINE.md); a packaged tablet build runs the same ``main``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+
+log = logging.getLogger(__name__)
+
+
+def make_app(
+    data_dir: Path,
+    *,
+    questionnaires_dir: Path | None = None,
+    store: Any = None,
+    store_settings: Any = None,
+    sync_factory: Any = None,
+) -> Any:
+    """The Flet ``main(page)`` for one store (opened here unless given)."""
+    import flet as ft
+
+    from app.store import Store
+    from app.ui.model import AppModel
+    from app.ui.shell import Shell
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if store is None:
+        store = Store.open(data_dir, store_settings) if store_settings else Store.open(data_dir)
+    folder = questionnaires_dir or QUESTIONNAIRES_DIR
+    break_after = float(os.environ.get("WAYMARK_BREAK_SECONDS", 20 * 60))
+
+    def main(page: ft.Page) -> None:
+        model = AppModel(store, data_dir, folder, sync_factory=sync_factory,
+                         break_after=break_after)
+        override = os.environ.get("WAYMARK_AUTO_LOCK_SECONDS")
+        if override:  # tests and demos: lock sooner than any offered setting
+            store.settings.idle_lock_seconds = float(override)
+        Shell(page, model).mount()
+
+    main.store = store  # type: ignore[attr-defined]
+    return main
+
+
+def serve(
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8550,
+    *,
+    questionnaires_dir: Path | None = None,
+    store_settings: Any = None,
+) -> None:
+    """Serve the app at http://host:port/ until SIGTERM or Ctrl-C (blocking)."""
+    import flet as ft
+
+    os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")
+    os.environ["FLET_WEB_NO_CDN"] = "1"
+    main = make_app(data_dir, questionnaires_dir=questionnaires_dir, store_settings=store_settings)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        ft.run(
+            main,
+            view=ft.AppView.WEB_BROWSER,
+            host=host,
+            port=port,
+            assets_dir=str(ASSETS_DIR),
+            no_cdn=True,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        try:
+            main.store.lock("shutdown")  # type: ignore[attr-defined]
+            main.store.close()  # type: ignore[attr-defined]
+        except Exception:
+            log.debug("store close on shutdown failed")

@@ -1,0 +1,441 @@
+"""New screening, consent and the interview itself.
+
+In interpreter mode every text shows in the respondent's language (large) and the worker's
+language (smaller, shaded), each laid out in its own direction. Pause and end safely are always
+on screen; flags and pathways never are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import flet as ft
+
+from app.i18n import N_, is_rtl, language, translator
+from app.ui import ids
+from app.ui.components import WORKER_BG
+from app.ui.interview import PromptView, ScreenView
+from app.ui.screens import notice
+
+if TYPE_CHECKING:
+    from app.ui.shell import Shell
+
+FIELD_ERRORS = {
+    "required": N_("This question needs an answer, or choose \u201cPrefer not to say\u201d."),
+    "constraint": N_("This answer is not possible here. Please check it."),
+    "invalid": N_("This answer is not in the expected form."),
+}
+OK = N_("OK")
+YES = N_("Yes")
+NO = N_("No")
+PREFER_NOT = N_("Prefer not to say")
+ANSWER = N_("Answer")
+ALL_DONE = N_("All questions are done. Thank you for your time.")
+ADD_ANOTHER = N_("Add another?")
+AGREES_SCREENING = N_("The person agrees to the screening")
+AGREES_STORING = N_("The person agrees that the record is kept and sent to the agency")
+
+
+def _lang_name(code: str) -> str:
+    try:
+        return language(code).native_name
+    except Exception:
+        return code
+
+
+def new_screening(shell: Shell) -> ft.Control:
+    k, _, m = shell.kit, shell._, shell.model
+    forms = m.questionnaires()
+    if len(forms) == 1 and not m.new_choice.get("form"):
+        m.choose("form", forms[0].key)
+    items: list[ft.Control] = [k.heading(_("New screening")), *notice(shell)]
+    if not forms:
+        items.append(k.text(_("No questionnaire is on this tablet yet. Send records to "
+                              "download the site's questionnaires.")))
+    items.append(k.text(_("Questionnaire"), 18, bold=True))
+    for info in forms:
+        q = info.load()
+        items.append(
+            k.button(q.title(m.settings.language) or info.key,
+                     shell.act(m.choose, "form", info.key),
+                     ident=ids.FORM + info.key, kind="secondary",
+                     selected=m.new_choice.get("form") == info.key)
+        )
+    chosen = next((f for f in forms if f.key == m.new_choice.get("form")), None)
+    if chosen is not None:
+        q = chosen.load()
+        names = getattr(q, "language_names", {}) or {}
+
+        def lang_buttons(key: str, prefix: str) -> ft.Control:
+            buttons = []
+            for code in q.languages:
+                label = names.get(code) or _lang_name(code)
+                draft = q.language_status(code) != "reviewed"
+                buttons.append(
+                    k.button(
+                        label,
+                        shell.act(m.choose, key, code),
+                        ident=prefix + code,
+                        lang=code,
+                        kind="secondary",
+                        selected=m.new_choice.get(key) == code,
+                        sublabel=_("draft translation") if draft else None,
+                    )
+                )
+            return ft.Row(buttons, wrap=True, spacing=8, run_spacing=8)
+
+        items += [
+            k.text(_("Respondent's language"), 18, bold=True),
+            lang_buttons("language", ids.LANGUAGE),
+            k.text(_("Your language (worker)"), 18, bold=True),
+            lang_buttons("worker_language", ids.WORKER_LANGUAGE),
+        ]
+    items.append(k.button(_("Begin"), shell.act(m.start), ident=ids.BEGIN,
+                          disabled=not m.can_start()))
+    items.append(k.button(_("Home"), shell.act(m.go, m.route.HOME), ident=ids.BACK_HOME,
+                          kind="secondary"))
+    return ft.Column(items, spacing=12)
+
+
+CONSENT_TEXT = (
+    N_(
+        "This conversation is to find out what help you may need. You decide what to answer. "
+        "You can skip any question or stop at any time, and the help you get does not depend "
+        "on it."
+    ),
+    N_(
+        "Your answers are locked on this tablet and sent only to the agency's protection "
+        "staff, who use them to refer you to services you agree to."
+    ),
+)
+
+
+def _both(shell: Shell, words: str, lang: str, wlang: str, size: float = 17) -> list[ft.Control]:
+    """A catalog text in the respondent's language, with the worker's below when different."""
+    k = shell.kit
+    out = [k.text(translator(lang)(words), size, lang=lang)]
+    if wlang != lang:
+        out.append(
+            ft.Container(
+                content=k.text(translator(wlang)(words), size - 3, lang=wlang),
+                bgcolor=WORKER_BG, padding=8, border_radius=8, rtl=is_rtl(wlang),
+            )
+        )
+    return out
+
+
+def consent(shell: Shell) -> ft.Control:
+    k, _, m = shell.kit, shell._, shell.model
+    iv = m.interview
+    if iv is None:
+        return ft.Column([k.text(_("No screening is open."))])
+    lang, wlang = iv.language, iv.worker_language
+    body: list[ft.Control] = [k.heading(_("Consent")), *notice(shell),
+                              k.text(_("Read this aloud:"), 15, color="#57606a")]
+    for para in CONSENT_TEXT:
+        body.append(
+            ft.Container(content=ft.Column(_both(shell, para, lang, wlang), spacing=6),
+                         rtl=is_rtl(lang))
+        )
+    state = {"screening": False, "storing": False}
+
+    def toggle(key: str) -> Any:
+        def handler(e: Any) -> None:
+            state[key] = bool(e.control.value)
+            m.touch()
+
+        return handler
+
+    screening = ft.Checkbox(label=translator(wlang)(AGREES_SCREENING),
+                            on_change=toggle("screening"))
+    storing = ft.Checkbox(
+        label=translator(wlang)(AGREES_STORING),
+        on_change=toggle("storing"),
+    )
+
+    def go_on(_e: Any) -> None:
+        m.consent(state["screening"], state["storing"])
+        shell.render()
+
+    body += [
+        ft.Semantics(identifier=ids.CONSENT_SCREENING, content=screening),
+        ft.Semantics(identifier=ids.CONSENT_STORING, content=storing),
+        k.button(_("Continue"), go_on, ident=ids.CONSENT_CONTINUE),
+        k.button(_("The person does not agree"), shell.act(m.consent, False, False),
+                 ident=ids.CONSENT_DECLINE, kind="secondary"),
+    ]
+    return ft.Column(body, spacing=12)
+
+
+def _errors(shell: Shell, p: PromptView) -> list[ft.Control]:
+    out = []
+    for e in p.errors:
+        words = e.get("message") or shell._(FIELD_ERRORS.get(e.get("code", ""),
+                                                             FIELD_ERRORS["invalid"]))
+        out.append(shell.kit.notice(words))
+    return out
+
+
+def _prompt(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
+    k, m = shell.kit, shell.model
+    iv = m.interview
+    assert iv is not None
+    lang, wlang = view.language, view.worker_language
+    both = view.interpreter and wlang != lang
+    out: list[ft.Control] = [
+        ft.Container(
+            content=ft.Column(
+                [k.text(p.label, 22, lang=lang, bold=True, ident=ids.QUESTION)]
+                + ([k.text(p.hint, 15, lang=lang, color="#57606a")] if p.hint else []),
+                spacing=4,
+            ),
+            rtl=is_rtl(lang),
+        )
+    ]
+    if both and (p.worker_label or p.worker_hint):
+        out.append(
+            ft.Container(
+                content=ft.Column(
+                    [k.text(p.worker_label, 16, lang=wlang, ident=ids.WORKER_TEXT)]
+                    + ([k.text(p.worker_hint, 13, lang=wlang, color="#57606a")]
+                       if p.worker_hint else []),
+                    spacing=2,
+                ),
+                bgcolor=WORKER_BG, padding=10, border_radius=8, rtl=is_rtl(wlang),
+            )
+        )
+    out += _errors(shell, p)
+    if not p.answerable:
+        return out
+    if p.choices:
+        for c in p.choices:
+            if c.skip:
+                continue
+            action = (shell.act(iv.toggle, p.name, c.value) if p.multiple
+                      else shell.act(iv.answer, p.name, c.value))
+            out.append(
+                k.button(
+                    c.label,
+                    action,
+                    ident=ids.CHOICE + c.value,
+                    lang=lang,
+                    kind="secondary",
+                    selected=c.selected,
+                    icon=(ft.Icons.CHECK_BOX if c.selected else ft.Icons.CHECK_BOX_OUTLINE_BLANK)
+                    if p.multiple else (ft.Icons.RADIO_BUTTON_CHECKED if c.selected
+                                        else ft.Icons.RADIO_BUTTON_UNCHECKED),
+                    sublabel=c.worker_label if both else None,
+                    sublang=wlang,
+                )
+            )
+        return out
+    if p.type == "acknowledge":
+        out.append(k.button(translator(lang)(OK), shell.act(iv.answer, p.name, "OK"),
+                            ident=ids.CHOICE + "ok", lang=lang, kind="secondary",
+                            selected=bool(p.value)))
+        return out
+    numeric = p.type in ("integer", "decimal", "range")
+    current = shell.drafts.get(p.name, "" if p.value in (None, "") else str(p.value))
+    tf = k.field(
+        translator(wlang)(ANSWER), value=current, numeric=numeric, lang=lang,
+    )
+    if p.type == "date":
+        tf.hint_text = "YYYY-MM-DD"
+
+    def changed(e: Any) -> None:
+        shell.drafts[p.name] = e.control.value
+        m.touch()
+
+    tf.on_change = changed
+    tf.on_submit = lambda _e: _next(shell)
+    out.append(ft.Semantics(identifier=ids.ANSWER_FIELD + p.name, content=tf))
+    return out
+
+
+def _commit_drafts(shell: Shell) -> None:
+    iv = shell.model.interview
+    if iv is None:
+        return
+    for name, value in list(shell.drafts.items()):
+        iv.answer(name, value if value != "" else None)
+    shell.drafts.clear()
+
+
+def _next(shell: Shell) -> None:
+    if shell.busy:
+        return
+    shell.model.touch()
+    _commit_drafts(shell)
+    shell.model.next()
+    shell.render()
+
+
+def _back(shell: Shell) -> None:
+    shell.model.touch()
+    shell.drafts.clear()
+    if shell.model.interview is not None:
+        shell.model.interview.previous()
+    shell.render()
+
+
+def _prefer_not(shell: Shell, names: list[str]) -> None:
+    iv = shell.model.interview
+    if iv is None:
+        return
+    shell.drafts.clear()
+    for name in names:
+        iv.prefer_not_to_say(name)
+    shell.model.next()
+    shell.render()
+
+
+def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
+    k, _ = shell.kit, shell._
+    iv = shell.model.interview
+    assert iv is not None
+    langs = iv.languages()
+
+    def row(current: str, setter: Any, prefix: str) -> ft.Control:
+        return ft.Row(
+            [
+                k.button(name, shell.act(setter, code), ident=prefix + code, lang=code,
+                         kind="secondary", selected=code == current)
+                for code, name, _status in langs
+            ],
+            wrap=True, spacing=6, run_spacing=6,
+        )
+
+    interp = ft.Switch(label=_("Interpreter mode: show both languages"), value=iv.interpreter,
+                       on_change=lambda e: (iv.set_interpreter(bool(e.control.value)),
+                                            shell.render()))
+    return shell.kit.card(
+        [
+            k.text(_("Respondent's language"), 15, bold=True),
+            row(view.language, iv.set_language, ids.SWITCH_RESPONDENT),
+            k.text(_("Your language (worker)"), 15, bold=True),
+            row(view.worker_language, iv.set_worker_language, ids.SWITCH_WORKER),
+            ft.Semantics(identifier=ids.INTERPRETER, content=interp),
+        ],
+        bg=WORKER_BG,
+    )
+
+
+def interview(shell: Shell) -> ft.Control:
+    k, _, m = shell.kit, shell._, shell.model
+    iv = m.interview
+    if iv is None:
+        return ft.Column([k.text(_("No screening is open."))])
+    view = iv.view()
+    lang = view.language
+    items: list[ft.Control] = []
+    if m.break_due():
+        shell._break_shown = True
+        items.append(
+            ft.Semantics(
+                identifier=ids.BREAK_PROMPT,
+                content=k.card(
+                    [
+                        k.text(_("You have been talking for a while. Would the person like a "
+                                 "break? Everything is saved."), 16),
+                        ft.Row(
+                            [
+                                k.button(_("Take a break"), shell.act(m.pause),
+                                         kind="secondary", expand=True),
+                                k.button(_("Continue"), shell.act(m.dismiss_break),
+                                         ident=ids.BREAK_CONTINUE, expand=True),
+                            ],
+                            spacing=8,
+                        ),
+                    ],
+                    bg="#fff4d6",
+                ),
+            )
+        )
+    total = max(view.total, 1)
+    section = view.section
+    header: list[ft.Control] = []
+    if section:
+        header.append(k.text(section, 15, lang=lang, color="#57606a"))
+        if view.interpreter and view.worker_section and view.worker_section != section:
+            header.append(k.text(view.worker_section, 13, lang=view.worker_language,
+                                 color="#57606a"))
+    header.append(
+        ft.Semantics(
+            identifier=ids.PROGRESS,
+            value=f"{view.done}/{view.total}",
+            content=ft.ProgressBar(value=min(1.0, view.done / total), height=8, border_radius=4),
+        )
+    )
+    header.append(k.text(_("Question {n} of {total}", n=min(view.done + 1, view.total),
+                           total=view.total), 13, color="#57606a"))
+    items += header
+    items += notice(shell)
+    names: list[str] = []
+    if view.at_end or view.kind == "end":
+        items += _both(shell, ALL_DONE, lang,
+                       view.worker_language, 20)
+        items.append(k.button(_("Finish and seal the record"), shell.slow(m.finish),
+                              ident=ids.FINISH, disabled=shell.busy, icon=ft.Icons.CHECK))
+        items.append(k.button(_("Back"), lambda _e: _back(shell), ident=ids.BACK,
+                              kind="secondary"))
+    elif view.kind == "repeat_offer":
+        items += _both(shell, ADD_ANOTHER, lang, view.worker_language, 20)
+        items.append(
+            ft.Row(
+                [
+                    k.button(translator(lang)(YES), shell.act(iv.add_repeat, view.repeat),
+                             ident=ids.CHOICE + "yes", lang=lang, expand=True),
+                    k.button(translator(lang)(NO), lambda _e: _next(shell),
+                             ident=ids.CHOICE + "no", lang=lang, kind="secondary", expand=True),
+                ],
+                spacing=8,
+            )
+        )
+    else:
+        for p in view.prompts:
+            items += _prompt(shell, view, p)
+            if p.answerable:
+                names.append(p.name)
+        nav: list[ft.Control] = []
+        nav.append(k.button(_("Back"), lambda _e: _back(shell), ident=ids.BACK, kind="secondary",
+                            expand=True, disabled=view.done == 0))
+        nav.append(k.button(_("Next"), lambda _e: _next(shell), ident=ids.NEXT, expand=True))
+        if names:
+            items.append(
+                k.button(translator(lang)(PREFER_NOT),
+                         lambda _e: _prefer_not(shell, names), ident=ids.PREFER_NOT,
+                         lang=lang, kind="secondary",
+                         sublabel=translator(view.worker_language)(PREFER_NOT)
+                         if view.interpreter else None,
+                         sublang=view.worker_language)
+            )
+        items.append(ft.Row(nav, spacing=10))
+    items.append(ft.Divider())
+    items.append(
+        ft.Row(
+            [
+                k.button(_("Pause"), shell.act(m.pause), ident=ids.PAUSE, kind="secondary",
+                         icon=ft.Icons.PAUSE, expand=True),
+                k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY,
+                         kind="secondary", icon=ft.Icons.STOP, expand=True),
+            ],
+            spacing=10,
+        )
+    )
+    show = shell.show_languages
+    items.append(
+        k.button(_("Languages"), _toggle_languages(shell), ident=ids.SWITCH_LANGUAGE,
+                 kind="secondary", icon=ft.Icons.TRANSLATE, selected=bool(show))
+    )
+    if show:
+        items.append(_languages_panel(shell, view))
+    return ft.Column(items, spacing=12)
+
+
+def _toggle_languages(shell: Shell) -> Any:
+    def handler(_e: Any) -> None:
+        shell.model.touch()
+        shell.show_languages = not shell.show_languages
+        shell.render()
+
+    return handler

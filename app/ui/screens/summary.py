@@ -1,0 +1,135 @@
+"""The urgent-safety screen and the worker's summary. Both speak to the worker, in the worker's
+language; the summary is the only place flags and pathways appear."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import flet as ft
+
+from app.i18n import N_
+from app.ui import ids
+from app.ui.model import Route
+from app.ui.screens import notice
+
+if TYPE_CHECKING:
+    from app.ui.shell import Shell
+
+
+def _entries_for(directory: list[dict[str, Any]], pathway: str) -> list[dict[str, Any]]:
+    out = []
+    for e in directory:
+        ways = e.get("pathways") or e.get("pathway") or []
+        if isinstance(ways, str):
+            ways = [ways]
+        if pathway in ways:
+            out.append(e)
+    return out
+
+
+def _entry(shell: Shell, e: dict[str, Any]) -> ft.Control:
+    k, _ = shell.kit, shell._
+    lines: list[ft.Control] = [k.text(str(e.get("name") or e.get("service") or ""), 16,
+                                      bold=True)]
+    for key, label in (("phone", _("Phone")), ("contact", _("Contact")),
+                       ("address", _("Address")), ("hours", _("Opening hours"))):
+        value = e.get(key)
+        if value:
+            lines.append(k.text(f"{label}: {value}", 14))
+    notes = e.get("notes") or e.get("description")
+    if isinstance(notes, dict):
+        notes = notes.get(shell.model.settings.language) or notes.get("en")
+    if notes:
+        lines.append(k.text(str(notes), 14, color="#57606a"))
+    return ft.Container(content=ft.Column(lines, spacing=2), padding=ft.Padding.only(top=6))
+
+
+def urgent(shell: Shell) -> ft.Control:
+    k, _, m = shell.kit, shell._, shell.model
+    directory = m.referral_directory()
+    contacts = _entries_for(directory, "urgent") or [e for e in directory if e.get("emergency")]
+    items: list[ft.Control] = [
+        ft.Container(
+            content=ft.Column(
+                [
+                    k.heading(_("Urgent help may be needed")),
+                    k.text(_("An answer shows the person may need help now. Stay with them, "
+                             "and call the emergency contact for this site.")),
+                ],
+                spacing=8,
+            ),
+            bgcolor="#fde7e5",
+            padding=14,
+            border_radius=12,
+        ),
+        *notice(shell),
+    ]
+    if contacts:
+        items.append(k.card([k.text(_("Emergency contacts"), 18, bold=True),
+                             *[_entry(shell, e) for e in contacts]]))
+    else:
+        items.append(k.text(_("No emergency contact is set for this site. Call your "
+                              "coordinator.")))
+    items += [
+        k.button(_("Continue the screening later, with the person's agreement"),
+                 shell.act(m.continue_after_urgent), ident=ids.URGENT_CONTINUE,
+                 kind="secondary"),
+        k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY),
+    ]
+    return ft.Column(items, spacing=14)
+
+
+STRENGTH = {"strong": N_("strong"), "medium": N_("medium"), "weak": N_("weak")}
+
+
+def summary(shell: Shell) -> ft.Control:
+    k, _, m = shell.kit, shell._, shell.model
+    data = m.summary_outcome or {"flags": [], "pathways": [], "indicators": []}
+    directory = m.referral_directory()
+    items: list[ft.Control] = [
+        k.heading(_("Worker's summary")),
+        k.text(_("For you only: do not show this screen to the person. These are suggestions "
+                 "for referral, not a decision about anyone's status."), 14, color="#57606a"),
+        *notice(shell),
+        k.text(_("Suggested referrals"), 18, bold=True),
+    ]
+    if not data["pathways"]:
+        items.append(k.text(_("No referral was suggested by the answers.")))
+    for p in data["pathways"]:
+        lines: list[ft.Control] = [k.text(p["label"], 18, bold=True)]
+        if p.get("description"):
+            lines.append(k.text(p["description"], 14))
+        if p.get("flags"):
+            lines.append(k.text(_("Because of: {flags}", flags=", ".join(p["flags"])), 14,
+                                color="#57606a"))
+        entries = _entries_for(directory, p["id"])
+        if entries:
+            lines.append(k.text(_("Where to refer"), 15, bold=True))
+            lines += [_entry(shell, e) for e in entries]
+        items.append(ft.Semantics(identifier=ids.PATHWAY + p["id"], content=k.card(lines),
+                                  container=True))
+    if data["flags"]:
+        items.append(k.text(_("What the answers showed"), 18, bold=True))
+    for f in data["flags"]:
+        lines = [k.text(f["label"], 16, bold=True)]
+        if f.get("strength"):
+            lines.append(k.text(_("Indicator: {strength}",
+                                  strength=_(STRENGTH.get(f["strength"], f["strength"]))), 13,
+                                color="#57606a"))
+        for question, answer in f.get("answers", []):
+            lines.append(k.text(f"{question} \u2192 {answer}", 14))
+        items.append(ft.Semantics(identifier=ids.FLAG + f["id"], content=k.card(lines),
+                                  container=True))
+    dims = [d for d in data.get("indicators", []) if d["strong"] or d["medium"] or d["weak"]]
+    if dims:
+        rows = [k.text(_("Indicators by dimension"), 18, bold=True)]
+        for d in dims:
+            rows.append(k.text(_("{dimension}: strong {strong}, medium {medium}, weak {weak}",
+                                 dimension=d["label"], strong=d["strong"], medium=d["medium"],
+                                 weak=d["weak"]), 14))
+        items.append(k.card(rows))
+    items.append(k.button(_("Done"), shell.act(m.close_summary), ident=ids.SUMMARY_DONE))
+    return ft.Column(items, spacing=12)
+
+
+__all__ = ["Route", "summary", "urgent"]

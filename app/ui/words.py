@@ -1,0 +1,66 @@
+"""Codes from the store, the sync client, the engine and the view-model, as words.
+
+Only the interface turns a code into a sentence, in the worker's language. An unknown code
+falls back to a general sentence, never to the raw exception text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.i18n import N_, Translator
+
+MESSAGES: dict[str, str] = {
+    # view-model
+    "pin_mismatch": N_("The two PINs are not the same. Please type them again."),
+    "enrolment_code_missing": N_("Type the enrolment code, or paste the text from the QR code."),
+    "server_address_missing": N_("Type the server address you were given with the code."),
+    "enrolled": N_("This tablet is now enrolled for {site}."),
+    "choose_form_and_languages": N_("Choose a questionnaire and both languages first."),
+    "questionnaire_missing": N_("This questionnaire is no longer on the tablet."),
+    "no_consent_nothing_kept": N_("Nothing was kept. Help does not depend on taking part."),
+    "screening_paused": N_("The screening is saved. Resume it from the home screen."),
+    "record_sealed": N_("The record is sealed and waiting to be sent."),
+    "some_records_not_accepted": N_(
+        "Some records were not accepted by the server. They are kept and will be tried again."
+    ),
+    "unexpected_error": N_("Something went wrong. Nothing saved was lost. Please try again."),
+    # store
+    "store_locked": N_("The app is locked. Type your PIN."),
+    "pin_not_set": N_("No PIN is set yet."),
+    "pin_already_set": N_("A PIN is already set."),
+    "pin_too_short": N_("The PIN must have at least {min_length} digits."),
+    "wrong_pin": N_("Wrong PIN. Tries left before everything is erased: {remaining}."),
+    "unlock_throttled": N_("Too many wrong PINs. Wait {wait} seconds and try again."),
+    "store_wiped": N_("Too many wrong PINs: everything on this tablet was erased."),
+    "record_not_found": N_("This record is no longer on the tablet."),
+    "record_invalid_state": N_("This record is already finished."),
+    "not_enrolled": N_("This tablet is not enrolled yet."),
+    "store_corrupt": N_("The stored data failed its check. Ask your coordinator."),
+    "bad_agency_key": N_("The agency key from the server is not valid."),
+    # sync
+    "unreachable": N_("The server cannot be reached. Check the connection and try again."),
+    "server_error": N_("The server has a problem. Try again later."),
+    "refused": N_("The server refused the request."),
+    "unauthenticated": N_("The server does not recognise this tablet. Ask your coordinator."),
+    "device_revoked": N_("This tablet was withdrawn by the coordinator and has been erased."),
+    "rate_limited": N_("Too many tries. Wait a little and try again."),
+    "agency_key_invalid": N_("The server sent an agency key that is not valid."),
+    "fingerprint_mismatch": N_(
+        "The server's agency key does not match the QR code. Do not use this server."
+    ),
+    "enrolment_invalid": N_("This enrolment code is not valid or has expired."),
+    "sync_error": N_("Sending failed. The records are kept and will be tried again."),
+}
+
+
+def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> str:
+    """The sentence for ``code`` in the translator's language."""
+    params = dict(params or {})
+    if "wait_seconds" in params:
+        params["wait"] = round(float(params["wait_seconds"]))
+    template = MESSAGES.get(code, MESSAGES["unexpected_error"])
+    try:
+        return _(template, **params) if params else _(template)
+    except (KeyError, IndexError, ValueError):
+        return _(MESSAGES["unexpected_error"])

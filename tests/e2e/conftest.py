@@ -1,0 +1,281 @@
+"""Browser fixtures: Debian chromium through Playwright, and the field app served offline.
+
+- ``browser``: one headless chromium per test session (``/usr/bin/chromium``, never
+  ``playwright install``), with the launch arguments from shared/design/FLET-OFFLINE.md.
+- ``serve_app``: a factory that starts ``app.ui.main.serve`` in a subprocess on a free port and
+  waits until it answers; every server started is stopped (SIGTERM to its process group).
+- ``app_page``: a factory for a browser page at a viewport, opened on a served app with the
+  accessibility tree turned on.
+- Helpers to find controls by their semantics identifiers (``app.ui.ids``), tap, type with the
+  keyboard (never ``fill``), wait for a screen, and take settled screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.ui import ids
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 740}
+TABLET = {"width": 800, "height": 1280}
+VIEWPORTS = {"phone": PHONE, "tablet": TABLET}
+TIMEOUT_MS = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class AppServer:
+    """A field app served in its own process."""
+
+    url: str
+    port: int
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        return int(self.process.returncode or 0)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+SERVE_CODE = """
+import sys
+from pathlib import Path
+from app.ui.main import serve
+q = sys.argv[3] or None
+serve(Path(sys.argv[1]), "127.0.0.1", int(sys.argv[2]),
+      questionnaires_dir=Path(q) if q else None)
+"""
+
+
+def start_app(
+    data_dir: Path,
+    *,
+    questionnaires_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    wait_seconds: float = 60.0,
+) -> AppServer:
+    """Start ``serve()`` in a subprocess and wait until its web server answers."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir.parent / f"app-{port}.log"
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "FLET_FORCE_WEB_SERVER": "1",
+                "FLET_WEB_NO_CDN": "1", **(env or {})}
+    full_env.pop("DISPLAY", None)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", SERVE_CODE, str(data_dir), str(port),
+             str(questionnaires_dir or "")],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = AppServer(f"http://127.0.0.1:{port}/", port, data_dir, process, log_path)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited early:\n{server.log()}")
+        try:
+            if httpx.get(server.url, timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"the app did not answer within {wait_seconds}s:\n{server.log()}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def serve_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
+    """``serve_app(data_dir=None, questionnaires_dir=None, env=None) -> AppServer``."""
+    started: list[AppServer] = []
+
+    def factory(
+        data_dir: Path | None = None,
+        *,
+        questionnaires_dir: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> AppServer:
+        server = start_app(
+            data_dir or tmp_path / f"device{len(started)}",
+            questionnaires_dir=questionnaires_dir,
+            env=env,
+        )
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def app_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """``app_page(server, viewport=PHONE) -> playwright Page`` with semantics turned on."""
+    contexts: list[Any] = []
+
+    def factory(server: AppServer, viewport: dict[str, int] | None = None) -> Any:
+        ctx = browser.new_context(viewport=viewport or PHONE, locale="en-GB")
+        ctx.set_default_timeout(TIMEOUT_MS)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        open_app(page, server.url)
+        return page
+
+    yield factory
+    for ctx in contexts:
+        ctx.close()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def open_app(page: Any, url: str) -> None:
+    """Load the app and turn on Flutter's accessibility tree (the placeholder sits off-screen,
+    so it is clicked by a dispatched event)."""
+    page.goto(url)
+    enable_semantics(page)
+
+
+def enable_semantics(page: Any) -> None:
+    placeholder = page.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached", timeout=TIMEOUT_MS)
+    placeholder.dispatch_event("click")
+    page.locator("flt-semantics").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+
+
+def by_id(page: Any, ident: str) -> Any:
+    """The control with semantics identifier ``ident`` (see ``app.ui.ids``)."""
+    return page.locator(f'[flt-semantics-identifier="{ident}"]')
+
+
+def wait_screen(page: Any, route: str, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until the screen ``route`` (``app.ui.model.Route`` value) is shown."""
+    by_id(page, ids.SCREEN + route).first.wait_for(state="attached", timeout=timeout)
+
+
+def tap(page: Any, ident: str) -> None:
+    by_id(page, ident).first.click()
+
+
+def type_into(page: Any, ident: str, text: str) -> None:
+    """Focus the text field inside ``ident`` and type with the keyboard."""
+    target = by_id(page, ident).first
+    field = target.locator("input, textarea")
+    if field.count():
+        field.first.click()
+    else:
+        target.click()
+    page.keyboard.type(text)
+
+
+def set_pin(page: Any, pin: str) -> None:
+    wait_screen(page, "set_pin")
+    type_into(page, ids.PIN, pin)
+    type_into(page, ids.PIN_REPEAT, pin)
+    tap(page, ids.PIN_SUBMIT)
+
+
+def unlock(page: Any, pin: str) -> None:
+    wait_screen(page, "unlock")
+    type_into(page, ids.PIN, pin)
+    tap(page, ids.PIN_SUBMIT)
+
+
+def enrol(page: Any, code_or_qr_text: str, server_url: str = "") -> None:
+    wait_screen(page, "enrol")
+    type_into(page, ids.ENROL_CODE, code_or_qr_text)
+    if server_url:
+        type_into(page, ids.ENROL_SERVER, server_url)
+    tap(page, ids.ENROL_SUBMIT)
+
+
+def settled_screenshot(page: Any, path: Path, attempts: int = 20) -> bytes:
+    """Pixels lag the accessibility tree: take screenshots until two in a row are identical."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    last = page.screenshot()
+    for _ in range(attempts):
+        page.wait_for_timeout(150)
+        shot = page.screenshot()
+        if shot == last:
+            break
+        last = shot
+    path.write_bytes(last)
+    return bytes(last)
+
+
+__all__ = [
+    "PHONE",
+    "TABLET",
+    "VIEWPORTS",
+    "AppServer",
+    "by_id",
+    "enable_semantics",
+    "enrol",
+    "open_app",
+    "set_pin",
+    "settled_screenshot",
+    "start_app",
+    "tap",
+    "type_into",
+    "unlock",
+    "wait_screen",
+]

@@ -548,14 +548,20 @@ class Store:
                 raise Corrupt("record_corrupt", record_id=record_id)
             return data
 
+    _INFO_COLUMNS = (
+        "SELECT id, form_id, form_version, status, created_at, updated_at, finalised_at, "
+        "revision, sync_state, session IS NOT NULL FROM record"
+    )
+
+    @staticmethod
+    def _info(r: Any) -> RecordInfo:
+        return RecordInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
+
     def records(self, status: str | None = None) -> list[RecordInfo]:
         """Routing metadata of every record (newest first); answerable while locked."""
         if status is not None and status not in STATUSES:
             raise StoreError("unknown_status", status=status)
-        query = (
-            "SELECT id, form_id, form_version, status, created_at, updated_at, finalised_at, "
-            "revision, sync_state, session IS NOT NULL FROM record"
-        )
+        query = self._INFO_COLUMNS
         args: tuple[Any, ...] = ()
         if status is not None:
             query += " WHERE status = ?"
@@ -563,16 +569,15 @@ class Store:
         query += " ORDER BY created_at DESC"
         with self._lock, self._write() as conn:
             rows = conn.exec_driver_sql(query, args).fetchall()
-        return [
-            RecordInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
-            for r in rows
-        ]
+        return [self._info(r) for r in rows]
 
     def record(self, record_id: str) -> RecordInfo:
-        for info in self.records():
-            if info.id == record_id:
-                return info
-        raise NotFound(record_id=record_id)
+        """One record's routing metadata; :class:`NotFound` if there is no such record."""
+        with self._lock, self._write() as conn:
+            row = conn.exec_driver_sql(self._INFO_COLUMNS + " WHERE id = ?", (record_id,)).first()
+        if row is None:
+            raise NotFound(record_id=record_id)
+        return self._info(row)
 
     def finalise(self, record_id: str, payload: dict[str, Any]) -> str:
         """Seal ``payload`` to the agency key into the outbox; the envelope's digest.

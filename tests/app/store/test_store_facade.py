@@ -497,3 +497,36 @@ def test_finalising_to_an_unusable_agency_key_is_a_store_error(
         store.finalise(record_id, {})
     assert bad.value.code == "bad_agency_key"
     assert store.record(record_id).status == "draft"
+
+
+def test_one_record_by_id(store: Store) -> None:
+    record_id = store.new_record("f", "1")
+    assert store.record(record_id) == store.records()[0]
+    with pytest.raises(NotFound):
+        store.record("missing")
+
+
+def test_saves_from_several_threads_are_serialised(store: Store) -> None:
+    """The interface saves from worker threads; each save is whole and none is lost."""
+    import threading
+
+    ids = [store.new_record("f", "1") for _ in range(4)]
+    failures: list[BaseException] = []
+
+    def autosave(record_id: str) -> None:
+        try:
+            for i in range(25):
+                store.save_session(record_id, {"i": i, "who": record_id})
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=autosave, args=(r,)) for r in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    for record_id in ids:
+        assert store.load_session(record_id) == {"i": 24, "who": record_id}
+        assert store.record(record_id).revision == 25
+    assert store.audit.verify().ok

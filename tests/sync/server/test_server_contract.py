@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -166,6 +167,21 @@ def test_oversized_requests_get_413(server: Server) -> None:
     assert len(bomb) < 50_000
     response = http.post("/envelopes", content=bomb,
                          headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert response.status_code == 413
+
+
+def test_chunked_body_over_the_limit_gets_413(server: Server) -> None:
+    server.settings.max_request_bytes = 20_000
+    server.app = create_app(server.settings, engine=server.engine)
+    client = server.enrolled()
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(50):
+            yield b" " * 1000
+
+    response = raw(server, client.token).post(
+        "/envelopes", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 

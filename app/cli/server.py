@@ -113,7 +113,7 @@ def cmd_server(args: argparse.Namespace, _: Any) -> int:
 
     settings = _settings(args, config_dir=args.config_dir, public_url=args.public_url)
     print(_("Waymark server on http://{host}:{port}", host=args.host, port=args.port))
-    run(settings, args.host, args.port)
+    run(settings, args.host, args.port, workers=args.workers)
     return 0
 
 
@@ -269,6 +269,8 @@ def register(subparsers: Any, _: Any) -> None:
     _data_options(p, _)
     p.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
     p.add_argument("--port", type=int, default=8000, help=_("port to listen on"))
+    p.add_argument("--workers", type=int, default=1,
+                   help=_("server processes (more than one needs PostgreSQL)"))
     p.add_argument("--config-dir", type=Path, default=None,
                    help=_("folder with questionnaires/ and sites/ that devices download"))
     p.add_argument("--public-url", default=os.environ.get("WAYMARK_PUBLIC_URL"),

@@ -21,5 +21,23 @@ def server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> uvi
     return uvicorn.Server(config)
 
 
-def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    server(settings, host, port).run()
+def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve until stopped; with ``workers > 1``, several processes share the database."""
+    if workers <= 1:
+        server(settings, host, port).run()
+        return
+    import os
+
+    from sync.server.db import open_database
+
+    open_database(settings).dispose()  # migrate once before the workers start
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "sync.server.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

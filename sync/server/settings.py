@@ -50,14 +50,27 @@ class Settings:
     def config_path(self) -> Path:
         return self.config_dir if self.config_dir is not None else self.data_dir / "config"
 
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes :meth:`from_env` rebuild these settings (for workers)."""
+        env = {"WAYMARK_DATA_DIR": str(self.data_dir.resolve())}
+        if self.database_url:
+            env["WAYMARK_DATABASE_URL"] = self.database_url
+        if self.config_dir is not None:
+            env["WAYMARK_CONFIG_DIR"] = str(self.config_dir.resolve())
+        if self.public_url:
+            env["WAYMARK_PUBLIC_URL"] = self.public_url
+        return env
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Settings from WAYMARK_DATA_DIR, WAYMARK_DATABASE_URL and WAYMARK_PUBLIC_URL."""
+        """Settings from WAYMARK_DATA_DIR, _DATABASE_URL, _CONFIG_DIR and _PUBLIC_URL."""
         values: dict[str, object] = {}
         if os.environ.get("WAYMARK_DATA_DIR"):
             values["data_dir"] = Path(os.environ["WAYMARK_DATA_DIR"])
         if os.environ.get("WAYMARK_DATABASE_URL"):
             values["database_url"] = os.environ["WAYMARK_DATABASE_URL"]
+        if os.environ.get("WAYMARK_CONFIG_DIR"):
+            values["config_dir"] = Path(os.environ["WAYMARK_CONFIG_DIR"])
         if os.environ.get("WAYMARK_PUBLIC_URL"):
             values["public_url"] = os.environ["WAYMARK_PUBLIC_URL"]
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -117,3 +117,29 @@ def test_messages_are_translated_through_the_catalog(
     code, out, _err = run(capsys, "--language", "fr", "devices", "list",
                          "--data-dir", str(folder / "data"))
     assert code == 0 and out.strip()
+
+
+def test_waymark_server_serves_and_migrates_its_data_folder(folder: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.pg import free_port
+
+    root = Path(__file__).resolve().parents[2]
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "app", "server", "--data-dir", str(folder / "srv"),
+         "--port", str(port)],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not SyncClient(f"http://127.0.0.1:{port}").health(timeout=1):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        assert (folder / "srv" / "waymark-server.db").is_file()
+    finally:
+        proc.terminate()
+        proc.wait(10)

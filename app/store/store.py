@@ -184,6 +184,9 @@ class Store:
                 before = db.schema_version(conn)
                 conn.rollback()
             done = db.migrate(engine)
+            for name in db.DB_FILES:  # ciphertext only, but nobody else's business either
+                if (data_dir / name).exists():
+                    (data_dir / name).chmod(0o600)
             if done and before > 0:
                 with db.translate_errors(), engine.begin() as conn:
                     audit.append(conn, Event.migrate, from_version=before, to_version=done[-1])

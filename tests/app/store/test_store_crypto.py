@@ -264,3 +264,15 @@ def test_only_the_recipe_imports_hazmat() -> None:
         and path != root / "app" / "store" / "crypto.py"
     ]
     assert offenders == []
+
+
+def test_stored_session_vector_still_opens() -> None:
+    """The store's associated-data layout is part of the on-disk format too."""
+    from app.store.store import record_aad
+
+    path = Path(__file__).resolve().parents[2] / "data" / "store" / "record_vectors.json"
+    v = json.loads(path.read_text(encoding="utf-8"))
+    aad = record_aad(v["record_id"], v["form_id"], v["form_version"])
+    assert aad.hex() == v["aad"]
+    plaintext = crypto.decrypt(bytes.fromhex(v["data_key"]), bytes.fromhex(v["blob"]), aad)
+    assert json.loads(plaintext) == v["session"]

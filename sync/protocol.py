@@ -175,8 +175,17 @@ class EnvelopeOut(BaseModel):
 
 
 class EnvelopesPage(BaseModel):
+    """One page of envelopes in arrival order.
+
+    ``next_since`` pages through what is there now. ``settled_since`` is the cursor to keep for
+    the next incremental read: with several server processes, an envelope can become visible
+    after one with a higher ``seq``, so the cursor only passes envelopes received some seconds
+    ago; a reader starting from it may see an envelope twice (same ``seq``), never miss one.
+    """
+
     envelopes: list[EnvelopeOut]
     next_since: int
+    settled_since: int
 
 
 @runtime_checkable

@@ -8,6 +8,7 @@ request content.
 
 import base64
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -36,6 +37,9 @@ from sync.server.db import open_database
 from sync.server.middleware import BodyLimitGzip
 from sync.server.models import Coordinator, Device, as_utc
 from sync.server.settings import Settings
+
+#: Time after which an envelope's insert has surely committed (see EnvelopesPage).
+SETTLE = timedelta(seconds=10)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody},
@@ -172,7 +176,15 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> EnvelopesPage:
         rows = service.envelopes_since(session, since, limit)
-        return EnvelopesPage(envelopes=rows, next_since=rows[-1].seq if rows else since)
+        settled = since
+        horizon = datetime.now(UTC) - SETTLE
+        for row in rows:
+            if row.received_at > horizon:
+                break
+            settled = row.seq
+        return EnvelopesPage(
+            envelopes=rows, next_since=rows[-1].seq if rows else since, settled_since=settled
+        )
 
     @api.delete("/coordinator/records/{record_id}", responses=ERRORS)
     def erase_record(record_id: str, coord: CoordinatorDep, session: SessionDep) -> dict[str, int]:

@@ -6,10 +6,11 @@ import base64
 import gzip
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from sync.errors import Refused, Revoked, Unauthorized
 from sync.protocol import EnvelopeIn, ItemStatus, UploadRequest
@@ -235,6 +236,12 @@ def test_coordinator_reads_since_cursor_and_erases(server: Server) -> None:
     assert [e["id"] for e in page["envelopes"]] == [str(r.id) for r in records[:3]]
     rest = http.get("/coordinator/envelopes", params={"since": page["next_since"]}).json()
     assert [e["id"] for e in rest["envelopes"]] == [str(r.id) for r in records[3:]]
+    assert page["settled_since"] == 0  # just received: an incremental reader re-reads them
+    with server.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE envelope SET received_at = :t"),
+                     {"t": datetime(2020, 1, 1)})
+    settled = http.get("/coordinator/envelopes", params={"since": 0}).json()
+    assert settled["settled_since"] == settled["next_since"] > 0
     gone = http.delete(f"/coordinator/records/{records[0].id}")
     assert gone.json() == {"erased": 1}
     again = client.upload([records[0]])

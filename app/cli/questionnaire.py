@@ -21,35 +21,55 @@ from app.i18n import N_, Translator
 #: message templates for problem codes; parameters fill the braces
 MESSAGES: dict[str, str] = {
     "unreadable_file": N_("The file cannot be read as a questionnaire ({reason})."),
-    "unknown_format": N_("Unknown questionnaire format \"{extension}\": use .xlsx, .xls, .yaml or .yml."),
+    "unknown_format": N_(
+        'Unknown questionnaire format "{extension}": use .xlsx, .xls, .yaml or .yml.'
+    ),
     "missing_sheet": N_("The workbook has no survey sheet."),
-    "missing_column": N_("The survey sheet has no \"{column}\" column."),
+    "missing_column": N_('The survey sheet has no "{column}" column.'),
     "missing_type": N_("This row has no type."),
-    "missing_name": N_("A question of type \"{type}\" has no name."),
-    "invalid_name": N_("\"{name}\" is not a valid name: use letters, digits, _ - and ., starting with a letter."),
-    "duplicate_name": N_("The name \"{name}\" is used twice in the same group (first at row {first_row})."),
-    "ambiguous_reference": N_("\"{name}\" names more than one question (rows {first_row} and {other_row}), so ${{{name}}} is ambiguous."),
-    "duplicate_choice": N_("The choice \"{name}\" appears twice in the list \"{list}\"."),
+    "missing_name": N_('A question of type "{type}" has no name.'),
+    "invalid_name": N_(
+        '"{name}" is not a valid name: use letters, digits, _ - and ., starting with a letter.'
+    ),
+    "duplicate_name": N_(
+        'The name "{name}" is used twice in the same group (first at row {first_row}).'
+    ),
+    "ambiguous_reference": N_(
+        '"{name}" names more than one question (rows {first_row} and {other_row}), '
+        "so ${{{name}}} is ambiguous."
+    ),
+    "duplicate_choice": N_('The choice "{name}" appears twice in the list "{list}".'),
     "unknown_reference": N_("${{{name}}} does not name any question in this questionnaire."),
-    "expression_syntax": N_("The expression cannot be read at character {position} ({reason}): {expression}"),
+    "expression_syntax": N_(
+        "The expression cannot be read at character {position} ({reason}): {expression}"
+    ),
     "circular_dependency": N_("These depend on each other in a circle: {names}."),
-    "unknown_choice_list": N_("The choice list \"{list}\" used by \"{name}\" does not exist."),
-    "unsupported_type": N_("The question type \"{type}\" is not supported; the question is shown as a note and cannot be answered."),
-    "unmatched_end": N_("\"{type}\" closes a group or repeat that was never opened."),
-    "unclosed_group": N_("The group or repeat \"{name}\" is never closed."),
-    "typographic_quotes": N_("Curly quotes are read as plain quotes here; other tools may reject them: {expression}"),
-    "outcome_unavailable": N_("This questionnaire has outcome rules but this version of Waymark cannot read them."),
-    "invalid_value": N_("The value \"{value}\" is not allowed here."),
+    "unknown_choice_list": N_('The choice list "{list}" used by "{name}" does not exist.'),
+    "unsupported_type": N_(
+        'The question type "{type}" is not supported; the question is shown as a note '
+        "and cannot be answered."
+    ),
+    "unmatched_end": N_('"{type}" closes a group or repeat that was never opened.'),
+    "unclosed_group": N_('The group or repeat "{name}" is never closed.'),
+    "typographic_quotes": N_(
+        "Curly quotes are read as plain quotes here; other tools may reject them: {expression}"
+    ),
+    "outcome_unavailable": N_(
+        "This questionnaire has outcome rules but this version of Waymark cannot read them."
+    ),
+    "invalid_value": N_('The value "{value}" is not allowed here.'),
     "empty_survey": N_("The questionnaire has no questions."),
 }
-GENERIC = N_("Problem \"{code}\" {details}")
+GENERIC = N_('Problem "{code}" {details}')
 
 
 def describe(problem: Problem, _: Translator) -> str:
     """One problem as a sentence in the person's language, led by its location."""
     template = MESSAGES.get(problem.code)
-    params = {k: (", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
-              for k, v in problem.params.items()}
+    params = {
+        k: (", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+        for k, v in problem.params.items()
+    }
     try:
         text = _(template, **params) if template else None
     except (KeyError, IndexError):
@@ -93,9 +113,14 @@ def _check(args: argparse.Namespace, _: Translator) -> int:
             continue
         for p in q.warnings:
             print(describe(p, _))
-        print(_("{file}: loads ({n} questions, languages: {languages}).", file=name,
+        print(
+            _(
+                "{file}: loads ({n} questions, languages: {languages}).",
+                file=name,
                 n=sum(1 for it in q.items if it.name and not it.is_container),
-                languages=", ".join(q.languages)))
+                languages=", ".join(q.languages),
+            )
+        )
     return 1 if failed else 0
 
 
@@ -116,13 +141,21 @@ def _run(args: argparse.Namespace, _: Translator) -> int:
         print(_("{file}: not a readable answer script.", file=args.answers), file=sys.stderr)
         return 2
     if not isinstance(script, list) or not all(isinstance(e, dict) and "name" in e for e in script):
-        print(_("{file}: an answer script is a list of {{\"name\", \"value\"}}.", file=args.answers),
-              file=sys.stderr)
+        print(
+            _('{file}: an answer script is a list of {{"name", "value"}}.', file=args.answers),
+            file=sys.stderr,
+        )
         return 2
     code = args.form_language or q.default_language
     if code not in q.languages:
-        print(_("{language}: not a language of this questionnaire ({languages}).",
-                language=code, languages=", ".join(q.languages)), file=sys.stderr)
+        print(
+            _(
+                "{language}: not a language of this questionnaire ({languages}).",
+                language=code,
+                languages=", ".join(q.languages),
+            ),
+            file=sys.stderr,
+        )
         return 2
     session = Session(q, language=code)
     applied = skipped = 0
@@ -136,8 +169,15 @@ def _run(args: argparse.Namespace, _: Translator) -> int:
         except SessionError:
             unknown.append(str(entry["name"]))
     report = session.report()
-    report = {"form_id": q.form_id, "version": q.version, "language": code, "applied": applied,
-              "skipped": skipped, "unknown": unknown, **report}
+    report = {
+        "form_id": q.form_id,
+        "version": q.version,
+        "language": code,
+        "applied": applied,
+        "skipped": skipped,
+        "unknown": unknown,
+        **report,
+    }
     json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0
@@ -152,6 +192,10 @@ def register(subparsers: Any, _: Translator) -> None:
     run = sub.add_parser("run", help=_("apply an answer script and print the result as JSON"))
     run.add_argument("file", metavar="FILE")
     run.add_argument("--answers", required=True, metavar="SCRIPT.json")
-    run.add_argument("--language", dest="form_language", metavar="CODE",
-                     help=_("language of the questionnaire's texts"))
+    run.add_argument(
+        "--language",
+        dest="form_language",
+        metavar="CODE",
+        help=_("language of the questionnaire's texts"),
+    )
     run.set_defaults(func=_run)

@@ -140,7 +140,9 @@ class _Builder:
         self.sibling_names: dict[int, dict[str, Location]] = {}
         self.ambiguous: dict[str, Location] = {}
 
-    def problem(self, code: Code, location: Location, severity: str = "error", **params: Any) -> None:
+    def problem(
+        self, code: Code, location: Location, severity: str = "error", **params: Any
+    ) -> None:
         self.problems.append(Problem(str(code), location, params, severity))
 
     # -- stage 1: rows -> items ---------------------------------------------------------------
@@ -168,11 +170,16 @@ class _Builder:
         kind = base
         if row.children is not None and base not in ("group", "repeat"):
             kind = "group"
-        if kind not in INPUT_TYPES and kind not in META_TYPES and kind not in (
-            "calculate",
-            "hidden",
-            "group",
-            "repeat",
+        if (
+            kind not in INPUT_TYPES
+            and kind not in META_TYPES
+            and kind
+            not in (
+                "calculate",
+                "hidden",
+                "group",
+                "repeat",
+            )
         ):
             self.problem(
                 Code.UNSUPPORTED_TYPE, row.at("type"), severity="warning", type=row.type.strip()
@@ -268,8 +275,15 @@ class _Builder:
     def check_references(self) -> None:
         for item in self.items[1:]:
             row = self.rows[id(item)]
-            for col in ("relevant", "constraint", "calculation", "choice_filter", "repeat_count",
-                        "trigger", "required"):
+            for col in (
+                "relevant",
+                "constraint",
+                "calculation",
+                "choice_filter",
+                "repeat_count",
+                "trigger",
+                "required",
+            ):
                 expr = item.required_expr if col == "required" else getattr(item, col)
                 if expr is None:
                     continue
@@ -281,8 +295,12 @@ class _Builder:
                     elif ref in self.ambiguous:
                         first = self.by_name[ref].location
                         self.problem(
-                            Code.AMBIGUOUS_REFERENCE, row.at(col), name=ref, expression=expr.text,
-                            first_row=first.row, first_sheet=first.sheet,
+                            Code.AMBIGUOUS_REFERENCE,
+                            row.at(col),
+                            name=ref,
+                            expression=expr.text,
+                            first_row=first.row,
+                            first_sheet=first.sheet,
                             other_row=self.ambiguous[ref].row,
                         )
                 if col != "choice_filter":
@@ -346,7 +364,7 @@ class _Builder:
                         self._cycle([it])
         n = 2 * len(self.items)
         indeg = [0] * n
-        for src, dsts in edges.items():
+        for dsts in edges.values():
             for d in dsts:
                 indeg[d] += 1
         ready = [k for k in range(n) if indeg[k] == 0]

@@ -80,7 +80,7 @@ def format_number(v: float) -> str:
 
 def format_datetime(v: _dt.datetime) -> str:
     if v.tzinfo is None:
-        v = v.replace(tzinfo=_dt.timezone.utc)
+        v = v.replace(tzinfo=_dt.UTC)
     text = v.isoformat(timespec="milliseconds")
     return text
 
@@ -108,7 +108,7 @@ def to_str(v: Any) -> str:
 def _days(d: _dt.date) -> float:
     if isinstance(d, _dt.datetime):
         if d.tzinfo is not None:
-            d = d.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            d = d.astimezone(_dt.UTC).replace(tzinfo=None)
         delta = d - _dt.datetime(1970, 1, 1)
         return delta.total_seconds() / 86400.0
     return float((d - _EPOCH).days)
@@ -127,7 +127,7 @@ def parse_date(s: str) -> _dt.date | None:
             tz: _dt.tzinfo | None = None
             if m[8]:
                 if m[8] == "Z":
-                    tz = _dt.timezone.utc
+                    tz = _dt.UTC
                 else:
                     sign = 1 if m[8][0] == "+" else -1
                     digits = m[8][1:].replace(":", "")
@@ -1089,7 +1089,7 @@ class SimpleContext:
         return self._today
 
     def now(self) -> _dt.datetime:
-        return _dt.datetime.combine(self._today, _dt.time(), tzinfo=_dt.timezone.utc)
+        return _dt.datetime.combine(self._today, _dt.time(), tzinfo=_dt.UTC)
 
     def uuid(self) -> str:
         return "00000000-0000-4000-8000-000000000000"

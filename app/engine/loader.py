@@ -20,5 +20,11 @@ def load_questionnaire(data: bytes, filename: str) -> Questionnaire:
 
         return load_text(data, filename)
     raise QuestionnaireError(
-        [Problem(str(Code.UNKNOWN_FORMAT), Location(filename), {"extension": lower.rsplit(".", 1)[-1]})]
+        [
+            Problem(
+                str(Code.UNKNOWN_FORMAT),
+                Location(filename),
+                {"extension": lower.rsplit(".", 1)[-1]},
+            )
+        ]
     )

@@ -51,7 +51,7 @@ def pick(text: Text | None, lang: str | None, default: str | None = None) -> str
         return text[lang]
     if default and default in text and text[default]:
         return text[default]
-    if "" in text and text[""]:
+    if text.get(""):
         return text[""]
     for v in text.values():
         if v:

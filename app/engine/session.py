@@ -233,10 +233,10 @@ class Session:
         self.questionnaire = q
         self._language = language or q.default_language or (q.languages[0] if q.languages else "")
         self.worker_language = worker_language or self._language
-        self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._id_factory = new_id or (lambda: str(_uuid.uuid4()))
         self.device_id = device_id
-        self._rng = _random.Random(seed)  # noqa: S311 - only for random() in questionnaires
+        self._rng = _random.Random(seed)
         self._values: dict[Key, str] = {}
         self._rel: dict[Key, bool] = {}
         self._counts: dict[Key, int] = {}
@@ -251,7 +251,12 @@ class Session:
         self._dependents = q.dependencies.dependents
         self._items = q.items
         self._by_name = q.by_name
-        self._has_count = {it.order for it in q.items if it.type == "repeat"}
+        self._inside = {
+            it.order: [d.order for d in it.walk() if d is not it]
+            for it in q.items
+            if it.type == "repeat"
+        }
+        self._resized: list[tuple[Item, Instance, int, int]] = []
         if not _restoring:
             self._start_meta()
             self._recompute_all()
@@ -385,6 +390,7 @@ class Session:
             self._counts[key] = count
             if old_count != count:
                 self._structure_changed = True
+                self._resized.append((item, idx, old_count or 0, count))
                 return True
             return False
         old_raw = self._values.get(key)
@@ -426,6 +432,7 @@ class Session:
             item = items[g >> 1]
             for idx in self._instances(item):
                 self._recompute(g, idx, True)
+        self._resized = []
         self._prune_stale()
         self._positions = None
         self._slots = None
@@ -470,19 +477,75 @@ class Session:
         for g, idx in seeds:
             push_dependents(g, idx)
         self._structure_changed = False
+        self._resized = resized = []
+        fresh: set[tuple[int, Instance]] = set()
         self._rel_changed = rel_changed = set()
         while heap:
             _, idx, g = heapq.heappop(heap)
             changed = self._recompute(g, idx, False)
-            if self._structure_changed:
-                self._rel_changed = frozenset()  # type: ignore[assignment]
-                self._recompute_all()
-                return
+            if resized:
+                for rep, outer, old_n, new_n in resized:
+                    self._resize(rep, outer, old_n, new_n, queued, heap, fresh, push_dependents)
+                resized.clear()
+            if (g, idx) in fresh:
+                changed = True
             if changed:
                 if not g & 1:
                     rel_changed.add((g >> 1, idx))
                 push_dependents(g, idx)
         self._rel_changed = frozenset()  # type: ignore[assignment]
+        if self._structure_changed:
+            self._positions = None
+            self._slots = None
+
+    def _resize(
+        self,
+        rep: Item,
+        outer: Instance,
+        old_n: int,
+        new_n: int,
+        queued: set[tuple[int, Instance]],
+        heap: list[tuple[int, Instance, int]],
+        fresh: set[tuple[int, Instance]],
+        push_dependents: Callable[[int, Instance], None],
+    ) -> None:
+        """A repeat's count changed: compute what is inside new instances; forget the
+        relevance of removed ones (their answers stay, outside the result, as ODK keeps them)."""
+        depth = len(outer)
+        if new_n < old_n:
+            inside = set(self._inside[rep.order])
+            for key in [
+                k
+                for k in self._rel
+                if k[0] in inside
+                and len(k[1]) > depth
+                and k[1][:depth] == outer
+                and k[1][depth] >= new_n
+            ]:
+                del self._rel[key]
+            items = self._items
+            for o in self._inside[rep.order]:
+                probe = (*outer, old_n - 1, *([0] * (len(items[o].repeats) - depth - 1)))
+                for d in self._dependents.get(2 * o + 1, ()):
+                    if (d >> 1) not in inside:
+                        for j in self._targets(items[d >> 1], items[o], probe):
+                            key = (d, j)
+                            if key not in queued:
+                                queued.add(key)
+                                heapq.heappush(heap, (self._rank[d], j, d))
+            return
+        rank = self._rank
+        items = self._items
+        for o in self._inside[rep.order]:
+            it = items[o]
+            for g in (2 * o, 2 * o + 1):
+                for k in range(old_n, new_n):
+                    for j in self._instances(it, (*outer, k)):
+                        key = (g, j)
+                        fresh.add(key)
+                        if key not in queued:
+                            queued.add(key)
+                            heapq.heappush(heap, (rank[g], j, g))
 
     # -- language -----------------------------------------------------------------------------
 
@@ -495,8 +558,10 @@ class Session:
         """Switch the display language; answers never change (choice-name calculations are
         recomputed, as they read labels)."""
         self._language = code
-        if any("jr:choice-name" in (it.calculation.functions if it.calculation else ())
-               for it in self._items):
+        if any(
+            "jr:choice-name" in (it.calculation.functions if it.calculation else ())
+            for it in self._items
+        ):
             self._recompute_all()
 
     # -- answers ------------------------------------------------------------------------------
@@ -688,10 +753,14 @@ class Session:
         lang, dflt = self._language, self.questionnaire.default_language
         if raw == "":
             if include_required and self._is_required(item, idx) and item.type != "note":
-                return [FieldError("required", item.name, idx, pick(item.required_message, lang, dflt))]
+                return [
+                    FieldError("required", item.name, idx, pick(item.required_message, lang, dflt))
+                ]
             return []
         if item.constraint is not None and not to_bool(self._eval(item.constraint, item, idx)):
-            return [FieldError("constraint", item.name, idx, pick(item.constraint_message, lang, dflt))]
+            return [
+                FieldError("constraint", item.name, idx, pick(item.constraint_message, lang, dflt))
+            ]
         return []
 
     def open_errors(self) -> list[FieldError]:
@@ -1001,10 +1070,16 @@ class Session:
                 key = (it.order, idx)
                 label = it.name + "".join(f"[{i + 1}]" for i in idx)
                 rel = self._rel.get(key, True)
-                questions[label] = {"relevant": rel, "value": (self._values.get(key) or "") if rel else ""}
+                questions[label] = {
+                    "relevant": rel,
+                    "value": (self._values.get(key) or "") if rel else "",
+                }
         errors = [
-            {"name": e.name + "".join(f"[{i + 1}]" for i in e.instance), "code": e.code,
-             "message": e.message}
+            {
+                "name": e.name + "".join(f"[{i + 1}]" for i in e.instance),
+                "code": e.code,
+                "message": e.message,
+            }
             for e in self.open_errors()
         ]
         return {"questions": questions, "errors": errors}
@@ -1022,11 +1097,10 @@ class Session:
             "language": self._language,
             "worker_language": self.worker_language,
             "device_id": self.device_id,
-            "values": [
-                [items[o].name, list(idx), v] for (o, idx), v in self._values.items()
-            ],
+            "values": [[items[o].name, list(idx), v] for (o, idx), v in self._values.items()],
             "repeats": [
-                [items[o].name, list(idx), n] for (o, idx), n in self._counts.items()
+                [items[o].name, list(idx), n]
+                for (o, idx), n in self._counts.items()
                 if items[o].repeat_count is None
             ],
             "position": None if pos is None else [pos[0], pos[1].name, list(pos[2])],

@@ -86,8 +86,11 @@ def parse_text(data: bytes, filename: str) -> RawForm:
         status = _scalar(info.get("status")) or "draft"
         if status not in ("reviewed", "draft"):
             problems.append(
-                Problem(str(Code.INVALID_VALUE), Location(filename, "languages", info.get("__line__"),
-                        "status"), {"value": status})
+                Problem(
+                    str(Code.INVALID_VALUE),
+                    Location(filename, "languages", info.get("__line__"), "status"),
+                    {"value": status},
+                )
             )
         statuses[str(code)] = status
     if not langs:
@@ -102,8 +105,11 @@ def parse_text(data: bytes, filename: str) -> RawForm:
         for entry in entries or []:
             if not isinstance(entry, dict):
                 problems.append(
-                    Problem(str(Code.INVALID_VALUE), Location(filename, "choices", None, str(list_name)),
-                            {"value": str(entry)[:40]})
+                    Problem(
+                        str(Code.INVALID_VALUE),
+                        Location(filename, "choices", None, str(list_name)),
+                        {"value": str(entry)[:40]},
+                    )
                 )
                 continue
             cols = {str(k): _scalar(v) for k, v in entry.items() if k not in ("label", "__line__")}
@@ -137,7 +143,11 @@ def _rows(entries: list[Any], filename: str, problems: list[Problem]) -> list[Ra
     for entry in entries:
         if not isinstance(entry, dict):
             problems.append(
-                Problem(str(Code.INVALID_VALUE), Location(filename, "survey"), {"value": str(entry)[:40]})
+                Problem(
+                    str(Code.INVALID_VALUE),
+                    Location(filename, "survey"),
+                    {"value": str(entry)[:40]},
+                )
             )
             continue
         row = RawRow(

@@ -119,13 +119,19 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
                 note_lang(code, lname)
         if not any(f == "type" for f, _, _ in fields):
             problems.append(
-                Problem(str(Code.MISSING_COLUMN), Location(filename, sheet_name, rows[0][0]),
-                        {"column": "type"})
+                Problem(
+                    str(Code.MISSING_COLUMN),
+                    Location(filename, sheet_name, rows[0][0]),
+                    {"column": "type"},
+                )
             )
         if not any(f == "name" for f, _, _ in fields):
             problems.append(
-                Problem(str(Code.MISSING_COLUMN), Location(filename, sheet_name, rows[0][0]),
-                        {"column": "name"})
+                Problem(
+                    str(Code.MISSING_COLUMN),
+                    Location(filename, sheet_name, rows[0][0]),
+                    {"column": "name"},
+                )
             )
         survey = _nest(filename, sheet_name, rows[1:], header, fields, problems)
 

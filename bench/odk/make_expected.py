@@ -51,11 +51,13 @@ def household_script() -> list[dict]:
 
     path = SHARED / "conformance" / "forms" / "household_survey_americas.xlsx"
     q = load_questionnaire(path.read_bytes(), path.name)
-    s = Session(q, clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc), seed=1)
+    s = Session(q, clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC), seed=1)
     return fill(s, overrides={"HH01": 3, "Intro03": "1", "Intro04": "1"})
 
 
-def write_case(name: str, xlsx: Path, script: list[dict], langs: list[str | None], tmp: Path) -> None:
+def write_case(
+    name: str, xlsx: Path, script: list[dict], langs: list[str | None], tmp: Path
+) -> None:
     xml = tmp / f"{name}.xml"
     xml.write_text(xform(xlsx), encoding="utf-8")
     answers = OUT / f"{name}.answers.json"
@@ -74,7 +76,9 @@ def write_case(name: str, xlsx: Path, script: list[dict], langs: list[str | None
             },
         }
         target = OUT / f"{name}.{lang or 'default'}.expected.json"
-        target.write_text(json.dumps(expected, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        target.write_text(
+            json.dumps(expected, ensure_ascii=False, indent=0) + "\n", encoding="utf-8"
+        )
         print(f"{target.relative_to(ROOT)}: {len(expected['questions'])} nodes")
 
 
@@ -86,7 +90,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         hh = SHARED / "conformance" / "forms" / "household_survey_americas.xlsx"
-        write_case("household_survey_americas", hh, household_script(), ["en", "es", "fr", "ar"], tmp)
+        write_case(
+            "household_survey_americas", hh, household_script(), ["en", "es", "fr", "ar"], tmp
+        )
         for n in SYNTHETIC_SIZES:
             survey, choices, answers = gen_form.build(n)
             wb = Workbook()

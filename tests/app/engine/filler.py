@@ -38,8 +38,9 @@ def candidates(p: Prompt, rnd: random.Random) -> list[Any]:
     return []
 
 
-def fill(session: Session, seed: int = 3, overrides: dict[str, Any] | None = None,
-         max_steps: int = 5000) -> list[dict[str, Any]]:
+def fill(
+    session: Session, seed: int = 3, overrides: dict[str, Any] | None = None, max_steps: int = 5000
+) -> list[dict[str, Any]]:
     """Answer and move on until the end; returns the answer script applied."""
     rnd = random.Random(seed)
     script: list[dict[str, Any]] = []
@@ -53,9 +54,14 @@ def fill(session: Session, seed: int = 3, overrides: dict[str, Any] | None = Non
             continue
         tried: set[tuple[str, tuple[int, ...]]] = set()
         while True:
-            pending = [p for p in session.screen().prompts
-                       if (p.name, p.instance) not in tried and not p.read_only
-                       and p.type not in ("note", "unsupported") and p.value in ("", None, [])]
+            pending = [
+                p
+                for p in session.screen().prompts
+                if (p.name, p.instance) not in tried
+                and not p.read_only
+                and p.type not in ("note", "unsupported")
+                and p.value in ("", None, [])
+            ]
             if not pending:
                 break
             p = pending[0]

@@ -19,12 +19,15 @@ from app.engine import Session, load_questionnaire
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "engine" / "odk"
 CLOCK_DEPENDENT = {"start", "start_t", "instanceID"}
-CASES = sorted(p.name.split(".")[0] + "." + p.name.split(".")[1]
-               for p in DATA.glob("*.expected.json"))
+CASES = sorted(
+    p.name.split(".")[0] + "." + p.name.split(".")[1] for p in DATA.glob("*.expected.json")
+)
 
 
 def _synthetic_form(shared_dir: Path, n: int, tmp: Path) -> Path:
-    spec = importlib.util.spec_from_file_location("gen_form", shared_dir / "anchors" / "gen_form.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen_form", shared_dir / "anchors" / "gen_form.py"
+    )
     assert spec and spec.loader
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
@@ -68,8 +71,7 @@ def test_same_relevance_and_values_as_odk(case: str, shared_dir: Path, tmp_path:
     else:
         path = shared_dir / "conformance" / "forms" / f"{form_name}.xlsx"
     q = load_questionnaire(path.read_bytes(), path.name)
-    s = Session(q, language=lang,
-                clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc))
+    s = Session(q, language=lang, clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC))
     applied = sum(1 for e in script if s.apply(e["name"], e["value"]))
     assert applied == expected["applied"]
     ours = s.report()["questions"]

@@ -8,8 +8,18 @@ from pathlib import Path
 import app.engine
 
 ENGINE = Path(app.engine.__file__).resolve().parent
-FORBIDDEN = ("flet", "sqlmodel", "sqlalchemy", "httpx", "cryptography", "requests", "socket",
-             "app.store", "app.ui", "sync")
+FORBIDDEN = (
+    "flet",
+    "sqlmodel",
+    "sqlalchemy",
+    "httpx",
+    "cryptography",
+    "requests",
+    "socket",
+    "app.store",
+    "app.ui",
+    "sync",
+)
 IO_CALLS = {"open", "read_bytes", "read_text", "write_bytes", "write_text"}
 
 

@@ -10,7 +10,7 @@ import pytest
 from app.engine import Session, SessionError, apply_script
 from tests.app.engine.conftest import yaml_form
 
-FIXED = dt.datetime(2026, 11, 25, 10, 30, tzinfo=dt.timezone.utc)
+FIXED = dt.datetime(2026, 11, 25, 10, 30, tzinfo=dt.UTC)
 
 
 def clock() -> dt.datetime:

@@ -180,6 +180,8 @@ class SyncClient:
         counter = getattr(outbox, "pending_count", None)
         if callable(counter):
             report.total = int(counter())
+        elif hasattr(outbox, "__len__"):
+            report.total = len(outbox)
 
         def tell() -> None:
             if progress is not None:

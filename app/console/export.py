@@ -108,11 +108,9 @@ class ColumnPlan:
                 choices = questionnaire.choices.get(item.choice_list, ())
                 plan.multiple[path] = [c.name for c in choices]
         outcome = getattr(questionnaire, "outcome", None)
-        for attr, target in (("flags", plan.flags), ("pathways", plan.pathways)):
-            for rule in getattr(outcome, attr, ()) or ():
-                rid = getattr(rule, "id", None)
-                if rid:
-                    target.append(str(rid))
+        if outcome is not None:
+            plan.flags = [str(f) for f in outcome.flag_ids]
+            plan.pathways = [str(p) for p in outcome.pathway_ids]
         return plan
 
 

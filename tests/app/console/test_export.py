@@ -149,3 +149,84 @@ def test_wrong_key_counts_unreadable_and_wrong_passphrase_is_a_code(stored) -> N
     with pytest.raises(ex.ExportError) as err:
         ex.load_key(keys.private_pem, "not the passphrase")
     assert err.value.code == "key_unreadable"
+
+
+QUESTIONNAIRE = """\
+form_id: export_check
+version: "1"
+title: {en: "Export check"}
+default_language: en
+languages:
+  en: {name: English, status: reviewed}
+choices:
+  docs:
+    - {name: held_by_other, label: {en: "Someone else holds them"}}
+    - {name: lost, label: {en: "Lost"}}
+    - {name: with_me, label: {en: "With me"}}
+survey:
+  - type: group
+    name: journey
+    label: {en: "Journey"}
+    children:
+      - {type: text, name: note, label: {en: "Note"}}
+      - {type: select_multiple docs, name: documents, label: {en: "Documents"}}
+outcome:
+  dimensions:
+    - {id: coercion, label: {en: "Coercion"}}
+  flags:
+    - id: documents_held
+      label: {en: "Documents held"}
+      when: "selected(${documents}, 'held_by_other')"
+      indicator: {dimension: coercion, strength: strong}
+  pathways:
+    - id: trafficking
+      label: {en: "Trafficking"}
+      description: {en: "..."}
+      when: "indicators('strong') >= 1"
+"""
+
+
+def test_a_real_session_exported_with_its_questionnaire(tmp_path: Path) -> None:
+    """Engine session -> sealed payload -> server -> export with the questionnaire's choices."""
+    from datetime import UTC, datetime
+
+    from app.engine import Session, load_questionnaire
+    from app.store import crypto
+    from sync.client import SyncClient
+    from sync.protocol import EnvelopeIn
+
+    qfile = tmp_path / "export_check.yaml"
+    qfile.write_text(QUESTIONNAIRE, encoding="utf-8")
+    questionnaire = load_questionnaire(qfile.read_bytes(), qfile.name)
+    settings = Settings(data_dir=tmp_path / "data")
+    keys = AgencyKeys.new()
+    admin.install_agency_key(settings, keys.public_raw)
+    code = admin.create_enrolment(settings, "north")
+    client = SyncClient("http://s", transport=InProcessTransport(create_app(settings)))
+    device = client.claim(code.code, "tablet").device_id
+    session = Session(questionnaire, language="en")
+    session.answer("note", "on the road")
+    session.answer("documents", ["held_by_other"])
+    rid = "3f0c6f4e-8a53-4c1e-9d39-0b6c2a1e7d11"
+    payload = {"record_id": rid, "device_id": device, "form_id": "export_check",
+               "form_version": "1", "language": "en", "started_at": "", "finalised_at": "",
+               "values": session.values(), "outcome": session.outcome().to_data(),
+               "consent": {}}
+    sealed = crypto.seal(keys.public_raw, json.dumps(payload).encode(),
+                         crypto.envelope_info(rid, device, "export_check", "1"))
+    client.upload([EnvelopeIn.build(id=rid, device_id=device, form_id="export_check",
+                                    form_version="1", created_at=datetime.now(UTC),
+                                    sealed=sealed)])
+    out = io.StringIO()
+    plan = ex.load_plan(ex.find_questionnaire(tmp_path, "export_check", "1"))  # type: ignore[arg-type]
+    ex.export(ex.envelopes_from_database(settings), keys.private(), "csv", None, plan=plan,
+              stdout=out)
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["journey/documents"] == "held_by_other"
+    assert [row[f"journey/documents/{c}"] for c in ("held_by_other", "lost", "with_me")] == [
+        "1", "0", "0"]
+    assert row["outcome/flags/documents_held"] == "1"
+    assert row["outcome/pathways/trafficking"] == "1"
+    engine = admin._ENGINES.pop(settings.url, None)
+    if engine is not None:
+        engine.dispose()

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from app.store import crypto, db  # noqa: E402
 from app.store.store import Store, StoreSettings, record_aad  # noqa: E402
 
-SAVES = 400
+SAVES = 1000
 LIST_RECORDS = 20_000
 PIN = "bench PIN 2580"
 

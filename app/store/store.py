@@ -155,6 +155,7 @@ class Store:
         self._engine = engine
         self._lock = threading.RLock()
         self._key: bytes | None = None
+        self._raw: tuple[Engine, sqlite3.Connection] | None = None
         self._edited: set[str] = set()  # records with an ``edit`` audit entry this sitting
         self._last_activity = settings.monotonic()
         from app.store.outbox import Outbox
@@ -246,9 +247,8 @@ class Store:
     @contextmanager
     def _raw_write(self) -> Iterator[sqlite3.Cursor]:
         """Like :meth:`_write` on the bare sqlite3 connection, for the autosave path."""
-        with db.translate_errors(), self._engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
-            assert isinstance(raw, sqlite3.Connection)
+        with db.translate_errors():
+            raw = self._raw_connection()
             cur = raw.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
@@ -258,6 +258,15 @@ class Store:
                     cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
+
+    def _raw_connection(self) -> sqlite3.Connection:
+        """The engine's single sqlite3 connection (StaticPool), fetched once per engine."""
+        if self._raw is None or self._raw[0] is not self._engine:
+            with self._engine.connect() as conn:
+                raw = conn.connection.dbapi_connection
+            assert isinstance(raw, sqlite3.Connection)
+            self._raw = (self._engine, raw)
+        return self._raw[1]
 
     def _checkpoint(self) -> None:
         """Move the WAL into the database and empty it, so deleted pages leave the WAL too."""

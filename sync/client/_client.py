@@ -11,7 +11,7 @@ import base64
 import gzip
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -180,7 +180,7 @@ class SyncClient:
         counter = getattr(outbox, "pending_count", None)
         if callable(counter):
             report.total = int(counter())
-        elif hasattr(outbox, "__len__"):
+        elif isinstance(outbox, Sized):
             report.total = len(outbox)
 
         def tell() -> None:

@@ -211,8 +211,10 @@ class Store:
 
     @staticmethod
     def wipe_files(data_dir: Path) -> None:
-        """Delete the store's files (for a database too damaged to open)."""
-        for name in db.DB_FILES:
+        """Delete the store's files (also for a database too damaged to open). The WAL and
+        shared-memory files go first, so a crash part-way never leaves a WAL to be replayed
+        into a fresh database."""
+        for name in reversed(db.DB_FILES):
             (Path(data_dir) / name).unlink(missing_ok=True)
 
     def wipe(self, reason: str = "requested") -> None:

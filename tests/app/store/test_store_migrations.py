@@ -108,7 +108,19 @@ def test_every_connection_is_durable_and_scrubs_deletes(store: Store) -> None:
     with store._engine.connect() as conn:
         pragmas = {
             p: conn.exec_driver_sql(f"PRAGMA {p}").scalar_one()
-            for p in ("journal_mode", "synchronous", "secure_delete", "temp_store")
+            for p in (
+                "journal_mode",
+                "synchronous",
+                "secure_delete",
+                "temp_store",
+                "wal_autocheckpoint",
+            )
         }
         conn.rollback()
-    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "secure_delete": 1, "temp_store": 2}
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 2,  # FULL
+        "secure_delete": 1,
+        "temp_store": 2,  # MEMORY
+        "wal_autocheckpoint": 200,
+    }

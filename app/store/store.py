@@ -328,9 +328,14 @@ class Store:
             failures, not_before = conn.exec_driver_sql(
                 "SELECT failures, not_before FROM unlock_state"
             ).one()
-            if now < float(not_before):
-                raise Throttled(wait_seconds=float(not_before) - now)
-            conn.exec_driver_sql("UPDATE unlock_state SET failures = failures + 1")
+            wait = float(not_before) - now
+            if wait > self.settings.throttle_max_seconds:  # the clock was set back
+                wait = self.settings.throttle_max_seconds
+                conn.exec_driver_sql("UPDATE unlock_state SET not_before = ?", (now + wait,))
+            if wait <= 0:
+                conn.exec_driver_sql("UPDATE unlock_state SET failures = failures + 1")
+        if wait > 0:
+            raise Throttled(wait_seconds=wait)
         wrapped = bytes(keyring[0])
         try:
             key = crypto.unwrap_key(wrapped, pin)

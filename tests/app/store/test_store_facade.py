@@ -530,3 +530,23 @@ def test_saves_from_several_threads_are_serialised(store: Store) -> None:
         assert store.load_session(record_id) == {"i": 24, "who": record_id}
         assert store.record(record_id).revision == 25
     assert store.audit.verify().ok
+
+
+def test_a_clock_set_back_never_locks_the_worker_out_for_longer_than_the_cap(
+    store: Store, wall: Clock
+) -> None:
+    store.lock()
+    for _ in range(4):
+        with pytest.raises(WrongPin) as wrong:
+            store.unlock("0000")
+        wall.advance(wrong.value.wait_seconds)
+    with pytest.raises(WrongPin) as wrong:
+        store.unlock("0000")
+    assert wrong.value.wait_seconds > 0
+    wall.advance(-86_400)  # the tablet's clock goes back a day
+    with pytest.raises(Throttled) as early:
+        store.unlock(PIN)
+    assert early.value.wait_seconds == store.settings.throttle_max_seconds
+    wall.advance(store.settings.throttle_max_seconds)
+    store.unlock(PIN)
+    assert not store.locked

@@ -7,6 +7,7 @@ lists checked, the dependency graph built and sorted (cycles reported). Each rul
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections import defaultdict
 from enum import StrEnum
@@ -442,7 +443,7 @@ class _Builder:
 
     def _outcome(self, raw: RawForm) -> Any:
         try:
-            from app.engine import outcome as outcome_module
+            outcome_module = importlib.import_module("app.engine.outcome")
         except ImportError:
             self.problem(Code.OUTCOME_UNAVAILABLE, raw.settings_location)
             return None

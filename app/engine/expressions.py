@@ -1063,7 +1063,7 @@ class SimpleContext:
 
     def ref(self, name: str) -> Any:
         v = self._values.get(name, "")
-        if isinstance(v, list):
+        if isinstance(v, list) and not isinstance(v, NodeSet):
             return " ".join(str(x) for x in v)
         return v if isinstance(v, (str, NodeSet)) else to_str(v)
 

@@ -16,6 +16,7 @@ from uuid import UUID
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from sync.errors import Refused, ServerSetupError
@@ -344,11 +345,33 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
 # --- coordinator reads and erasure ------------------------------------------------------------
 
 
-def envelopes_since(session: Session, since: int, limit: int) -> list[EnvelopeOut]:
-    rows = session.exec(
-        select(Envelope).where(Envelope.seq > since).order_by(Envelope.seq).limit(limit)  # type: ignore[arg-type, operator]
+def _page(session: Session, since: int, limit: int) -> list[Envelope]:
+    """Envelopes after ``since`` in arrival order. ``conflict`` is settled on read too: an
+    envelope is a conflict when an earlier one holds its record id (two processes storing
+    two versions of one record at the same instant cannot both see the other first)."""
+    earlier = aliased(Envelope)
+    clash = (
+        sa.select(sa.literal(1))
+        .where(
+            col(earlier.record_id) == col(Envelope.record_id),
+            col(earlier.seq) < col(Envelope.seq),
+        )
+        .exists()
     )
-    return [envelope_out(r) for r in rows]
+    rows = session.execute(
+        sa.select(Envelope, clash).where(col(Envelope.seq) > since).order_by(col(Envelope.seq))
+        .limit(limit)
+    ).all()
+    out = []
+    for row, clashes in rows:
+        row.conflict = bool(row.conflict or clashes)
+        out.append(row)
+    session.expunge_all()  # the settled flag is for the reader, never written back
+    return out
+
+
+def envelopes_since(session: Session, since: int, limit: int) -> list[EnvelopeOut]:
+    return [envelope_out(r) for r in _page(session, since, limit)]
 
 
 def envelope_out(row: Envelope) -> EnvelopeOut:
@@ -369,11 +392,7 @@ def envelope_out(row: Envelope) -> EnvelopeOut:
 def iter_envelopes(session: Session, batch: int = 500) -> Iterator[Envelope]:
     since = 0
     while True:
-        rows = list(
-            session.exec(
-                select(Envelope).where(Envelope.seq > since).order_by(Envelope.seq).limit(batch)  # type: ignore[arg-type, operator]
-            )
-        )
+        rows = _page(session, since, batch)
         if not rows:
             return
         yield from rows

@@ -253,6 +253,26 @@ def test_coordinator_reads_since_cursor_and_erases(server: Server) -> None:
     assert http.post("/devices/dev_unknown/revoke").status_code == 404
 
 
+def test_simultaneous_versions_read_back_as_a_conflict(server: Server) -> None:
+    """Two processes storing two versions of one record at once both write conflict=false;
+    the coordinator still reads the later one as a conflict."""
+    client = server.enrolled()
+    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    first = sealed_record(server.keys, device)
+    client.upload([first])
+    with server.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO envelope (record_id, digest, device_id, form_id, form_version, "
+            "created_at, received_at, sealed, conflict) SELECT record_id, :d, device_id, "
+            "form_id, form_version, created_at, received_at, sealed, :f FROM envelope"
+        ), {"d": "f" * 64, "f": False})
+    token = admin.add_coordinator(server.settings, "console")
+    page = raw(server, token).get("/coordinator/envelopes").json()["envelopes"]
+    assert [(e["digest"][:1], e["conflict"]) for e in page] == [(first.digest[:1], False),
+                                                                ("f", True)]
+    assert [e.conflict for e in admin.envelopes(server.settings)] == [False, True]
+
+
 def test_database_holds_no_plaintext(server: Server) -> None:
     client = server.enrolled()
     device = client.token.split(".")[0]  # type: ignore[union-attr]

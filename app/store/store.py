@@ -131,8 +131,14 @@ def record_aad(record_id: str, form_id: str, form_version: str) -> bytes:
     return b"waymark-session\x01" + crypto.envelope_info(record_id, "", form_id, form_version)
 
 
-def _enrolment_aad(device_id: str) -> bytes:
-    return b"waymark-enrolment\x01" + device_id.encode("utf-8")
+def _enrolment_aad(device_id: str, server_url: str, site: str, agency_public_key: bytes) -> bytes:
+    """Binds the encrypted token and config to the plaintext columns beside them, so a
+    replaced agency key (records sealed to someone else) is noticed before anything is sealed."""
+    return (
+        b"waymark-enrolment\x01"
+        + crypto.envelope_info(device_id, server_url, site, "")
+        + agency_public_key
+    )
 
 
 def _iso(ts: float) -> str:
@@ -435,7 +441,12 @@ class Store:
             secrets = crypto.encrypt(
                 key,
                 _dumps({"token": enrolment.token, "config": enrolment.config}),
-                _enrolment_aad(enrolment.device_id),
+                _enrolment_aad(
+                    enrolment.device_id,
+                    enrolment.server_url,
+                    enrolment.site,
+                    enrolment.agency_public_key,
+                ),
             )
             with self._write() as conn:
                 conn.exec_driver_sql(
@@ -473,7 +484,9 @@ class Store:
                 return None
             try:
                 secrets = json.loads(
-                    crypto.decrypt(key, bytes(row[4]), _enrolment_aad(str(row[1])))
+                    crypto.decrypt(
+                        key, bytes(row[4]), _enrolment_aad(row[1], row[0], row[2], bytes(row[3]))
+                    )
                 )
             except crypto.CryptoError:
                 raise Corrupt("enrolment_corrupt") from None

@@ -71,12 +71,27 @@ def test_moving_a_record_to_another_questionnaire_version_is_refused(
         store.load_session(record_id)
 
 
-def test_tampered_enrolment_is_corrupt(data_dir: Path, store: Store, enrolment: Enrolment) -> None:
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("device_id", "dev-other"),
+        ("server_url", "https://elsewhere.example.org"),
+        ("site", "other-site"),
+        ("agency_public_key", bytes(range(32))),
+    ],
+)
+def test_tampered_enrolment_is_corrupt_and_nothing_is_sealed(
+    data_dir: Path, store: Store, enrolment: Enrolment, column: str, value: object
+) -> None:
     store.save_enrolment(enrolment)
-    _sql(data_dir, "UPDATE enrolment SET device_id = 'dev-other'")
+    record_id = store.new_record("f", "1")
+    _sql(data_dir, f"UPDATE enrolment SET {column} = ?", value)  # noqa: S608 - test's own names
     with pytest.raises(Corrupt) as bad:
         _ = store.enrolment
     assert bad.value.code == "enrolment_corrupt"
+    with pytest.raises(Corrupt):
+        store.finalise(record_id, {})
+    assert store.record(record_id).status == "draft" and store.outbox.pending(5) == []
 
 
 def test_tampered_wrapped_key_never_unlocks(data_dir: Path, store: Store) -> None:

@@ -95,7 +95,7 @@ def to_str(v: Any) -> str:
     if t is bool:
         return "true" if v else "false"
     if t is NodeSet:
-        return v[0] if v else ""  # type: ignore[no-any-return]
+        return str(v[0]) if v else ""
     if t is _dt.datetime:
         return format_datetime(v)
     if t is _dt.date:
@@ -171,9 +171,9 @@ def to_bool(v: Any) -> bool:
     if t is bool:
         return v  # type: ignore[no-any-return]
     if t is str:
-        return v != ""
+        return bool(v != "")
     if t is float or t is int:
-        return v == v and v != 0
+        return bool(v == v and v != 0)
     if t is NodeSet:
         return len(v) > 0
     return v is not None
@@ -856,7 +856,7 @@ def _decimal_date_time(v: Any) -> float:
     return to_num(_date(v)) if not isinstance(v, (int, float)) else float(v)
 
 
-_FORMATS = {
+_FORMATS: dict[str, Callable[[Any], str]] = {
     "%Y": lambda d: f"{d.year:04d}",
     "%y": lambda d: f"{d.year % 100:02d}",
     "%m": lambda d: f"{d.month:02d}",

@@ -477,7 +477,8 @@ class Session:
         for g, idx in seeds:
             push_dependents(g, idx)
         self._structure_changed = False
-        self._resized = resized = []
+        resized: list[tuple[Item, Instance, int, int]] = []
+        self._resized = resized
         fresh: set[tuple[int, Instance]] = set()
         self._rel_changed = rel_changed = set()
         while heap:

@@ -855,6 +855,12 @@ class Session:
             self._pos += 1
 
     @property
+    def at_start(self) -> bool:
+        """No relevant screen comes before the current one."""
+        positions = self._positions_list()
+        return not any(self._position_relevant(p) for p in positions[: self._pos])
+
+    @property
     def at_end(self) -> bool:
         return self._pos >= len(self._positions_list())
 

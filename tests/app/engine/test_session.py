@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.engine import Session, SessionError, apply_script
 from tests.app.engine.conftest import yaml_form
@@ -167,3 +169,48 @@ def test_user_repeats_add_and_remove() -> None:
     assert "visit[3]/place" not in v
     r = Session.restore(q, json.loads(json.dumps(s.to_data())))
     assert r.values() == s.values()
+
+
+def test_at_start_and_at_end(skeleton) -> None:
+    s = Session(skeleton)
+    assert s.at_start and not s.at_end
+    s.answer("case_code", "A")
+    s.next()
+    assert not s.at_start
+
+
+ANSWERS = {
+    "members": st.one_of(st.none(), st.integers(min_value=0, max_value=4)),
+    "pname": st.one_of(st.none(), st.text(max_size=5)),
+    "page": st.one_of(st.none(), st.integers(min_value=0, max_value=90)),
+    "school": st.one_of(st.none(), st.integers(min_value=0, max_value=5)),
+    "place": st.one_of(st.none(), st.sampled_from(["a", "b", "ب"])),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(sorted(ANSWERS)).flatmap(lambda n: st.tuples(st.just(n), ANSWERS[n])),
+        max_size=25,
+    ),
+    st.lists(st.sampled_from(["next", "previous", "add"]), max_size=8),
+)
+def test_any_session_round_trips_and_replays(steps, moves) -> None:
+    q = yaml_form(REPEATS)
+    s = Session(q)
+    for name, value in steps:
+        s.apply(name, value)
+    for m in moves:
+        if m == "next":
+            s.next()
+        elif m == "previous":
+            s.previous()
+        elif s.repeat_count("visit") < 4:
+            s.add_repeat("visit")
+    data = json.loads(json.dumps(s.to_data()))
+    r = Session.restore(q, data)
+    assert r.values() == s.values()
+    assert r.report() == s.report()
+    assert r.at_end == s.at_end
+    assert r.to_data()["values"] == data["values"]

@@ -6,7 +6,8 @@
    so both see the same machine load. Goal: p99 < 10 ms and within 1.5x the plain insert.
 2. Unlock time with the real (default) Argon2id parameters. Goal: >= 0.25 s (it is the cost
    of guessing a PIN) and short enough to wait for.
-3. Listing 20,000 records (``Store.records()``). Goal: < 300 ms.
+3. Listing 20,000 records (``Store.records()``). Goal: < 300 ms. Also the time to open a
+   store that size (it runs SQLite's ``quick_check``).
 
 Run: ``python bench/bench_store.py`` (about half a minute).
 """
@@ -137,7 +138,10 @@ def bench_listing(tmp: Path) -> None:
             rows,
         )
     engine.dispose()
-    with Store.open(data_dir, settings) as store:
+    start = time.perf_counter()
+    store = Store.open(data_dir, settings)
+    opened = time.perf_counter() - start
+    with store:
         times, drafts = [], []
         for _ in range(5):
             start = time.perf_counter()
@@ -147,7 +151,10 @@ def bench_listing(tmp: Path) -> None:
             store.records("draft")
             drafts.append(time.perf_counter() - start)
         assert len(listed) == LIST_RECORDS
-    print(f"listing {LIST_RECORDS:,} records")
+    print(
+        f"listing {LIST_RECORDS:,} records (opening the store, quick_check included: "
+        f"{opened * 1000:.0f} ms)"
+    )
     print(
         f"  all: median {statistics.median(times) * 1000:.1f} ms (max {max(times) * 1000:.1f});"
         f" drafts only: median {statistics.median(drafts) * 1000:.1f} ms   (goal < 300 ms)"

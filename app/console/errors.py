@@ -1,0 +1,42 @@
+"""The console's exception tree: codes and parameters, never record content.
+
+::
+
+    ConsoleError                 code, params, record_id
+    +-- WrongPassphrase          the passphrase does not open the console store
+    +-- ConsoleStoreCorrupt      the store file is damaged, foreign or tampered with
+    +-- ServerError              the agency server refused or could not be reached
+
+Only the interface turns codes into words (``app.console.words``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConsoleError(Exception):
+    """A console failure named by ``code`` (e.g. ``transition_invalid``)."""
+
+    code = "console_error"
+
+    def __init__(self, code: str | None = None, *, record_id: str | None = None, **params: Any):
+        if code is not None:
+            self.code = code
+        self.record_id = record_id
+        self.params = params
+        super().__init__(self.code)
+
+
+class WrongPassphrase(ConsoleError):
+    code = "wrong_passphrase"
+
+
+class ConsoleStoreCorrupt(ConsoleError):
+    code = "store_corrupt"
+
+
+class ServerError(ConsoleError):
+    """``server_unreachable`` or ``server_refused`` (params: ``status``, ``detail``)."""
+
+    code = "server_unreachable"

@@ -1,0 +1,625 @@
+"""The console's own encrypted store: opened records, follow-up history, erasures, audit.
+
+One SQLite file (``console.db``, mode 0600) in the console's data folder, with WAL,
+``synchronous=FULL``, ``secure_delete=ON`` and temporary tables in memory, as the field app's
+store. Everything a record says (answers, outcome, pathways, dates inside the payload) and every
+follow-up entry is AES-256-GCM encrypted under a data key that is itself wrapped with Argon2id
+under the coordinator's passphrase (``app.store.crypto``). The associated data of each blob
+names its row, so a blob moved to another row does not open.
+
+Plaintext columns are routing metadata only: record id, envelope digest and arrival sequence,
+device id and its site, form id and version, the day it was received, the conflict marker.
+Follow-up entries are append-only (a trigger refuses UPDATE, and DELETE unless the record's
+erasure is already recorded). Erasure removes the record's rows and history, truncates the WAL
+so no old page image survives, and leaves an audit entry with no content.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
+from app.store import crypto
+
+DB_NAME = "console.db"
+DB_FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
+
+#: Follow-up states of one pathway of one record, in their usual order.
+STATES = ("referred", "accepted", "declined", "closed")
+#: Which state may follow which (``None``: no follow-up yet).
+TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"referred"}),
+    "referred": frozenset({"accepted", "declined", "closed"}),
+    "accepted": frozenset({"closed"}),
+    "declined": frozenset({"referred", "closed"}),
+    "closed": frozenset({"referred"}),
+}
+
+_RECORD_AAD = b"waymark-console-record\x00"
+_FOLLOW_AAD = b"waymark-console-followup\x00"
+
+SCHEMA = [
+    """CREATE TABLE meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        wrapped_key BLOB NOT NULL,
+        agency_fingerprint TEXT,
+        since INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL)""",
+    """CREATE TABLE record (
+        id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        device_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        received_on TEXT NOT NULL,
+        conflict INTEGER NOT NULL DEFAULT 0,
+        body BLOB NOT NULL,
+        PRIMARY KEY (id, digest))""",
+    "CREATE INDEX ix_record_seq ON record (seq)",
+    """CREATE TABLE followup (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        entry_id TEXT NOT NULL UNIQUE,
+        record_id TEXT NOT NULL,
+        body BLOB NOT NULL)""",
+    "CREATE INDEX ix_followup_record ON followup (record_id, seq)",
+    """CREATE TABLE device (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        site TEXT NOT NULL,
+        role TEXT NOT NULL,
+        enrolled_at TEXT,
+        last_seen_at TEXT,
+        revoked_at TEXT)""",
+    """CREATE TABLE erasure (
+        record_id TEXT PRIMARY KEY,
+        requested_at TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        server_done_at TEXT,
+        server_count INTEGER)""",
+    """CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        record_id TEXT,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL)""",
+    """CREATE TRIGGER followup_no_update BEFORE UPDATE ON followup
+        BEGIN SELECT RAISE(ABORT, 'followup_append_only'); END""",
+    """CREATE TRIGGER followup_no_delete BEFORE DELETE ON followup
+        WHEN NOT EXISTS (SELECT 1 FROM erasure WHERE record_id = OLD.record_id)
+        BEGIN SELECT RAISE(ABORT, 'followup_append_only'); END""",
+    """CREATE TRIGGER audit_no_change BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
+    """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
+]
+SCHEMA_VERSION = 1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat() if at is not None else None
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One opened envelope as the console keeps it."""
+
+    id: str
+    digest: str
+    seq: int
+    device_id: str
+    site: str
+    form_id: str
+    form_version: str
+    received_on: str
+    conflict: bool
+    received_at: str | None
+    payload: dict[str, Any]
+
+    @property
+    def pathways(self) -> list[str]:
+        out = (self.payload.get("outcome") or {}).get("pathways") or []
+        return [str(p["id"]) for p in out if isinstance(p, dict) and p.get("id")]
+
+    @property
+    def flags(self) -> list[dict[str, Any]]:
+        out = (self.payload.get("outcome") or {}).get("flags") or []
+        return [f for f in out if isinstance(f, dict) and f.get("id")]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One entry of a pathway's history: the state it moved to, when and by whom."""
+
+    seq: int
+    entry_id: str
+    record_id: str
+    pathway: str
+    state: str
+    at: str
+    by: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Erasure:
+    record_id: str
+    requested_at: str
+    requested_by: str
+    server_done_at: str | None
+    server_count: int | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: str
+    event: str
+    record_id: str | None
+    actor: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class ConsoleStore:
+    """The console's store, unlocked with the coordinator's passphrase.
+
+    Thread-safe: one connection, serialised by a lock (the interface runs slow work in
+    threads).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, data_key: bytes, path: Path) -> None:
+        self._conn = conn
+        self._key: bytes | None = data_key
+        self.path = path
+        self._lock = threading.RLock()
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        passphrase: str,
+        *,
+        agency_fingerprint: str | None = None,
+        kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+    ) -> ConsoleStore:
+        """Open (creating on first use) the store in ``data_dir``.
+
+        :class:`WrongPassphrase` if the passphrase does not open it; ``key_mismatch`` if it was
+        made for another agency key than ``agency_fingerprint``."""
+        if not passphrase:
+            raise ConsoleError("passphrase_required")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / DB_NAME
+        fresh = not path.exists()
+        if fresh:
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        conn = _connect(path)
+        try:
+            for name in DB_FILES:
+                if (data_dir / name).exists():
+                    (data_dir / name).chmod(0o600)
+            with _translate():
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise ConsoleStoreCorrupt("schema_too_new", version=version)
+                if version == 0:
+                    data_key = crypto.new_data_key()
+                    wrapped = crypto.wrap_key(data_key, passphrase, params=kdf)
+                    conn.execute("BEGIN IMMEDIATE")
+                    for statement in SCHEMA:
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO meta (id, wrapped_key, agency_fingerprint, since, created_at)"
+                        " VALUES (1, ?, ?, 0, ?)",
+                        (wrapped, agency_fingerprint, _iso(_now())),
+                    )
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    conn.execute("COMMIT")
+                else:
+                    row = conn.execute(
+                        "SELECT wrapped_key, agency_fingerprint FROM meta WHERE id = 1"
+                    ).fetchone()
+                    if row is None:
+                        raise ConsoleStoreCorrupt("store_corrupt")
+                    try:
+                        data_key = crypto.unwrap_key(bytes(row[0]), passphrase)
+                    except crypto.WrongPin:
+                        raise WrongPassphrase() from None
+                    except crypto.CryptoError:
+                        raise ConsoleStoreCorrupt("store_corrupt") from None
+                    if agency_fingerprint and row[1] and row[1] != agency_fingerprint:
+                        raise ConsoleError("key_mismatch")
+            for name in DB_FILES:
+                if (data_dir / name).exists():
+                    (data_dir / name).chmod(0o600)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, data_key, path)
+
+    def close(self) -> None:
+        with self._lock:
+            self._key = None
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self._conn.close()
+
+    def __enter__(self) -> ConsoleStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def _data_key(self) -> bytes:
+        if self._key is None:
+            raise ConsoleError("store_closed")
+        return self._key
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, _translate():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock, _translate():
+            return list(self._conn.execute(sql, tuple(params)).fetchall())
+
+    # --- cursor and devices ----------------------------------------------------------------
+
+    @property
+    def since(self) -> int:
+        return int(self._read("SELECT since FROM meta WHERE id = 1")[0][0])
+
+    def set_since(self, since: int) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE meta SET since = ? WHERE id = 1", (int(since),))
+
+    def put_devices(self, devices: Sequence[dict[str, Any]]) -> None:
+        """Replace the device list with what the server gave (routing metadata only)."""
+        with self._tx() as c:
+            c.execute("DELETE FROM device")
+            c.executemany(
+                "INSERT INTO device (id, name, site, role, enrolled_at, last_seen_at, revoked_at)"
+                " VALUES (:id, :name, :site, :role, :enrolled_at, :last_seen_at, :revoked_at)",
+                list(devices),
+            )
+
+    def devices(self) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT id, name, site, role, enrolled_at, last_seen_at, revoked_at FROM device"
+            " ORDER BY site, name, id"
+        )
+        keys = ("id", "name", "site", "role", "enrolled_at", "last_seen_at", "revoked_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def site_of(self, device_id: str) -> str:
+        rows = self._read("SELECT site FROM device WHERE id = ?", (device_id,))
+        return str(rows[0][0]) if rows else ""
+
+    # --- records ---------------------------------------------------------------------------
+
+    def add_record(
+        self,
+        *,
+        record_id: str,
+        digest: str,
+        seq: int,
+        device_id: str,
+        site: str,
+        form_id: str,
+        form_version: str,
+        received_at: datetime | None,
+        conflict: bool,
+        payload: dict[str, Any],
+    ) -> bool:
+        """Keep one opened envelope; False when it is already kept or the record was erased."""
+        received = received_at or _now()
+        body = json.dumps(
+            {"payload": payload, "received_at": _iso(received)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        blob = crypto.encrypt(self._data_key, body, _record_aad(record_id, digest))
+        with self._tx() as c:
+            if c.execute("SELECT 1 FROM erasure WHERE record_id = ?", (record_id,)).fetchone():
+                return False
+            cur = c.execute(
+                "INSERT OR IGNORE INTO record (id, digest, seq, device_id, site, form_id,"
+                " form_version, received_on, conflict, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record_id,
+                    digest,
+                    int(seq),
+                    device_id,
+                    site,
+                    form_id,
+                    form_version,
+                    received.astimezone(UTC).date().isoformat(),
+                    1 if conflict else 0,
+                    blob,
+                ),
+            )
+            return cur.rowcount == 1
+
+    def records(self) -> list[StoredRecord]:
+        """Every kept record version, in arrival order."""
+        rows = self._read(
+            "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on,"
+            " conflict, body FROM record ORDER BY seq, id, digest"
+        )
+        return [self._open_record(r) for r in rows]
+
+    def record(self, record_id: str) -> list[StoredRecord]:
+        """The versions of one record (more than one only after a conflict)."""
+        rows = self._read(
+            "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on,"
+            " conflict, body FROM record WHERE id = ? ORDER BY seq, digest",
+            (record_id,),
+        )
+        return [self._open_record(r) for r in rows]
+
+    def record_ids(self) -> list[str]:
+        return [str(r[0]) for r in self._read("SELECT DISTINCT id FROM record ORDER BY id")]
+
+    def _open_record(self, row: tuple[Any, ...]) -> StoredRecord:
+        rid, digest = str(row[0]), str(row[1])
+        try:
+            body = json.loads(
+                crypto.decrypt(self._data_key, bytes(row[9]), _record_aad(rid, digest))
+            )
+        except (crypto.CryptoError, ValueError):
+            raise ConsoleStoreCorrupt("record_unreadable", record_id=rid) from None
+        return StoredRecord(
+            id=rid,
+            digest=digest,
+            seq=int(row[2]),
+            device_id=str(row[3]),
+            site=str(row[4]),
+            form_id=str(row[5]),
+            form_version=str(row[6]),
+            received_on=str(row[7]),
+            conflict=bool(row[8]),
+            received_at=body.get("received_at"),
+            payload=dict(body.get("payload") or {}),
+        )
+
+    # --- follow-up -------------------------------------------------------------------------
+
+    def follow(
+        self,
+        record_id: str,
+        pathway: str,
+        state: str,
+        by: str,
+        *,
+        note: str = "",
+        at: datetime | None = None,
+    ) -> FollowUp:
+        """Append one follow-up step; ``transition_invalid`` if the pathway cannot move there."""
+        if state not in STATES:
+            raise ConsoleError("state_unknown", record_id=record_id, state=state)
+        by = by.strip()
+        if not by:
+            raise ConsoleError("actor_required", record_id=record_id)
+        versions = self.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        if not any(pathway in v.pathways for v in versions):
+            raise ConsoleError("pathway_unknown", record_id=record_id, pathway=pathway)
+        entry_id = str(uuid.uuid4())
+        when = _iso(at or _now())
+        assert when is not None
+        body = json.dumps(
+            {"pathway": pathway, "state": state, "at": when, "by": by[:128], "note": note},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        blob = crypto.encrypt(self._data_key, body, _follow_aad(record_id, entry_id))
+        with self._lock:
+            current = self.states(record_id).get(pathway)
+            before = current.state if current else None
+            if state not in TRANSITIONS[before]:
+                raise ConsoleError(
+                    "transition_invalid",
+                    record_id=record_id,
+                    pathway=pathway,
+                    before=before or "",
+                    state=state,
+                )
+            with self._tx() as c:
+                cur = c.execute(
+                    "INSERT INTO followup (entry_id, record_id, body) VALUES (?, ?, ?)",
+                    (entry_id, record_id, blob),
+                )
+                seq = int(cur.lastrowid or 0)
+        return FollowUp(seq, entry_id, record_id, pathway, state, when, by[:128], note)
+
+    def history(self, record_id: str | None = None) -> list[FollowUp]:
+        """Follow-up entries in the order they were made (of one record, or all)."""
+        if record_id is None:
+            rows = self._read("SELECT seq, entry_id, record_id, body FROM followup ORDER BY seq")
+        else:
+            rows = self._read(
+                "SELECT seq, entry_id, record_id, body FROM followup WHERE record_id = ?"
+                " ORDER BY seq",
+                (record_id,),
+            )
+        out = []
+        for seq, entry_id, rid, blob in rows:
+            try:
+                d = json.loads(
+                    crypto.decrypt(
+                        self._data_key, bytes(blob), _follow_aad(str(rid), str(entry_id))
+                    )
+                )
+            except (crypto.CryptoError, ValueError):
+                raise ConsoleStoreCorrupt("followup_unreadable", record_id=str(rid)) from None
+            out.append(
+                FollowUp(
+                    int(seq),
+                    str(entry_id),
+                    str(rid),
+                    str(d["pathway"]),
+                    str(d["state"]),
+                    str(d["at"]),
+                    str(d["by"]),
+                    str(d.get("note") or ""),
+                )
+            )
+        return out
+
+    def states(self, record_id: str | None = None) -> dict[str, FollowUp]:
+        """The latest entry per pathway of one record (``record_id``), keyed by pathway."""
+        latest: dict[str, FollowUp] = {}
+        for entry in self.history(record_id):
+            latest[entry.pathway] = entry
+        return latest
+
+    def all_states(self) -> dict[tuple[str, str], FollowUp]:
+        """The latest entry per (record id, pathway)."""
+        latest: dict[tuple[str, str], FollowUp] = {}
+        for entry in self.history():
+            latest[(entry.record_id, entry.pathway)] = entry
+        return latest
+
+    # --- erasure ---------------------------------------------------------------------------
+
+    def erase_local(self, record_id: str, by: str) -> dict[str, int]:
+        """Remove a record and its history here; the server's part is :meth:`server_erased`.
+
+        The erasure row is written first (the follow-up trigger allows deletion only then);
+        the WAL is truncated afterwards so no old page image of the record stays on disk."""
+        by = by.strip()
+        if not by:
+            raise ConsoleError("actor_required", record_id=record_id)
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO erasure (record_id, requested_at, requested_by)"
+                " VALUES (?, ?, ?)",
+                (record_id, _iso(_now()), by[:128]),
+            )
+            versions = c.execute("DELETE FROM record WHERE id = ?", (record_id,)).rowcount
+            entries = c.execute("DELETE FROM followup WHERE record_id = ?", (record_id,)).rowcount
+            detail = {"versions": versions, "followups": entries}
+            _audit(c, "erase_local", record_id, by, detail)
+        self.checkpoint()
+        return detail
+
+    def server_erased(self, record_id: str, count: int, by: str) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE erasure SET server_done_at = ?, server_count = ? WHERE record_id = ?",
+                (_iso(_now()), int(count), record_id),
+            )
+            _audit(c, "erase_server", record_id, by, {"envelopes": int(count)})
+
+    def erasures(self) -> list[Erasure]:
+        rows = self._read(
+            "SELECT record_id, requested_at, requested_by, server_done_at, server_count"
+            " FROM erasure ORDER BY requested_at, record_id"
+        )
+        return [Erasure(str(a), str(b), str(c), d, e) for a, b, c, d, e in rows]
+
+    def pending_erasures(self) -> list[str]:
+        return [e.record_id for e in self.erasures() if e.server_done_at is None]
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it to zero bytes."""
+        with self._lock, _translate():
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # --- audit -----------------------------------------------------------------------------
+
+    def audit(self, event: str, actor: str, record_id: str | None = None, **detail: Any) -> None:
+        """An audit entry: what happened, to which record id, by whom; counts, never content."""
+        with self._tx() as c:
+            _audit(c, event, record_id, actor, detail)
+
+    def audit_entries(self) -> list[AuditEntry]:
+        rows = self._read("SELECT seq, at, event, record_id, actor, detail FROM audit ORDER BY seq")
+        return [
+            AuditEntry(int(a), str(b), str(c), d, str(e), json.loads(f))
+            for a, b, c, d, e, f in rows
+        ]
+
+
+def _audit(
+    c: sqlite3.Connection, event: str, record_id: str | None, actor: str, detail: dict[str, Any]
+) -> None:
+    safe = {k: v for k, v in detail.items() if isinstance(v, (int, bool)) or k in _SAFE_TEXT}
+    c.execute(
+        "INSERT INTO audit (at, event, record_id, actor, detail) VALUES (?, ?, ?, ?, ?)",
+        (_iso(_now()), event, record_id, actor[:128], json.dumps(safe, sort_keys=True)),
+    )
+
+
+#: Detail keys whose text values may go in the audit (formats and codes, never content).
+_SAFE_TEXT = frozenset({"format", "code"})
+
+
+def _record_aad(record_id: str, digest: str) -> bytes:
+    return _RECORD_AAD + record_id.encode("utf-8") + b"\x00" + digest.encode("ascii")
+
+
+def _follow_aad(record_id: str, entry_id: str) -> bytes:
+    return _FOLLOW_AAD + record_id.encode("utf-8") + b"\x00" + entry_id.encode("ascii")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=FULL",
+            "PRAGMA secure_delete=ON",
+            "PRAGMA temp_store=MEMORY",
+            "PRAGMA busy_timeout=5000",
+            "PRAGMA journal_size_limit=0",
+        ):
+            conn.execute(pragma)
+    except sqlite3.DatabaseError as exc:
+        raise ConsoleStoreCorrupt("store_corrupt") from exc
+    return conn
+
+
+@contextmanager
+def _translate() -> Iterator[None]:
+    """A damaged or foreign file becomes :class:`ConsoleStoreCorrupt`, never a driver error."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise ConsoleError("append_only" if "append_only" in str(exc) else "storage_error") from exc
+    except sqlite3.OperationalError as exc:
+        if "append_only" in str(exc):
+            raise ConsoleError("append_only") from exc
+        raise ConsoleError("storage_error") from exc
+    except sqlite3.DatabaseError as exc:
+        raise ConsoleStoreCorrupt("store_corrupt") from exc

@@ -1,0 +1,162 @@
+"""The console store: encrypted at rest, append-only follow-up history, erasure, audit."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
+from app.console.store import DB_FILES, DB_NAME, ConsoleStore
+from app.store import crypto
+
+MARKER = "PLAINTEXT-CANARY-4411"
+PASS = "a long coordinator passphrase"  # noqa: S105 - test only
+
+
+def _payload(rid: str, pathways: list[str]) -> dict:
+    return {"record_id": rid, "values": {"intro/name": MARKER},
+            "outcome": {"flags": [], "pathways": [{"id": p} for p in pathways]}}
+
+
+def _open(folder: Path, passphrase: str = PASS, fp: str | None = "fp1") -> ConsoleStore:
+    return ConsoleStore.open(folder, passphrase, agency_fingerprint=fp, kdf=crypto.TEST_KDF)
+
+
+def _add(
+    store: ConsoleStore, rid: str, pathways: list[str] | None = None, digest: str = "d1"
+) -> bool:
+    return store.add_record(record_id=rid, digest=digest, seq=1, device_id="dev_1", site="north",
+                            form_id="f", form_version="1", received_at=None, conflict=False,
+                            payload=_payload(rid, pathways or ["trafficking"]))
+
+
+def test_records_round_trip_and_reopen(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        assert _add(store, "r1") is True
+        assert _add(store, "r1") is False  # the same envelope is kept once
+        assert store.records()[0].payload["values"]["intro/name"] == MARKER
+    with _open(tmp_path) as store:
+        [rec] = store.records()
+        assert (rec.id, rec.site, rec.pathways) == ("r1", "north", ["trafficking"])
+    assert oct((tmp_path / DB_NAME).stat().st_mode & 0o777) == "0o600"
+
+
+def test_wrong_passphrase_and_other_agency_key_are_refused(tmp_path: Path) -> None:
+    _open(tmp_path).close()
+    with pytest.raises(WrongPassphrase):
+        _open(tmp_path, "not the passphrase")
+    with pytest.raises(ConsoleError) as err:
+        _open(tmp_path, fp="another")
+    assert err.value.code == "key_mismatch"
+
+
+def test_a_foreign_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / DB_NAME).write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(ConsoleStoreCorrupt):
+        _open(tmp_path)
+
+
+def test_a_blob_moved_to_another_row_does_not_open(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        _add(store, "r1")
+        _add(store, "r2")
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    body = conn.execute("SELECT body FROM record WHERE id = 'r1'").fetchone()[0]
+    conn.execute("UPDATE record SET body = ? WHERE id = 'r2'", (body,))
+    conn.commit()
+    conn.close()
+    with _open(tmp_path) as store, pytest.raises(ConsoleStoreCorrupt) as err:
+        store.record("r2")
+    assert err.value.record_id == "r2"
+
+
+def test_follow_up_moves_through_allowed_states_only(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        _add(store, "r1", ["trafficking", "legal"])
+        with pytest.raises(ConsoleError) as err:
+            store.follow("r1", "trafficking", "accepted", "Ana")
+        assert err.value.code == "transition_invalid"
+        for state in ("referred", "accepted", "closed"):
+            store.follow("r1", "trafficking", state, "Ana")
+        store.follow("r1", "legal", "referred", "Ben", note="called the clinic")
+        with pytest.raises(ConsoleError) as err:
+            store.follow("r1", "gbv", "referred", "Ana")
+        assert err.value.code == "pathway_unknown"
+        with pytest.raises(ConsoleError) as err:
+            store.follow("r1", "legal", "finished", "Ana")
+        assert err.value.code == "state_unknown"
+        with pytest.raises(ConsoleError) as err:
+            store.follow("nope", "legal", "referred", "Ana")
+        assert err.value.code == "record_unknown"
+        history = store.history("r1")
+        assert [(h.pathway, h.state, h.by) for h in history] == [
+            ("trafficking", "referred", "Ana"), ("trafficking", "accepted", "Ana"),
+            ("trafficking", "closed", "Ana"), ("legal", "referred", "Ben")]
+        assert history[-1].note == "called the clinic"
+        assert {k: v.state for k, v in store.states("r1").items()} == {
+            "trafficking": "closed", "legal": "referred"}
+
+
+def test_history_is_append_only_in_the_file_itself(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        _add(store, "r1")
+        store.follow("r1", "trafficking", "referred", "Ana")
+        store.audit("pull", "Ana", new=1)
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    for sql in ("UPDATE followup SET record_id = 'x'", "DELETE FROM followup",
+                "DELETE FROM audit"):
+        with pytest.raises(sqlite3.DatabaseError, match="append_only"):
+            conn.execute(sql)
+    conn.close()
+
+
+def test_erasure_removes_record_and_history_and_is_audited_without_content(
+    tmp_path: Path,
+) -> None:
+    with _open(tmp_path) as store:
+        _add(store, "r1")
+        _add(store, "r2")
+        store.follow("r1", "trafficking", "referred", "Ana")
+        assert store.erase_local("r1", "Ana") == {"versions": 1, "followups": 1}
+        assert store.record("r1") == [] and store.history("r1") == []
+        assert [r.id for r in store.records()] == ["r2"]
+        assert _add(store, "r1") is False  # an erased record is never kept again
+        assert store.pending_erasures() == ["r1"]
+        store.server_erased("r1", 1, "Ana")
+        assert store.pending_erasures() == []
+        events = [(a.event, a.record_id, a.actor) for a in store.audit_entries()]
+        assert ("erase_local", "r1", "Ana") in events and ("erase_server", "r1", "Ana") in events
+    raw = b"".join((tmp_path / n).read_bytes() for n in DB_FILES if (tmp_path / n).exists())
+    assert MARKER.encode() not in raw
+
+
+def test_audit_keeps_counts_and_codes_never_free_text(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        store.audit("export", "Ana", format="csv", records=3, note=MARKER)
+        [entry] = store.audit_entries()
+        assert entry.detail == {"format": "csv", "records": 3}
+
+
+def test_no_plaintext_in_db_or_wal_while_open(tmp_path: Path) -> None:
+    """The marker is in every record's answers and in a follow-up note; the files hold it in
+    no encoding, while the store is open (WAL not yet checkpointed) and after closing."""
+    store = _open(tmp_path)
+    for i in range(20):
+        _add(store, f"r{i}")
+        store.follow(f"r{i}", "trafficking", "referred", "Ana", note=MARKER)
+    needles = [MARKER.encode("utf-8"), MARKER.encode("utf-16-le"), b"trafficking"]
+
+    def scan() -> None:
+        found = [n.name for n in tmp_path.iterdir() if n.is_file()]
+        assert DB_NAME in found
+        for name in found:
+            data = (tmp_path / name).read_bytes()
+            for needle in needles:
+                assert needle not in data, (name, needle)
+
+    assert (tmp_path / (DB_NAME + "-wal")).stat().st_size > 0
+    scan()
+    store.close()
+    scan()

@@ -10,6 +10,8 @@ from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from app.store import audit
 from app.store.audit import Event
 from sync.protocol import EnvelopeIn, ItemResult, ItemStatus
@@ -36,17 +38,30 @@ class Outbox:
                 "ORDER BY sync_attempts, finalised_at LIMIT ?",
                 (int(limit),),
             ).fetchall()
-        return [
-            EnvelopeIn.build(
-                id=r[0],
-                device_id=r[1],
-                form_id=r[2],
-                form_version=r[3],
-                created_at=datetime.fromisoformat(r[4]),
-                sealed=bytes(r[5]),
-            )
-            for r in rows
-        ]
+        envelopes, invalid = [], []
+        for r in rows:
+            try:
+                envelopes.append(
+                    EnvelopeIn.build(
+                        id=r[0],
+                        device_id=r[1],
+                        form_id=r[2],
+                        form_version=r[3],
+                        created_at=datetime.fromisoformat(r[4]),
+                        sealed=bytes(r[5]),
+                    )
+                )
+            except (ValidationError, ValueError):
+                invalid.append(r[0])  # kept, but never allowed to block the rest of the queue
+        if invalid:
+            with store._lock, store._write() as conn:
+                for record_id in invalid:
+                    conn.exec_driver_sql(
+                        "UPDATE record SET sync_state = 'invalid', sync_detail = 'bad_envelope' "
+                        "WHERE id = ?",
+                        (record_id,),
+                    )
+        return envelopes
 
     def __len__(self) -> int:
         store = self._store

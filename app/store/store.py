@@ -565,8 +565,8 @@ class Store:
             with self._write() as conn:
                 form_id, form_version, status, blob = self._row(conn, record_id)
                 if blob is None:
-                    if status == DRAFT:
-                        return {}
+                    if status != SENT:
+                        return {}  # never saved
                     raise NotFound("record_purged", record_id=record_id)
                 audit.append(conn, Event.view, record_id)
             try:

@@ -550,3 +550,14 @@ def test_a_clock_set_back_never_locks_the_worker_out_for_longer_than_the_cap(
     wall.advance(store.settings.throttle_max_seconds)
     store.unlock(PIN)
     assert not store.locked
+
+
+def test_an_envelope_the_protocol_refuses_never_blocks_the_queue(
+    enrolled: Store, enrolment: Enrolment, wall: Clock
+) -> None:
+    odd = enrolled.new_record("form with spaces", "1")
+    enrolled.finalise(odd, {})
+    [good] = _finalised(enrolled, enrolment, 1, wall)
+    assert [str(e.id) for e in enrolled.outbox.pending(10)] == [good]
+    assert enrolled.record(odd).sync_state == "invalid"
+    assert enrolled.load_session(odd) == {}  # kept on the device

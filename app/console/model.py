@@ -1,0 +1,524 @@
+"""What the coordinator console does, without any interface: a view-model free of Flet.
+
+The console pulls sealed envelopes from the agency server with a coordinator token, opens them
+with the agency private key on this machine, and keeps them in its own encrypted store
+(:mod:`app.console.store`). From there it gives dashboard figures, the record list, each
+record's pathways with their follow-up history, erasure (here and on the server, audited) and
+exports through :mod:`app.console.export`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.console import export as ex
+from app.console.errors import ConsoleError, ServerError
+from app.console.store import STATES, TRANSITIONS, ConsoleStore, FollowUp, StoredRecord
+from app.store import crypto
+
+PAGE_LIMIT = 500
+MAX_PAGES = 100_000  # a bound on one pull: 50 million envelopes
+
+
+@dataclass
+class PullResult:
+    """What one pull brought: new records kept, ones already kept, ones that did not open."""
+
+    new: int = 0
+    already: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    erasures_sent: int = 0
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    id: str
+    name: str
+    site: str
+    role: str
+    last_seen_at: str | None
+    revoked: bool
+    records: int
+
+
+@dataclass
+class Dashboard:
+    """Counts of distinct records; each list is (key, count) in display order."""
+
+    total: int = 0
+    per_site: list[tuple[str, int]] = field(default_factory=list)
+    per_week: list[tuple[str, int]] = field(default_factory=list)
+    per_pathway: list[tuple[str, int]] = field(default_factory=list)
+    pathway_states: dict[str, dict[str, int]] = field(default_factory=dict)
+    flags_by_dimension: list[tuple[str, int]] = field(default_factory=list)
+    devices: list[DeviceRow] = field(default_factory=list)
+    erased: int = 0
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: str
+    site: str
+    device_id: str
+    form_id: str
+    received_on: str
+    week: str
+    language: str
+    pathways: list[str]
+    flags: int
+    states: dict[str, str]
+    conflict: bool
+
+
+@dataclass(frozen=True)
+class PathwayView:
+    id: str
+    state: str | None
+    next_states: list[str]
+    history: list[FollowUp]
+
+
+@dataclass(frozen=True)
+class RecordDetail:
+    row: RecordRow
+    versions: list[StoredRecord]
+    pathways: list[PathwayView]
+    flags: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class EraseResult:
+    record_id: str
+    local: dict[str, int]
+    server_done: bool
+    server_count: int | None
+
+
+def iso_week(value: str | None, fallback: str) -> str:
+    """``2026-W48`` for an ISO date or datetime text (else the fallback's week)."""
+    for text in (value, fallback):
+        if not text:
+            continue
+        try:
+            d = datetime.fromisoformat(str(text).replace("Z", "+00:00")).date()
+        except ValueError:
+            try:
+                d = date.fromisoformat(str(text)[:10])
+            except ValueError:
+                continue
+        year, week, _ = d.isocalendar()
+        return f"{year}-W{week:02d}"
+    return ""
+
+
+class Console:
+    """The console for one server, one token and one data folder.
+
+    ``unlock`` first (the private key and its passphrase); every other call needs it.
+    ``transport`` is the seam tests use to reach the server app in process.
+    """
+
+    def __init__(
+        self,
+        server_url: str,
+        token: str,
+        data_dir: Path,
+        *,
+        actor: str = "",
+        transport: httpx.BaseTransport | None = None,
+        kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+        questionnaires_dir: Path | None = None,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self._token = token.strip()
+        self.data_dir = data_dir
+        self.actor = actor.strip()
+        self._transport = transport
+        self._kdf = kdf
+        self.questionnaires_dir = questionnaires_dir
+        self._key: crypto.AgencyPrivateKey | None = None
+        self._store: ConsoleStore | None = None
+
+    def __repr__(self) -> str:
+        return f"Console(server_url={self.server_url!r}, unlocked={self.unlocked})"
+
+    # --- unlocking -------------------------------------------------------------------------
+
+    @property
+    def unlocked(self) -> bool:
+        return self._store is not None and self._key is not None
+
+    @property
+    def store(self) -> ConsoleStore:
+        if self._store is None:
+            raise ConsoleError("locked")
+        return self._store
+
+    @property
+    def key(self) -> crypto.AgencyPrivateKey:
+        if self._key is None:
+            raise ConsoleError("locked")
+        return self._key
+
+    def unlock_file(self, key_path: Path | str, passphrase: str) -> None:
+        """Read the private key file and :meth:`unlock` with it."""
+        path = Path(str(key_path).strip()).expanduser()
+        try:
+            pem = path.read_bytes()
+        except OSError:
+            raise ConsoleError("key_file_unreadable") from None
+        self.unlock(pem, passphrase)
+
+    def unlock(self, pem: bytes, passphrase: str) -> None:
+        """Load the agency private key and open the console store with the same passphrase."""
+        if not passphrase:
+            raise ConsoleError("passphrase_required")
+        try:
+            key = ex.load_key(pem, passphrase)
+        except ex.ExportError:
+            raise ConsoleError("key_unreadable") from None
+        store = ConsoleStore.open(
+            self.data_dir, passphrase, agency_fingerprint=key.fingerprint, kdf=self._kdf
+        )
+        self.lock()
+        self._key, self._store = key, store
+
+    def lock(self) -> None:
+        """Forget the key and close the store."""
+        if self._store is not None:
+            self._store.close()
+        self._store = None
+        self._key = None
+
+    # --- server ----------------------------------------------------------------------------
+
+    def _client(self) -> httpx.Client:
+        from sync.protocol import API_PREFIX
+
+        return httpx.Client(
+            base_url=self.server_url + API_PREFIX,
+            headers={"Authorization": f"Bearer {self._token}"},
+            transport=self._transport,
+            timeout=60,
+        )
+
+    def _call(self, http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = http.request(method, url, **kwargs)
+        except httpx.HTTPError:
+            raise ServerError("server_unreachable") from None
+        if response.status_code != 200:
+            try:
+                detail = str(response.json().get("detail", ""))[:64]
+            except (ValueError, AttributeError):
+                detail = ""
+            raise ServerError("server_refused", status=response.status_code, detail=detail)
+        return response
+
+    def pull(self, progress: Callable[[int], None] | None = None) -> PullResult:
+        """Fetch new envelopes, open and keep them; refresh devices; retry pending erasures.
+
+        The cursor kept is the server's ``settled_since``, so an envelope committed out of
+        order is never missed (seen twice at worst; the store keeps it once)."""
+        from sync.protocol import DeviceInfo, EnvelopesPage
+
+        store, key = self.store, self.key
+        result = PullResult()
+        with self._client() as http:
+            for record_id in store.pending_erasures():
+                self._erase_on_server(http, record_id)
+                result.erasures_sent += 1
+            devices = [
+                DeviceInfo.model_validate(d) for d in self._call(http, "GET", "/devices").json()
+            ]
+            store.put_devices(
+                [
+                    {
+                        "id": d.device_id,
+                        "name": d.name,
+                        "site": d.site,
+                        "role": d.role,
+                        "enrolled_at": d.enrolled_at.isoformat(),
+                        "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
+                        "revoked_at": d.revoked_at.isoformat() if d.revoked_at else None,
+                    }
+                    for d in devices
+                ]
+            )
+            sites = {d.device_id: d.site for d in devices}
+            since = store.since
+            settled, frozen = since, False
+            for _page in range(MAX_PAGES):
+                response = self._call(
+                    http,
+                    "GET",
+                    "/coordinator/envelopes",
+                    params={"since": since, "limit": PAGE_LIMIT},
+                )
+                page = EnvelopesPage.model_validate_json(response.content)
+                for env in page.envelopes:
+                    self._keep(store, key, env, sites, result)
+                if not frozen:
+                    # the cursor moves only over envelopes surely committed before them all
+                    settled = max(settled, page.settled_since)
+                    frozen = page.settled_since < page.next_since
+                    store.set_since(settled)
+                if progress is not None:
+                    progress(result.new)
+                if not page.envelopes or page.next_since <= since:
+                    break
+                since = page.next_since
+        store.audit(
+            "pull",
+            self.actor or "console",
+            new=result.new,
+            already=result.already,
+            unreadable=len(result.unreadable),
+        )
+        return result
+
+    def _keep(
+        self,
+        store: ConsoleStore,
+        key: crypto.AgencyPrivateKey,
+        env: Any,
+        sites: dict[str, str],
+        result: PullResult,
+    ) -> None:
+        record_id = str(env.id)
+        sealed = base64.b64decode(env.sealed)
+        info = crypto.envelope_info(record_id, env.device_id, env.form_id, env.form_version)
+        try:
+            payload = json.loads(crypto.open_sealed(key, sealed, info))
+        except (crypto.CryptoError, ValueError):
+            result.unreadable.append(record_id)
+            return
+        if not isinstance(payload, dict) or str(payload.get("record_id")) != record_id:
+            result.unreadable.append(record_id)
+            return
+        added = store.add_record(
+            record_id=record_id,
+            digest=hashlib.sha256(sealed).hexdigest(),
+            seq=env.seq,
+            device_id=env.device_id,
+            site=sites.get(env.device_id) or store.site_of(env.device_id),
+            form_id=env.form_id,
+            form_version=env.form_version,
+            received_at=env.received_at,
+            conflict=env.conflict,
+            payload=payload,
+        )
+        if added:
+            result.new += 1
+        else:
+            result.already += 1
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _firsts(self) -> list[StoredRecord]:
+        """One version per record id (the first received), in arrival order."""
+        seen: dict[str, StoredRecord] = {}
+        conflicted: set[str] = set()
+        for rec in self.store.records():
+            if rec.id in seen:
+                conflicted.add(rec.id)
+                continue
+            seen[rec.id] = rec
+        return list(seen.values())
+
+    def _row(self, rec: StoredRecord, states: dict[tuple[str, str], FollowUp]) -> RecordRow:
+        p = rec.payload
+        return RecordRow(
+            id=rec.id,
+            site=rec.site,
+            device_id=rec.device_id,
+            form_id=rec.form_id,
+            received_on=rec.received_on,
+            week=iso_week(p.get("finalised_at"), rec.received_on),
+            language=str(p.get("language") or ""),
+            pathways=rec.pathways,
+            flags=len(rec.flags),
+            states={
+                pw: states[(rec.id, pw)].state for pw in rec.pathways if (rec.id, pw) in states
+            },
+            conflict=rec.conflict or len(self.store.record(rec.id)) > 1,
+        )
+
+    def rows(self) -> list[RecordRow]:
+        """The record list, newest first."""
+        states = self.store.all_states()
+        return [self._row(r, states) for r in reversed(self._firsts())]
+
+    def detail(self, record_id: str) -> RecordDetail:
+        versions = self.store.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        states = self.store.all_states()
+        history = self.store.history(record_id)
+        first = versions[0]
+        pathways = []
+        for pw in dict.fromkeys(p for v in versions for p in v.pathways):
+            entries = [h for h in history if h.pathway == pw]
+            state = entries[-1].state if entries else None
+            nexts = [s for s in STATES if s in TRANSITIONS[state]]
+            pathways.append(PathwayView(pw, state, nexts, entries))
+        return RecordDetail(self._row(first, states), versions, pathways, first.flags)
+
+    def dashboard(self) -> Dashboard:
+        store = self.store
+        firsts = self._firsts()
+        states = store.all_states()
+        sites: Counter[str] = Counter()
+        weeks: Counter[str] = Counter()
+        pathways: Counter[str] = Counter()
+        dims: Counter[str] = Counter()
+        per_device: Counter[str] = Counter()
+        pw_states: dict[str, Counter[str]] = {}
+        for rec in firsts:
+            sites[rec.site] += 1
+            weeks[iso_week(rec.payload.get("finalised_at"), rec.received_on)] += 1
+            per_device[rec.device_id] += 1
+            for pw in rec.pathways:
+                pathways[pw] += 1
+                entry = states.get((rec.id, pw))
+                pw_states.setdefault(pw, Counter())[entry.state if entry else "open"] += 1
+            for flag in rec.flags:
+                if flag.get("dimension"):
+                    dims[str(flag["dimension"])] += 1
+        devices = [
+            DeviceRow(
+                id=d["id"],
+                name=d["name"],
+                site=d["site"],
+                role=d["role"],
+                last_seen_at=d["last_seen_at"],
+                revoked=d["revoked_at"] is not None,
+                records=per_device.get(d["id"], 0),
+            )
+            for d in store.devices()
+        ]
+        return Dashboard(
+            total=len(firsts),
+            per_site=sorted(sites.items(), key=lambda kv: (-kv[1], kv[0])),
+            per_week=sorted(weeks.items()),
+            per_pathway=sorted(pathways.items(), key=lambda kv: (-kv[1], kv[0])),
+            pathway_states={k: dict(v) for k, v in pw_states.items()},
+            flags_by_dimension=sorted(dims.items(), key=lambda kv: (-kv[1], kv[0])),
+            devices=devices,
+            erased=len(store.erasures()),
+        )
+
+    # --- acting ----------------------------------------------------------------------------
+
+    def follow(self, record_id: str, pathway: str, state: str, note: str = "") -> FollowUp:
+        """Move one pathway of one record to ``state``, as the coordinator ``actor``."""
+        if not self.actor:
+            raise ConsoleError("actor_required", record_id=record_id)
+        return self.store.follow(record_id, pathway, state, self.actor, note=note)
+
+    def erase(self, record_id: str) -> EraseResult:
+        """Erase a record here and on the server (an erasure waits here until the server
+        confirms it; the next pull sends it again)."""
+        if not self.actor:
+            raise ConsoleError("actor_required", record_id=record_id)
+        if not self.store.record(record_id) and record_id not in self.store.pending_erasures():
+            raise ConsoleError("record_unknown", record_id=record_id)
+        local = self.store.erase_local(record_id, self.actor)
+        try:
+            with self._client() as http:
+                count = self._erase_on_server(http, record_id)
+        except ServerError:
+            return EraseResult(record_id, local, False, None)
+        return EraseResult(record_id, local, True, count)
+
+    def _erase_on_server(self, http: httpx.Client, record_id: str) -> int:
+        response = self._call(http, "DELETE", f"/coordinator/records/{record_id}")
+        count = int(response.json().get("erased", 0))
+        self.store.server_erased(record_id, count, self.actor or "console")
+        return count
+
+    # --- export ----------------------------------------------------------------------------
+
+    def opened(self, record_ids: Sequence[str] | None = None) -> list[ex.OpenedRecord]:
+        """Kept records in the shape :mod:`app.console.export` writes."""
+        wanted = set(record_ids) if record_ids is not None else None
+        out = []
+        for rec in self.store.records():
+            if wanted is not None and rec.id not in wanted:
+                continue
+            received = datetime.fromisoformat(rec.received_at) if rec.received_at else None
+            sealed = ex.Sealed(
+                record_id=rec.id,
+                device_id=rec.device_id,
+                form_id=rec.form_id,
+                form_version=rec.form_version,
+                sealed=b"",
+                seq=rec.seq,
+                received_at=received,
+                conflict=rec.conflict,
+            )
+            out.append(ex.OpenedRecord(sealed, rec.payload))
+        return out
+
+    def export(
+        self,
+        fmt: str,
+        output: Path,
+        *,
+        record_ids: Sequence[str] | None = None,
+        plan: ex.ColumnPlan | None = None,
+    ) -> ex.ExportResult:
+        """Write kept records as CSV, XLSX or JSON (one record's, to serve a right of access)."""
+        if fmt not in ex.FORMATS:
+            raise ConsoleError("format_unknown", format=fmt)
+        records = self.opened(record_ids)
+        if plan is None:
+            plan = self._plan(records)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if fmt == "json":
+                with output.open("w", encoding="utf-8") as fh:
+                    ex.write_json(records, fh)
+            else:
+                columns, rows = ex.tabulate(records, plan)
+                if fmt == "xlsx":
+                    ex.write_xlsx(columns, rows, output)
+                else:
+                    with output.open("w", encoding="utf-8-sig", newline="") as fh:
+                        ex.write_csv(columns, rows, fh)
+        except OSError:
+            raise ConsoleError("export_unwritable") from None
+        output.chmod(0o600)
+        self.store.audit(
+            "export",
+            self.actor or "console",
+            format=fmt,
+            records=len(records),
+            single=record_ids is not None,
+        )
+        return ex.ExportResult(records=len(records))
+
+    def _plan(self, records: Sequence[ex.OpenedRecord]) -> ex.ColumnPlan | None:
+        """The questionnaire's column plan when every record has one form and it is found."""
+        forms = {(r.envelope.form_id, r.envelope.form_version) for r in records}
+        if len({f for f, _v in forms}) != 1 or self.questionnaires_dir is None:
+            return None
+        form_id, version = next(iter(forms))
+        path = ex.find_questionnaire(self.questionnaires_dir, form_id, version)
+        path = path or ex.find_questionnaire(self.questionnaires_dir, form_id)
+        if path is None:
+            return None
+        try:
+            return ex.load_plan(path)
+        except ex.ExportError:
+            return None

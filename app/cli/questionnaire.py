@@ -59,6 +59,7 @@ MESSAGES: dict[str, str] = {
     ),
     "invalid_value": N_('The value "{value}" is not allowed here.'),
     "empty_survey": N_("The questionnaire has no questions."),
+    "stale_cache": N_("The compiled copy is from another version; load the questionnaire again."),
 }
 GENERIC = N_('Problem "{code}" {details}')
 

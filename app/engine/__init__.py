@@ -5,6 +5,7 @@ No I/O here: loaders take bytes and a file name. See docs/CONTRACTS.md for the p
 
 from __future__ import annotations
 
+from app.engine.cache import from_cache, to_cache
 from app.engine.errors import ExpressionError, Location, Problem, QuestionnaireError
 from app.engine.loader import load_questionnaire
 from app.engine.model import Choice, Item, Questionnaire
@@ -41,5 +42,7 @@ __all__ = [
     "Session",
     "SessionError",
     "apply_script",
+    "from_cache",
     "load_questionnaire",
+    "to_cache",
 ]

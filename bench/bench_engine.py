@@ -3,7 +3,8 @@
 On synthetic_500 (shared/anchors/gen_form.py) and the household_survey_americas conformance
 form: load time (Waymark from the .xlsx itself and from its compiled cache; ODK from the
 XForm pyxform makes of it, plus instantiation), total time to apply the answer script,
-per-answer median and p99, and the ratios. ODK runs through bench/odk/run_answers.mjs (needs `npm install` in bench/odk).
+per-answer median and p99, and the ratios. ODK runs through bench/odk/run_answers.mjs
+(needs `npm install` in bench/odk).
 
     python bench/bench_engine.py [--runs 3]
 """

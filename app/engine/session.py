@@ -758,6 +758,14 @@ class Session:
                     FieldError("required", item.name, idx, pick(item.required_message, lang, dflt))
                 ]
             return []
+        if item.type == "range" and item.parameters:
+            n = to_num(raw)
+            lo = to_num(item.parameters.get("start", ""))
+            hi = to_num(item.parameters.get("end", ""))
+            if (lo == lo and n < min(lo, hi if hi == hi else lo)) or (
+                hi == hi and n > max(hi, lo if lo == lo else hi)
+            ):
+                return [FieldError("out_of_range", item.name, idx, "", {"start": lo, "end": hi})]
         if item.constraint is not None and not to_bool(self._eval(item.constraint, item, idx)):
             return [
                 FieldError("constraint", item.name, idx, pick(item.constraint_message, lang, dflt))

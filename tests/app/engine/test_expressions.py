@@ -179,3 +179,9 @@ def test_parser_on_arbitrary_text(text: str) -> None:
         parse(text)
     except ExpressionError as exc:
         assert 0 <= exc.position <= len(text)
+
+
+def test_relative_and_absolute_paths_read_the_named_question() -> None:
+    assert parse("../age + ../../x").references == frozenset({"age", "x"})
+    assert parse("/data/group/age").references == frozenset({"age"})
+    assert parse("../age > 3").evaluate(SimpleContext({"age": "4"})) is True

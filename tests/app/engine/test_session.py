@@ -214,3 +214,16 @@ def test_any_session_round_trips_and_replays(steps, moves) -> None:
     assert r.report() == s.report()
     assert r.at_end == s.at_end
     assert r.to_data()["values"] == data["values"]
+
+
+def test_range_bounds_are_checked() -> None:
+    q = yaml_form("""
+form_id: r
+languages: {en: {name: English, status: reviewed}}
+survey:
+  - {type: range, name: pain, parameters: "start=0 end=10 step=1", label: {en: Pain}}
+""")
+    s = Session(q)
+    assert [e.code for e in s.answer("pain", 11)] == ["out_of_range"]
+    assert s.answer("pain", 4) == []
+    assert s.values() == {"pain": 4.0}

@@ -1,7 +1,8 @@
 """Regenerate the expected values of the differential tests with ODK's own engine.
 
 For each case (the conformance household survey in its four languages, synthetic forms from
-shared/anchors/gen_form.py), converts the XLSForm to an XForm with pyxform, applies the answer
+shared/anchors/gen_form.py, the feature form of tests/app/engine/feature_form.py), converts the
+XLSForm to an XForm with pyxform, applies the answer
 script with @getodk/xforms-engine (run_dump.mjs) and writes, under tests/data/engine/odk/, the
 answer script and the relevance and value ODK gives every question. Needs Node 20 and
 `npm install` in this folder; the test suite itself never runs Node.
@@ -93,6 +94,11 @@ def main() -> None:
         write_case(
             "household_survey_americas", hh, household_script(), ["en", "es", "fr", "ar"], tmp
         )
+        from tests.app.engine import feature_form
+
+        features = tmp / "features.xlsx"
+        features.write_bytes(feature_form.workbook_bytes())
+        write_case("features", features, feature_form.SCRIPT, ["en", "fr"], tmp)
         for n in SYNTHETIC_SIZES:
             survey, choices, answers = gen_form.build(n)
             wb = Workbook()

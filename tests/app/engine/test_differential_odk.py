@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.engine import Session, load_questionnaire
+from tests.app.engine import feature_form
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "engine" / "odk"
 CLOCK_DEPENDENT = {"start", "start_t", "instanceID"}
@@ -58,7 +59,7 @@ def _odk_value(entry: dict) -> str:
 
 def test_every_case_is_present() -> None:
     assert "household_survey_americas.ar" in CASES
-    assert {"synthetic_60.en", "synthetic_500.en"} <= set(CASES)
+    assert {"synthetic_60.en", "synthetic_500.en", "features.en", "features.fr"} <= set(CASES)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -66,7 +67,10 @@ def test_same_relevance_and_values_as_odk(case: str, shared_dir: Path, tmp_path:
     form_name, lang = case.split(".")
     expected = json.loads((DATA / f"{case}.expected.json").read_text(encoding="utf-8"))
     script = json.loads((DATA / f"{form_name}.answers.json").read_text(encoding="utf-8"))
-    if form_name.startswith("synthetic_"):
+    if form_name == "features":
+        path = tmp_path / "features.xlsx"
+        path.write_bytes(feature_form.workbook_bytes())
+    elif form_name.startswith("synthetic_"):
         path = _synthetic_form(shared_dir, int(form_name.split("_")[1]), tmp_path)
     else:
         path = shared_dir / "conformance" / "forms" / f"{form_name}.xlsx"

@@ -155,10 +155,16 @@ def raw_insert(
         with engine.begin() as conn:
             conn.execute(table.insert(), chunk)
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(put, chunks))
-    return len(rows) / (time.perf_counter() - start)
+    best = 0.0
+    for attempt in range(3):  # best of three, emptied between: the ceiling, not the noise
+        if attempt:
+            with engine.begin() as conn:
+                conn.execute(table.delete())
+        start = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(put, chunks))
+        best = max(best, len(rows) / (time.perf_counter() - start))
+    return best
 
 
 def serve_in_thread(settings: Settings) -> tuple[str, object]:

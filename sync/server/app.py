@@ -7,7 +7,6 @@ request content.
 
 
 import base64
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -73,27 +72,30 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
 
-    def get_session() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    SessionDep = Annotated[Session, Depends(get_session)]
+    def db() -> Session:
+        """A session used and closed inside one endpoint call, so its connection is back in
+        the pool before the worker thread is (no generator dependency holding it)."""
+        return Session(engine, expire_on_commit=False)
 
     def get_device(
-        session: SessionDep, authorization: Annotated[str | None, Header()] = None
+        authorization: Annotated[str | None, Header()] = None,
     ) -> Device:
-        device = service.device_for_token(session, _bearer(authorization))
-        if device is None:
-            raise Unauthorized()
-        if device.revoked_at is not None:
-            raise Revoked(status=403)
-        service.touch(session, device)
-        return device
+        token = _bearer(authorization)
+        with db() as session:
+            device = service.device_for_token(session, token)
+            if device is None:
+                raise Unauthorized()
+            if device.revoked_at is not None:
+                raise Revoked(status=403)
+            service.touch(session, device)
+            return device
 
     def get_coordinator(
-        session: SessionDep, authorization: Annotated[str | None, Header()] = None
+        authorization: Annotated[str | None, Header()] = None,
     ) -> Coordinator:
-        coord = service.coordinator_for_token(session, _bearer(authorization))
+        token = _bearer(authorization)
+        with db() as session:
+            coord = service.coordinator_for_token(session, token)
         if coord is None:
             raise Unauthorized()
         return coord
@@ -112,17 +114,21 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         response_model=ClaimResponse,
         responses={**ERRORS, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     )
-    def claim(body: ClaimRequest, request: Request, session: SessionDep) -> ClaimResponse:
+    def claim(body: ClaimRequest, request: Request) -> ClaimResponse:
         client = request.client.host if request.client else "unknown"
         if settings.trust_forwarded_for and request.headers.get("x-forwarded-for"):
             client = request.headers["x-forwarded-for"].split(",")[0].strip()
-        if service.claims_blocked(session, client, settings.claim_limit, settings.claim_window):
-            raise Refused("rate_limited", status=429)
-        try:
-            claimed = service.claim(session, body.code, body.device_name)
-        except Refused:
-            service.note_failed_claim(session, client, settings.claim_window)
-            raise
+        with db() as session:
+            if service.claims_blocked(
+                session, client, settings.claim_limit, settings.claim_window
+            ):
+                raise Refused("rate_limited", status=429)
+            try:
+                claimed = service.claim(session, body.code, body.device_name)
+            except Refused:
+                session.rollback()
+                service.note_failed_claim(session, client, settings.claim_window)
+                raise
         _config, etag = service.site_config(settings.config_path, claimed.device.site)
         return ClaimResponse(
             device_id=claimed.device.id,
@@ -135,10 +141,11 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         )
 
     @api.post("/envelopes", response_model=UploadResponse, responses=ERRORS)
-    def upload(body: UploadRequest, device: DeviceDep, session: SessionDep) -> UploadResponse:
+    def upload(body: UploadRequest, device: DeviceDep) -> UploadResponse:
         if len(body.envelopes) > settings.max_batch:
             raise Refused("batch_too_large", status=413)
-        return UploadResponse(results=service.upload(session, device, body.envelopes))
+        with db() as session:
+            return UploadResponse(results=service.upload(session, device, body.envelopes))
 
     @api.get(
         "/config",
@@ -157,25 +164,27 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         return data
 
     @api.get("/devices", response_model=list[DeviceInfo], responses=ERRORS)
-    def list_devices(_coord: CoordinatorDep, session: SessionDep) -> list[DeviceInfo]:
-        return [device_info(d) for d in service.devices(session)]
+    def list_devices(_coord: CoordinatorDep) -> list[DeviceInfo]:
+        with db() as session:
+            return [device_info(d) for d in service.devices(session)]
 
     @api.post(
         "/devices/{device_id}/revoke",
         response_model=DeviceInfo,
         responses={**ERRORS, 404: {"model": ErrorBody}},
     )
-    def revoke_device(device_id: str, _coord: CoordinatorDep, session: SessionDep) -> DeviceInfo:
-        return device_info(service.revoke(session, device_id))
+    def revoke_device(device_id: str, _coord: CoordinatorDep) -> DeviceInfo:
+        with db() as session:
+            return device_info(service.revoke(session, device_id))
 
     @api.get("/coordinator/envelopes", response_model=EnvelopesPage, responses=ERRORS)
     def coordinator_envelopes(
         _coord: CoordinatorDep,
-        session: SessionDep,
         since: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> EnvelopesPage:
-        rows = service.envelopes_since(session, since, limit)
+        with db() as session:
+            rows = service.envelopes_since(session, since, limit)
         settled = since
         horizon = datetime.now(UTC) - SETTLE
         for row in rows:
@@ -187,10 +196,11 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         )
 
     @api.delete("/coordinator/records/{record_id}", responses=ERRORS)
-    def erase_record(record_id: str, coord: CoordinatorDep, session: SessionDep) -> dict[str, int]:
+    def erase_record(record_id: str, coord: CoordinatorDep) -> dict[str, int]:
         if len(record_id) > 36:
             raise Refused("record_id_invalid", status=400)
-        return {"erased": service.erase(session, record_id, coord.id)}
+        with db() as session:
+            return {"erased": service.erase(session, record_id, coord.id)}
 
     app.include_router(api)
     _install_error_handlers(app)

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from sync.client import SyncClient
+from sync.protocol import UploadRequest
 from sync.server import Settings, admin
 from tests.pg import PgCluster, free_port
 from tests.sync.helpers import AgencyKeys, MemoryOutbox, sealed_record
@@ -97,3 +98,40 @@ def test_many_devices_two_processes_one_database(two_servers: tuple[Settings, li
     assert max(counts.values()) == 1 and not any(r[1] for r in rows)
     assert versions == 1
     assert httpx.get(urls[0] + "/api/v1/health").json()["status"] == "ok"
+
+
+def test_more_requests_at_once_than_database_connections(
+    two_servers: tuple[Settings, list[str]], agency_keys: AgencyKeys
+) -> None:
+    """150 requests at once at one process with a pool of 30 connections and 40 worker
+    threads: every one answered (no request may hold a connection while it waits for a
+    thread, or the pool and the threads wait on each other)."""
+    settings, urls = two_servers
+    admin.install_agency_key(settings, agency_keys.public_raw)
+    code = admin.create_enrolment(settings, "north")
+    token = str(SyncClient(urls[0]).claim(code.code, "tablet").token)
+    device_id = token.split(".")[0]
+    coordinator = admin.add_coordinator(settings, "console")
+    bodies = [
+        UploadRequest(envelopes=[sealed_record(agency_keys, device_id) for _ in range(40)])
+        .model_dump_json().encode()
+        for _ in range(8)
+    ]
+
+    def call(i: int) -> int:
+        url = urls[0] + "/api/v1"
+        with httpx.Client(timeout=60) as http:
+            if i % 3 == 0:
+                r = http.get(url + "/config", headers={"Authorization": f"Bearer {token}"})
+            elif i % 3 == 1:
+                r = http.get(url + "/coordinator/envelopes",
+                             headers={"Authorization": f"Bearer {coordinator}"})
+            else:
+                r = http.post(url + "/envelopes", content=bodies[i % len(bodies)],
+                              headers={"Authorization": f"Bearer {token}",
+                                       "Content-Type": "application/json"})
+            return r.status_code
+
+    with ThreadPoolExecutor(150) as pool:
+        statuses = Counter(pool.map(call, range(300)))
+    assert statuses == Counter({200: 300})

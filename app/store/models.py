@@ -9,10 +9,16 @@ must describe exactly what the migrations build (a test compares them).
 
 from __future__ import annotations
 
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class Keyring(SQLModel, table=True):
+class StoreModel(SQLModel, registry=registry()):
+    """The device store's own table registry: the agency server has tables of the same names
+    (``enrolment``), and both may be imported in one process (the demo, the test suite)."""
+
+
+class Keyring(StoreModel, table=True):
     """The data key, wrapped by Argon2id(PIN); a single row once a PIN is set."""
 
     __tablename__ = "keyring"
@@ -23,7 +29,7 @@ class Keyring(SQLModel, table=True):
     changed_at: str
 
 
-class UnlockState(SQLModel, table=True):
+class UnlockState(StoreModel, table=True):
     """Wrong PINs in a row and the wall-clock time before which no unlock is tried."""
 
     __tablename__ = "unlock_state"
@@ -33,7 +39,7 @@ class UnlockState(SQLModel, table=True):
     not_before: float = 0.0
 
 
-class EnrolmentRow(SQLModel, table=True):
+class EnrolmentRow(StoreModel, table=True):
     """The device's enrolment; token and config are inside ``secrets`` (encrypted JSON)."""
 
     __tablename__ = "enrolment"
@@ -47,7 +53,7 @@ class EnrolmentRow(SQLModel, table=True):
     enrolled_at: str
 
 
-class Record(SQLModel, table=True):
+class Record(StoreModel, table=True):
     """One screening: a draft, then a sealed envelope in the outbox, then sent."""
 
     __tablename__ = "record"
@@ -72,7 +78,7 @@ class Record(SQLModel, table=True):
     sync_detail: str | None = None
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(StoreModel, table=True):
     """One audit event; ``hash`` = SHA-256 over the entry and the previous entry's hash."""
 
     __tablename__ = "audit"
@@ -86,7 +92,7 @@ class AuditEntry(SQLModel, table=True):
     hash: str
 
 
-class AuditHead(SQLModel, table=True):
+class AuditHead(StoreModel, table=True):
     """The last audit entry's sequence number and hash, so a cut-off tail is noticed."""
 
     __tablename__ = "audit_head"

@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 from store_helpers import PIN
 
 from app.store import audit, crypto, db, models
@@ -94,7 +93,7 @@ def test_fresh_database_matches_the_models_exactly(data_dir: Path, settings: Sto
     }
     assert set(inspector.get_table_names()) == tables
     for name in tables:
-        table = SQLModel.metadata.tables[name]
+        table = models.StoreModel.metadata.tables[name]
         built = {c["name"]: c for c in inspector.get_columns(name)}
         assert set(built) == set(table.columns.keys()), name
         for column in table.columns:

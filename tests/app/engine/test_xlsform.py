@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.engine import QuestionnaireError, Session, load_questionnaire
 from tests.app.engine.workbooks import xls, xlsx
@@ -251,3 +253,32 @@ def test_plain_label_column_without_language() -> None:
     s = Session(q)
     assert s.screen().prompts[0].label() == "Plain"
     assert q.languages == ["und"]
+
+
+TYPES = ["text", "integer", "select_one yn", "select_multiple yn", "begin_group",
+         "end_group", "begin_repeat", "end_repeat", "calculate", "note", "geopoint",
+         "select_one nolist", "", "date", "begin group", "end group", "acknowledge"]
+NAMES = ["a", "b", "c", "", "a b", "1x", "d"]
+EXPRS = ["", "${a} = 1", "${b} > ${a}", "${zz}", "(", "selected(${c}, 'yes')", ". > 1",
+         "position(..)", "if(1,2)", "${a} + ${b}", "count(${c})"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(TYPES), st.sampled_from(NAMES),
+                          st.sampled_from(EXPRS), st.sampled_from(EXPRS)), max_size=12))
+def test_any_workbook_loads_or_lists_its_problems(rows) -> None:
+    survey = [("type", "name", "label", "relevant", "calculation")]
+    survey += [(t, n, "L", rel, calc) for t, n, rel, calc in rows]
+    try:
+        q = load(xlsx(survey, CHOICES))
+    except QuestionnaireError as exc:
+        assert exc.problems
+        assert all(p.location.file == "form.xlsx" for p in exc.problems)
+        assert any(p.severity == "error" for p in exc.problems)
+        return
+    s = Session(q)
+    for _ in range(len(rows) + 2):
+        for p in s.screen().prompts:
+            s.answer(p.name, None, p.instance)
+        s.next()
+    assert s.at_end

@@ -138,6 +138,7 @@ def cmd_enrol(args: argparse.Namespace, _: Any) -> int:
     print(_("Agency key fingerprint: {fingerprint}", fingerprint=code.fingerprint))
     if code.server_url:
         print(_("Server: {url}", url=code.server_url))
+    print(_("Text of the QR code (may be pasted on the device): {text}", text=code.payload()))
     if not args.no_qr:
         segno.make(code.payload(), error="m").terminal(out=sys.stdout, compact=True)
     return 0

@@ -57,6 +57,10 @@ def test_keys_enrol_upload_export(folder: Path, capsys: pytest.CaptureFixture[st
     fingerprint = next(line.split(": ")[1] for line in out.splitlines()
                        if line.startswith("Agency key fingerprint"))
     assert "▀" in out or "█" in out  # the QR code, drawn in the terminal
+    qr_text = json.loads(next(line.split(": ", 1)[1] for line in out.splitlines()
+                              if line.startswith("Text of the QR code")))
+    assert qr_text == {"waymark": 1, "url": "http://10.0.0.2:8000", "code": enrol_code,
+                       "fp": fingerprint}
 
     settings = Settings(data_dir=folder / "data")
     client = SyncClient("http://s", transport=InProcessTransport(create_app(settings)))

@@ -24,6 +24,7 @@ import httpx
 from app.console import export as ex
 from app.console.errors import ConsoleError, ServerError
 from app.console.store import STATES, TRANSITIONS, ConsoleStore, FollowUp, StoredRecord
+from app.console.words import humanise
 from app.store import crypto
 
 PAGE_LIMIT = 500
@@ -102,6 +103,56 @@ class EraseResult:
     local: dict[str, int]
     server_done: bool
     server_count: int | None
+
+
+@dataclass
+class Labels:
+    """Worker-facing labels of pathways, flags and ILO dimensions from the questionnaires, in
+    one language; an id no questionnaire labels is shown humanised."""
+
+    pathways: dict[str, str] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)
+    dimensions: dict[str, str] = field(default_factory=dict)
+
+    def pathway(self, ident: str) -> str:
+        return self.pathways.get(ident) or humanise(ident)
+
+    def flag(self, ident: str) -> str:
+        return self.flags.get(ident) or humanise(ident)
+
+    def dimension(self, ident: str) -> str:
+        return self.dimensions.get(ident) or humanise(ident)
+
+
+def load_labels(folder: Path | None, lang: str) -> Labels:
+    """Labels from every questionnaire in ``folder`` that loads and has outcome rules."""
+    labels = Labels()
+    if folder is None or not folder.is_dir():
+        return labels
+    from app.engine import load_questionnaire
+
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in (".yaml", ".yml", ".xlsx", ".xls"):
+            continue
+        try:
+            rules = load_questionnaire(path.read_bytes(), path.name).outcome
+        except Exception:  # noqa: S112 - a questionnaire that does not load labels nothing
+            continue
+        if rules is None:
+            continue
+        for d in getattr(rules, "dimensions", ()):
+            labels.dimensions.setdefault(d.id, d.label_in(lang))
+        for rule in getattr(rules, "_flag_list", ()):
+            labels.flags.setdefault(rule.id, _text(rule.label, lang))
+        for rule in getattr(rules, "_pathways", ()):
+            labels.pathways.setdefault(rule.id, _text(rule.label, lang))
+    return labels
+
+
+def _text(text: Any, lang: str) -> str:
+    if isinstance(text, dict):
+        return str(text.get(lang) or text.get("en") or next(iter(text.values()), ""))
+    return str(text or "")
 
 
 def iso_week(value: str | None, fallback: str) -> str:

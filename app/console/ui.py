@@ -1,0 +1,570 @@
+"""The coordinator console's Flet interface, served in web mode offline (no CDN) on 127.0.0.1.
+
+Each browser page gets its own :class:`~app.console.view.ConsoleView` over its own
+:class:`~app.console.model.Console` and must be opened with the private key and passphrase;
+closing the page locks it. Charts are bars drawn from containers in the app (nothing fetched),
+labelled in the coordinator's language with the bundled Noto fonts. Slow work (key derivation,
+pulling, erasing on the server) runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+
+from app.console import ids
+from app.console.model import Console, RecordDetail
+from app.console.view import ConsoleView, Route
+from app.console.words import ACTION_WORDS, message, state_word
+from app.i18n import SHIPPED, is_rtl, language, translator
+from app.store import crypto
+from app.ui.components import FONTS, PRIMARY, Kit, theme
+
+log = logging.getLogger(__name__)
+
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+WIDTH = 960
+BAR_MAX = 320
+BAR_COLOURS = {"sites": PRIMARY, "weeks": "#2e7d5b", "pathways": "#8b4a1f", "dimensions": "#6a3d9a"}
+
+
+class ConsoleShell:
+    """Draws one page from its view state and forwards clicks to it."""
+
+    def __init__(self, page: ft.Page, view: ConsoleView, actor: str = "") -> None:
+        self.page = page
+        self.view = view
+        self.actor = actor
+        self.busy = False
+        self.kit = Kit(view.lang, 1.0, lambda: None)
+
+    @property
+    def _(self) -> Any:
+        return translator(self.view.lang)
+
+    # --- set-up and events ------------------------------------------------------------------
+
+    def mount(self) -> None:
+        page = self.page
+        page.title = "Waymark console"
+        page.fonts = dict(FONTS)
+        page.padding = 0
+        page.bgcolor = "#f6f8fa"
+        page.on_disconnect = self._closed
+        page.on_close = self._closed
+        self.render()
+
+    def _closed(self, _e: Any) -> None:
+        try:
+            self.view.console.lock()
+        except Exception:
+            log.debug("lock on disconnect failed")
+
+    def act(self, fn: Callable[..., Any], *args: Any) -> Callable[[Any], Any]:
+        """A click handler: the view call runs in a thread (it may derive keys or use the
+        network) while the page shows that it is working."""
+
+        async def handler(_e: Any) -> None:
+            if self.busy:
+                return
+            self.busy = True
+            self.render()
+            try:
+                await asyncio.to_thread(fn, *args)
+            finally:
+                self.busy = False
+                self.render()
+
+        return handler
+
+    def go(self, route: Route) -> Callable[[Any], Any]:
+        return self.act(self.view.show, route)
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def render(self) -> None:
+        v = self.view
+        self.kit = Kit(v.lang, 1.0, lambda: None)
+        page = self.page
+        page.theme = theme(v.lang)
+        page.rtl = is_rtl(v.lang)
+        page.locale_configuration = ft.LocaleConfiguration(
+            supported_locales=[ft.Locale(v.lang)], current_locale=ft.Locale(v.lang)
+        )
+        try:
+            body = self.screen()
+        except Exception as exc:  # a store failure while drawing: back to a safe screen
+            v._fail(exc)
+            v.route = Route.OPEN if not v.console.unlocked else Route.DASHBOARD
+            body = self.open_screen() if v.route is Route.OPEN else self.kit.text("")
+        page.controls.clear()
+        page.controls.append(self.frame(body))
+        try:
+            page.update()
+        except Exception:
+            log.debug("update after disconnect")
+
+    def screen(self) -> ft.Control:
+        route = self.view.route
+        if route is Route.OPEN or not self.view.console.unlocked:
+            self.view.route = Route.OPEN
+            return self.open_screen()
+        if route is Route.DASHBOARD:
+            return self.dashboard_screen()
+        if route is Route.RECORDS:
+            return self.records_screen()
+        if route is Route.RECORD:
+            return self.record_screen()
+        return self.export_screen()
+
+    def frame(self, body: ft.Control) -> ft.Control:
+        k, _ = self.kit, self._
+        v = self.view
+        title: list[ft.Control] = [
+            ft.Container(
+                content=k.text(_("Waymark console"), 18, bold=True, color="#ffffff"),
+                expand=True,
+            )
+        ]
+        if self.busy:
+            title.append(ft.ProgressRing(width=22, height=22, color="#ffffff"))
+        items: list[ft.Control] = []
+        if v.console.unlocked:
+            for route, words in (
+                (Route.DASHBOARD, _("Dashboard")),
+                (Route.RECORDS, _("Records")),
+                (Route.EXPORT, _("Export")),
+            ):
+                items.append(
+                    k.button(
+                        words,
+                        self.go(route),
+                        ident=ids.NAV + route.value,
+                        kind="secondary",
+                        selected=v.route is route,
+                        disabled=self.busy,
+                    )
+                )
+            items.append(
+                k.button(_("Get new records"), self.act(v.pull), ident=ids.PULL, disabled=self.busy)
+            )
+            items.append(
+                k.button(
+                    _("Lock"), self.act(v.lock), ident=ids.LOCK, kind="danger", disabled=self.busy
+                )
+            )
+        bar = ft.Container(
+            content=ft.Column(
+                [
+                    ft.Row(title, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+                    ft.Row(items, wrap=True),
+                ],
+                spacing=6,
+            ),
+            bgcolor="#16384f",
+            padding=ft.Padding.symmetric(horizontal=12, vertical=6),
+        )
+        content: list[ft.Control] = []
+        if v.notice is not None:
+            content.append(
+                ft.Semantics(
+                    identifier=ids.NOTICE,
+                    live_region=True,
+                    content=ft.Container(
+                        content=k.text(message(_, v.notice.code, v.notice.params), 15),
+                        bgcolor="#fde7e5" if v.notice.error else "#e6f4ea",
+                        padding=12,
+                        border_radius=8,
+                    ),
+                )
+            )
+        content.append(
+            ft.Semantics(identifier=ids.SCREEN + v.route.value, content=body, container=True)
+        )
+        inner = ft.Container(
+            content=ft.Column(content, spacing=12),
+            padding=ft.Padding.symmetric(horizontal=16, vertical=12),
+            width=min(WIDTH, float(self.page.width or WIDTH)),
+        )
+        scroller = ft.Column(
+            [ft.Row([inner], alignment=ft.MainAxisAlignment.CENTER)],
+            scroll=ft.ScrollMode.AUTO,
+            expand=True,
+        )
+        return ft.SafeArea(content=ft.Column([bar, scroller], spacing=0, expand=True), expand=True)
+
+    # --- screens ----------------------------------------------------------------------------
+
+    def open_screen(self) -> ft.Control:
+        k, _ = self.kit, self._
+        v = self.view
+        key_path = k.field(_("Private key file"), value=v.key_path)
+        passphrase = k.field(_("Passphrase"), password=True)
+        actor = k.field(_("Your name (kept with each follow-up step)"), value=self.actor)
+
+        async def submit(e: Any) -> None:
+            self.actor = actor.value or ""
+            secret = passphrase.value or ""
+            passphrase.value = ""  # never drawn again with the passphrase in it
+            await self.act(v.open, key_path.value or "", secret, self.actor)(e)
+
+        passphrase.on_submit = submit
+        languages = ft.Row(
+            [
+                k.button(
+                    language(code).native_name,
+                    self.act(v.set_language, code),
+                    ident=ids.LANGUAGE + code,
+                    kind="secondary",
+                    selected=code == v.lang,
+                    lang=code,
+                )
+                for code in SHIPPED
+            ],
+            wrap=True,
+        )
+        return ft.Column(
+            [
+                k.heading(_("Open the coordinator console")),
+                k.text(
+                    _(
+                        "Records are opened on this computer with the agency's private key. "
+                        "They are kept here encrypted with the key's passphrase."
+                    )
+                ),
+                languages,
+                ft.Semantics(identifier=ids.KEY_PATH, content=key_path),
+                ft.Semantics(identifier=ids.PASSPHRASE, content=passphrase),
+                ft.Semantics(identifier=ids.ACTOR, content=actor),
+                k.button(_("Open"), submit, ident=ids.OPEN, disabled=self.busy),
+            ],
+            spacing=14,
+        )
+
+    def chart(
+        self, name: str, title: str, data: list[tuple[str, int]], label: Callable[[str], str] = str
+    ) -> ft.Control:
+        """A horizontal bar chart drawn from containers; each bar carries its count as text."""
+        k, _ = self.kit, self._
+        rows: list[ft.Control] = [k.text(title, 17, bold=True)]
+        top = max((n for _k, n in data), default=0)
+        if not data:
+            rows.append(k.text(_("Nothing yet."), 14, color="#57606a"))
+        for key, n in data:
+            width = max(4.0, BAR_MAX * n / top) if top else 4.0
+            rows.append(
+                ft.Semantics(
+                    identifier=f"{ids.BAR}{name}-{key}",
+                    container=True,
+                    content=ft.Row(
+                        [
+                            ft.Container(content=k.text(label(key), 14), width=200),
+                            ft.Container(
+                                width=width,
+                                height=22,
+                                bgcolor=BAR_COLOURS.get(name, PRIMARY),
+                                border_radius=4,
+                            ),
+                            k.text(str(n), 14, bold=True),
+                        ],
+                        vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                    ),
+                )
+            )
+        return ft.Semantics(identifier=ids.CHART + name, container=True, content=k.card(rows))
+
+    def dashboard_screen(self) -> ft.Control:
+        k, _ = self.kit, self._
+        v = self.view
+        d = v.console.dashboard()
+        labels = v.labels
+        devices: list[ft.Control] = [k.text(_("Devices"), 17, bold=True)]
+        if not d.devices:
+            devices.append(k.text(_("No device is enrolled yet."), 14, color="#57606a"))
+        for dev in d.devices:
+            seen = dev.last_seen_at[:16].replace("T", " ") if dev.last_seen_at else _("never")
+            words = _.ngettext(
+                "{name} ({site}): last seen {seen}, {n} record received",
+                "{name} ({site}): last seen {seen}, {n} records received",
+                dev.records,
+                name=dev.name,
+                site=dev.site,
+                seen=seen,
+            )
+            if dev.revoked:
+                words += " - " + _("revoked")
+            devices.append(ft.Semantics(identifier=ids.DEVICE + dev.id, content=k.text(words, 14)))
+        return ft.Column(
+            [
+                k.heading(_("Dashboard")),
+                k.text(
+                    _.ngettext("{n} record", "{n} records", d.total), 18, bold=True, ident=ids.TOTAL
+                ),
+                self.chart("sites", _("Records per site"), d.per_site),
+                self.chart("weeks", _("Records per week"), d.per_week),
+                self.chart("pathways", _("Records per pathway"), d.per_pathway, labels.pathway),
+                self.chart(
+                    "dimensions",
+                    _("Indicator flags by ILO dimension"),
+                    d.flags_by_dimension,
+                    labels.dimension,
+                ),
+                k.card(devices),
+            ],
+            spacing=14,
+        )
+
+    def records_screen(self) -> ft.Control:
+        k, _ = self.kit, self._
+        v = self.view
+        rows = v.console.rows()
+        items: list[ft.Control] = [k.heading(_("Records"))]
+        if not rows:
+            items.append(k.text(_("No records yet. Use 'Get new records'."), 15))
+        for row in rows:
+            pathways = ", ".join(
+                f"{v.labels.pathway(p)}: {state_word(_, row.states.get(p))}" for p in row.pathways
+            ) or _("no pathway")
+            words = f"{row.received_on} · {row.site} · {row.id[:8]} · {pathways}"
+            if row.conflict:
+                words += " · " + _("two versions")
+            items.append(
+                k.button(
+                    words,
+                    self.act(v.open_record, row.id),
+                    ident=ids.RECORD + row.id,
+                    kind="secondary",
+                    disabled=self.busy,
+                )
+            )
+        return ft.Column(items, spacing=8)
+
+    def record_screen(self) -> ft.Control:
+        k, _ = self.kit, self._
+        v = self.view
+        if v.record_id is None:
+            v.route = Route.RECORDS
+            return self.records_screen()
+        detail: RecordDetail = v.console.detail(v.record_id)
+        row = detail.row
+        items: list[ft.Control] = [
+            k.heading(_("Record")),
+            k.text(row.id, 14, ident=ids.RECORD_ID, lang="en"),
+            k.text(
+                _(
+                    "Site {site}, received {day}, week {week}, language {language}",
+                    site=row.site,
+                    day=row.received_on,
+                    week=row.week,
+                    language=row.language,
+                ),
+                14,
+            ),
+        ]
+        if detail.flags:
+            flags = ", ".join(v.labels.flag(str(f["id"])) for f in detail.flags)
+            items.append(k.text(_("Flags: {flags}", flags=flags), 14))
+        if not detail.pathways:
+            items.append(k.text(_("No pathway applies to this record."), 15))
+        for pw in detail.pathways:
+            head = k.text(
+                _(
+                    "{pathway}: {state}",
+                    pathway=v.labels.pathway(pw.id),
+                    state=state_word(_, pw.state),
+                ),
+                17,
+                bold=True,
+                ident=ids.STATE + pw.id,
+            )
+            buttons = ft.Row(
+                [
+                    k.button(
+                        _(ACTION_WORDS[s]),
+                        self.act(v.follow, pw.id, s),
+                        ident=f"{ids.FOLLOW}{pw.id}-{s}",
+                        disabled=self.busy,
+                        kind="danger" if s == "declined" else "primary",
+                    )
+                    for s in pw.next_states
+                ],
+                wrap=True,
+            )
+            history = [
+                k.text(
+                    _(
+                        "{at}: {state}, by {by}",
+                        at=h.at[:16].replace("T", " "),
+                        state=state_word(_, h.state),
+                        by=h.by,
+                    ),
+                    13,
+                    color="#57606a",
+                )
+                for h in pw.history
+            ]
+            items.append(
+                k.card(
+                    [
+                        head,
+                        buttons,
+                        ft.Semantics(
+                            identifier=ids.HISTORY + pw.id, content=ft.Column(history, spacing=2)
+                        ),
+                    ]
+                )
+            )
+        items.append(
+            k.button(
+                _("Export this record (right of access)"),
+                self.act(v.export, "json", row.id),
+                ident=ids.EXPORT_RECORD,
+                kind="secondary",
+                disabled=self.busy,
+            )
+        )
+        if v.confirm_erase:
+            items.append(
+                k.card(
+                    [
+                        k.text(
+                            _(
+                                "Erase this record here and on the server? This cannot be "
+                                "undone. The erasure is recorded, without its content."
+                            ),
+                            15,
+                            bold=True,
+                        ),
+                        ft.Row(
+                            [
+                                k.button(
+                                    _("Erase everywhere"),
+                                    self.act(v.erase),
+                                    ident=ids.ERASE_CONFIRM,
+                                    kind="danger",
+                                    disabled=self.busy,
+                                ),
+                                k.button(
+                                    _("Keep the record"),
+                                    self.act(v.cancel_erase),
+                                    ident=ids.ERASE_CANCEL,
+                                    kind="secondary",
+                                ),
+                            ],
+                            wrap=True,
+                        ),
+                    ],
+                    bg="#fde7e5",
+                )
+            )
+        else:
+            items.append(
+                k.button(
+                    _("Erase this record (right of erasure)"),
+                    self.act(v.ask_erase),
+                    ident=ids.ERASE,
+                    kind="danger",
+                    disabled=self.busy,
+                )
+            )
+        return ft.Column(items, spacing=12)
+
+    def export_screen(self) -> ft.Control:
+        k, _ = self.kit, self._
+        v = self.view
+        folder = k.field(_("Folder for exports"), value=str(v.export_dir))
+
+        def exporter(fmt: str) -> Callable[[Any], Any]:
+            def run() -> None:
+                v.export_dir = Path((folder.value or str(v.export_dir)).strip()).expanduser()
+                v.export(fmt)
+
+            return self.act(run)
+
+        return ft.Column(
+            [
+                k.heading(_("Export")),
+                k.text(
+                    _(
+                        "Every record kept here, as a table (CSV, Excel) or as JSON. The files "
+                        "are not encrypted: keep them on an encrypted disk and delete them "
+                        "when done."
+                    )
+                ),
+                ft.Semantics(identifier=ids.EXPORT_DIR, content=folder),
+                ft.Row(
+                    [
+                        k.button(label, exporter(fmt), ident=ids.EXPORT + fmt, disabled=self.busy)
+                        for fmt, label in (
+                            ("csv", "CSV"),
+                            ("xlsx", "Excel (XLSX)"),
+                            ("json", "JSON"),
+                        )
+                    ],
+                    wrap=True,
+                ),
+            ],
+            spacing=14,
+        )
+
+
+def make_app(
+    server_url: str,
+    token: str,
+    data_dir: Path,
+    *,
+    lang: str = "en",
+    actor: str = "",
+    key_path: str = "",
+    questionnaires_dir: Path | None = None,
+    kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+) -> Callable[[ft.Page], None]:
+    """The Flet ``main(page)``: one console, locked, per browser page."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    folder = questionnaires_dir or QUESTIONNAIRES_DIR
+
+    def main(page: ft.Page) -> None:
+        console = Console(
+            server_url, token, data_dir, actor=actor, kdf=kdf, questionnaires_dir=folder
+        )
+        ConsoleShell(page, ConsoleView(console, lang, key_path=key_path), actor).mount()
+
+    return main
+
+
+def serve(
+    server_url: str,
+    token: str,
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8560,
+    **options: Any,
+) -> None:
+    """Serve the console at http://host:port/ until SIGTERM or Ctrl-C (blocking)."""
+    os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")
+    os.environ["FLET_WEB_NO_CDN"] = "1"
+    main = make_app(server_url, token, data_dir, **options)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        ft.run(
+            main,
+            view=ft.AppView.WEB_BROWSER,
+            host=host,
+            port=port,
+            assets_dir=str(ASSETS_DIR),
+            no_cdn=True,
+        )
+    except KeyboardInterrupt:
+        pass

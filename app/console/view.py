@@ -1,0 +1,173 @@
+"""What the console's screens show and do, without Flet: routes, the selected record, the
+notice, erasure confirmation. The Flet layer (``app.console.ui``) only draws this state and
+forwards clicks; slow calls (key derivation, pulling, erasing on the server) are made off the
+event loop by that layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from app.console.errors import ConsoleError
+from app.console.model import Console, Labels, load_labels
+
+log = logging.getLogger(__name__)
+
+
+class Route(StrEnum):
+    OPEN = "open"
+    DASHBOARD = "dashboard"
+    RECORDS = "records"
+    RECORD = "record"
+    EXPORT = "export"
+
+
+@dataclass
+class Notice:
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    error: bool = True
+
+
+class ConsoleView:
+    """The state of one browser page over one :class:`Console`."""
+
+    def __init__(
+        self,
+        console: Console,
+        lang: str = "en",
+        *,
+        key_path: str = "",
+        export_dir: Path | None = None,
+    ) -> None:
+        self.console = console
+        self.lang = lang
+        self.key_path = key_path
+        self.route = Route.OPEN
+        self.record_id: str | None = None
+        self.notice: Notice | None = None
+        self.confirm_erase = False
+        self.export_dir = export_dir or console.data_dir / "exports"
+        self._labels: Labels | None = None
+
+    @property
+    def labels(self) -> Labels:
+        if self._labels is None:
+            self._labels = load_labels(self.console.questionnaires_dir, self.lang)
+        return self._labels
+
+    def set_language(self, lang: str) -> None:
+        self.lang = lang
+        self._labels = None
+
+    def _fail(self, exc: Exception) -> None:
+        if isinstance(exc, ConsoleError):
+            self.notice = Notice(exc.code, dict(exc.params))
+        else:  # never the exception's text: it could carry content
+            log.error("console action failed: %s", type(exc).__name__)
+            self.notice = Notice("unexpected_error")
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def open(self, key_path: str, passphrase: str, actor: str) -> None:
+        """Unlock with the key file and passphrase, then pull what is new (a failed pull still
+        shows what the console already keeps)."""
+        self.notice = None
+        actor = actor.strip()
+        if not actor:
+            self.notice = Notice("actor_required")
+            return
+        try:
+            self.console.actor = actor
+            self.console.unlock_file(key_path, passphrase)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self.key_path = key_path
+        self.route = Route.DASHBOARD
+        self.pull()
+
+    def pull(self) -> None:
+        try:
+            result = self.console.pull()
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self.notice = Notice(
+            "pulled", {"new": result.new, "unreadable": len(result.unreadable)}, error=False
+        )
+
+    def lock(self) -> None:
+        self.console.lock()
+        self.route = Route.OPEN
+        self.record_id = None
+        self.confirm_erase = False
+        self.notice = None
+
+    # --- moving around ---------------------------------------------------------------------
+
+    def show(self, route: Route) -> None:
+        if not self.console.unlocked:
+            self.route = Route.OPEN
+            return
+        self.route = route
+        self.confirm_erase = False
+        self.notice = None
+
+    def open_record(self, record_id: str) -> None:
+        self.show(Route.RECORD)
+        self.record_id = record_id
+
+    # --- acting on a record ----------------------------------------------------------------
+
+    def follow(self, pathway: str, state: str) -> None:
+        self.notice = None
+        if self.record_id is None:
+            return
+        try:
+            self.console.follow(self.record_id, pathway, state)
+        except Exception as exc:
+            self._fail(exc)
+
+    def ask_erase(self) -> None:
+        self.confirm_erase = True
+        self.notice = None
+
+    def cancel_erase(self) -> None:
+        self.confirm_erase = False
+
+    def erase(self) -> None:
+        if self.record_id is None or not self.confirm_erase:
+            return
+        try:
+            result = self.console.erase(self.record_id)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self.confirm_erase = False
+        self.record_id = None
+        self.route = Route.RECORDS
+        code = "erased_everywhere" if result.server_done else "erased_here_only"
+        self.notice = Notice(code, error=not result.server_done)
+
+    # --- export ----------------------------------------------------------------------------
+
+    def export(self, fmt: str, record_id: str | None = None) -> Path | None:
+        self.notice = None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        name = f"record-{record_id[:8]}-{stamp}.{fmt}" if record_id else f"records-{stamp}.{fmt}"
+        target = self.export_dir / name
+        try:
+            result = self.console.export(fmt, target, record_ids=[record_id] if record_id else None)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        self.notice = Notice(
+            "exported", {"records": result.records, "file": str(target)}, error=False
+        )
+        return target

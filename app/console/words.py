@@ -1,0 +1,81 @@
+"""The console's codes as words, in the coordinator's language.
+
+Error codes from the console, its store and the server, follow-up states and the dashboard's
+headings. An unknown code falls back to a general sentence, never to raw exception text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.i18n import N_, Translator
+
+MESSAGES: dict[str, str] = {
+    "passphrase_required": N_("Type the passphrase of the agency private key."),
+    "key_file_unreadable": N_("The private key file could not be read. Check the path."),
+    "key_unreadable": N_("The private key could not be opened: wrong passphrase or damaged file."),
+    "wrong_passphrase": N_("This passphrase does not open the console's store."),
+    "key_mismatch": N_("The console's store was made for another agency key."),
+    "store_corrupt": N_("The console's store failed its check and was not changed."),
+    "schema_too_new": N_("The console's store was made by a newer version of Waymark."),
+    "record_unreadable": N_("A stored record failed its check."),
+    "followup_unreadable": N_("A stored follow-up entry failed its check."),
+    "store_closed": N_("The console is locked. Open it again."),
+    "locked": N_("The console is locked. Open it again."),
+    "storage_error": N_("The console's store could not be written. Nothing was changed."),
+    "append_only": N_("The follow-up history cannot be changed, only added to."),
+    "server_unreachable": N_(
+        "The server could not be reached. The records already here can still be used."
+    ),
+    "server_refused": N_("The server refused the request ({status})."),
+    "actor_required": N_("Type your name first: every follow-up step records who did it."),
+    "record_unknown": N_("This record is no longer in the console."),
+    "pathway_unknown": N_("This record has no such pathway."),
+    "state_unknown": N_("Unknown follow-up state."),
+    "transition_invalid": N_("This pathway cannot move from {before} to {state}."),
+    "format_unknown": N_("Unknown format {format}."),
+    "export_unwritable": N_("The export file could not be written. Check the folder."),
+    "unexpected_error": N_("Something went wrong. Nothing saved was lost. Please try again."),
+    # outcomes of actions
+    "pulled": N_("{new} new records. {unreadable} could not be opened."),
+    "exported": N_("{records} records written to {file}."),
+    "erased_everywhere": N_("The record was erased here and on the server."),
+    "erased_here_only": N_(
+        "The record was erased here. The server could not be reached: the erasure will be sent "
+        "at the next update."
+    ),
+}
+
+STATE_WORDS: dict[str, str] = {
+    "open": N_("not yet referred"),
+    "referred": N_("referred"),
+    "accepted": N_("accepted"),
+    "declined": N_("declined"),
+    "closed": N_("closed"),
+}
+
+#: What a button moving a pathway to a state says.
+ACTION_WORDS: dict[str, str] = {
+    "referred": N_("Mark referred"),
+    "accepted": N_("Mark accepted"),
+    "declined": N_("Mark declined"),
+    "closed": N_("Mark closed"),
+}
+
+
+def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> str:
+    """The words for ``code``; a placeholder without its value cuts the sentence there."""
+    text = _(MESSAGES.get(code) or MESSAGES["unexpected_error"])
+    try:
+        return text.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return text.split("{")[0].rstrip(" (") or _(MESSAGES["unexpected_error"])
+
+
+def state_word(_: Translator, state: str | None) -> str:
+    return _(STATE_WORDS.get(state or "open", STATE_WORDS["open"]))
+
+
+def humanise(ident: str) -> str:
+    """An id shown when no questionnaire labels it: ``documents_held`` -> ``documents held``."""
+    return ident.replace("_", " ").strip() or ident

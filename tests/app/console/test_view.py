@@ -1,0 +1,80 @@
+"""The console's screen state without Flet: opening, notices as codes, follow-up, erasure
+with confirmation, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.console.model import Console
+from app.console.view import ConsoleView, Route
+from app.console.words import MESSAGES, message, state_word
+from app.i18n import translator
+from app.store import crypto
+from tests.app.console.agency import TRAFFICKING, Agency
+
+
+def _view(agency: Agency, tmp_path: Path) -> ConsoleView:
+    console = Console(
+        "http://agency",
+        agency.token,
+        tmp_path / "v",
+        transport=agency.transport(),
+        kdf=crypto.TEST_KDF,
+    )
+    return ConsoleView(console, "en")
+
+
+def test_open_needs_a_name_and_the_right_passphrase(agency: Agency, tmp_path: Path) -> None:
+    key = agency.write_key(tmp_path / "keys")
+    v = _view(agency, tmp_path)
+    v.open(str(key), agency.passphrase, "  ")
+    assert (v.route, v.notice.code) == (Route.OPEN, "actor_required")  # type: ignore[union-attr]
+    v.open(str(key), "wrong passphrase!", "Ana")
+    assert (v.route, v.notice.code) == (Route.OPEN, "key_unreadable")  # type: ignore[union-attr]
+    v.open(str(tmp_path / "nope.pem"), agency.passphrase, "Ana")
+    assert v.notice.code == "key_file_unreadable"  # type: ignore[union-attr]
+    v.show(Route.RECORDS)
+    assert v.route is Route.OPEN  # nothing is shown while locked
+    agency.upload("north", TRAFFICKING)
+    v.open(str(key), agency.passphrase, "Ana")
+    assert v.route is Route.DASHBOARD
+    assert (v.notice.code, v.notice.params, v.notice.error) == (  # type: ignore[union-attr]
+        "pulled",
+        {"new": 1, "unreadable": 0},
+        False,
+    )
+    v.lock()
+    assert v.route is Route.OPEN and not v.console.unlocked
+
+
+def test_follow_erase_with_confirmation_and_export(agency: Agency, tmp_path: Path) -> None:
+    key = agency.write_key(tmp_path / "keys")
+    rid = agency.upload("north", TRAFFICKING)
+    v = _view(agency, tmp_path)
+    v.open(str(key), agency.passphrase, "Ana")
+    v.open_record(rid)
+    v.follow("trafficking", "closed")
+    assert v.notice.code == "transition_invalid"  # type: ignore[union-attr]
+    assert "{" not in message(translator("en"), v.notice.code, v.notice.params)  # type: ignore[union-attr]
+    v.follow("trafficking", "referred")
+    assert v.notice is None
+    path = v.export("json", rid)
+    assert path is not None and path.exists() and rid in path.read_text("utf-8")
+    v.erase()  # not confirmed: nothing happens
+    assert v.console.rows() != []
+    v.ask_erase()
+    v.cancel_erase()
+    v.erase()
+    assert v.console.rows() != []
+    v.ask_erase()
+    v.erase()
+    assert v.route is Route.RECORDS and v.console.rows() == []
+    assert v.notice.code == "erased_everywhere"  # type: ignore[union-attr]
+
+
+def test_every_notice_code_has_words_and_unknown_codes_fall_back() -> None:
+    _ = translator("en")
+    assert message(_, "no_such_code") == MESSAGES["unexpected_error"]
+    assert message(_, "server_refused", {"status": 401}).endswith("(401).")
+    assert message(_, "server_refused") == "The server refused the request"
+    assert state_word(_, None) == "not yet referred" and state_word(_, "closed") == "closed"

@@ -1,0 +1,229 @@
+"""The coordinator console in Debian chromium against a real agency server over HTTP.
+
+The server is the real FastAPI app (SQLite, real agency key) served by uvicorn in a thread of
+this process; the console is ``waymark console`` in its own process, with the real key
+derivation. The test opens the console with the private key file and passphrase, sees the
+records arrive on the dashboard, and follows one referral to closed; it then checks the
+history in the console's store and that the store's files hold no answer text.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from app.console import ids
+from app.console.store import DB_FILES, ConsoleStore
+from tests.app.console.agency import MARKER, NOTHING, TRAFFICKING, URGENT, Agency, make_agency
+from tests.e2e.conftest import ROOT, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ACTOR = "Coordinator One"
+
+
+@pytest.fixture
+def agency(tmp_path: Path) -> Iterator[tuple[Agency, str]]:
+    """The agency with three records, served over HTTP on 127.0.0.1."""
+    import uvicorn
+
+    made: list[Agency] = []
+
+    def seed() -> None:  # in its own thread: Playwright's loop runs in this one
+        a = make_agency(tmp_path)
+        a.upload("north", TRAFFICKING)
+        a.upload("north", NOTHING)
+        a.upload("south", URGENT)
+        made.append(a)
+
+    seeder = threading.Thread(target=seed)
+    seeder.start()
+    seeder.join(120)
+    [a] = made
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(a.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the agency server did not start"
+        time.sleep(0.05)
+    assert httpx.get(url + "/api/v1/health", timeout=5).status_code == 200
+    try:
+        yield a, url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        a.close()
+
+
+@pytest.fixture
+def console_server(agency: tuple[Agency, str], tmp_path: Path) -> Iterator[SimpleNamespace]:
+    """``waymark console`` in its own process group, stopped with SIGTERM."""
+    a, url = agency
+    token_file = tmp_path / "coordinator.token"
+    token_file.write_text(a.token + "\n", "utf-8")
+    key = a.write_key(tmp_path / "keys")
+    data = tmp_path / "console"
+    port = free_port()
+    log_path = tmp_path / "console.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FLET_FORCE_WEB_SERVER": "1",
+        "FLET_WEB_NO_CDN": "1",
+    }
+    env.pop("DISPLAY", None)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "console",
+                "--server",
+                url,
+                "--token-file",
+                str(token_file),
+                "--data",
+                str(data),
+                "--port",
+                str(port),
+                "--key",
+                str(key),
+                "--name",
+                ACTOR,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    console_url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(log_path.read_text("utf-8", "replace"))
+        try:
+            if httpx.get(console_url, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, log_path.read_text("utf-8", "replace")
+        time.sleep(0.1)
+    yield SimpleNamespace(url=console_url, data=data, agency=a, log=log_path)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def _text(locator: Any) -> str:
+    return " ".join(
+        filter(None, [locator.get_attribute("aria-label") or "", locator.inner_text() or ""])
+    )
+
+
+def _wait_text(page: Any, ident: str, needle: str, timeout_s: float = 20) -> str:
+    deadline = time.monotonic() + timeout_s
+    seen = ""
+    while time.monotonic() < deadline:
+        target = page.locator(f'[flt-semantics-identifier="{ident}"]')
+        if target.count():
+            seen = _text(target.first)
+            if needle in seen:
+                return seen
+        page.wait_for_timeout(150)
+    raise AssertionError(f"{ident!r} never showed {needle!r}; last seen {seen!r}")
+
+
+def test_open_records_and_follow_one_referral_to_closed(
+    console_server: SimpleNamespace, app_page: Any, ui: Any, artifacts_dir: Path
+) -> None:
+    page = app_page(console_server, ui.TABLET)
+    shots = artifacts_dir / "console"
+    ui.by_id(page, ids.PASSPHRASE).first.wait_for(state="attached")
+    ui.settled_screenshot(page, shots / "01-open.png")
+    ui.type_into(page, ids.PASSPHRASE, console_server.agency.passphrase)
+    ui.tap(page, ids.OPEN)
+
+    ui.by_id(page, ids.SCREEN + "dashboard").first.wait_for(state="attached", timeout=60_000)
+    _wait_text(page, ids.TOTAL, "3")
+    ui.by_id(page, ids.BAR + "sites-north").first.wait_for(state="attached")
+    ui.by_id(page, ids.BAR + "pathways-trafficking").first.wait_for(state="attached")
+    ui.settled_screenshot(page, shots / "02-dashboard.png")
+
+    ui.tap(page, ids.NAV + "records")
+    ui.by_id(page, ids.SCREEN + "records").first.wait_for(state="attached")
+    rows = page.locator(f'[flt-semantics-identifier^="{ids.RECORD}"]')
+    rows.first.wait_for(state="attached")
+    assert rows.count() == 3
+    ui.settled_screenshot(page, shots / "03-records.png")
+
+    store_probe = _store_rows(console_server)
+    target = next(r for r in store_probe if "trafficking" in r.pathways)
+    ui.tap(page, ids.RECORD + target.id)
+    ui.by_id(page, ids.SCREEN + "record").first.wait_for(state="attached")
+    _wait_text(page, ids.STATE + "trafficking", "not yet referred")
+    for state in ("referred", "accepted", "closed"):
+        ui.tap(page, f"{ids.FOLLOW}trafficking-{state}")
+        _wait_text(page, ids.STATE + "trafficking", state)
+    # closed: the only way on is to refer again
+    ui.by_id(page, f"{ids.FOLLOW}trafficking-referred").first.wait_for(state="attached")
+    assert ui.by_id(page, f"{ids.FOLLOW}trafficking-accepted").count() == 0
+    history = _wait_text(page, ids.HISTORY + "trafficking", ACTOR)
+    assert "closed" in history
+    ui.settled_screenshot(page, shots / "04-record-closed.png")
+
+    ui.tap(page, ids.LOCK)
+    ui.by_id(page, ids.SCREEN + "open").first.wait_for(state="attached")
+
+    store = ConsoleStore.open(console_server.data, console_server.agency.passphrase)
+    try:
+        steps = [(h.pathway, h.state, h.by) for h in store.history(target.id)]
+    finally:
+        store.close()
+    assert steps == [
+        ("trafficking", "referred", ACTOR),
+        ("trafficking", "accepted", ACTOR),
+        ("trafficking", "closed", ACTOR),
+    ]
+    for name in DB_FILES:
+        path = console_server.data / name
+        if path.exists():
+            assert MARKER.encode() not in path.read_bytes(), name
+
+
+def _store_rows(console_server: SimpleNamespace) -> list[Any]:
+    """The records the console keeps (read through its store, with the passphrase)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            store = ConsoleStore.open(console_server.data, console_server.agency.passphrase)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+            continue
+        try:
+            return store.records()
+        finally:
+            store.close()

@@ -229,9 +229,9 @@ def _ids(items: Any) -> list[str]:
     return [str(i.get("id")) for i in items or () if isinstance(i, Mapping) and i.get("id")]
 
 
-def tabulate(records: Sequence[OpenedRecord], plan: ColumnPlan | None = None) -> tuple[
-    list[str], list[dict[str, Any]]
-]:
+def tabulate(
+    records: Sequence[OpenedRecord], plan: ColumnPlan | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
     """(columns, rows): questionnaire columns first, then any others seen, then the outcome."""
     plan = plan or ColumnPlan()
     paths = list(plan.paths)
@@ -391,8 +391,10 @@ def find_questionnaire(folder: Path, form_id: str, version: str | None = None) -
             head = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             continue
-        if isinstance(head, dict) and head.get("form_id") == form_id and (
-            version is None or str(head.get("version")) == version
+        if (
+            isinstance(head, dict)
+            and head.get("form_id") == form_id
+            and (version is None or str(head.get("version")) == version)
         ):
             return path
     return None

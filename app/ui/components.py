@@ -97,8 +97,9 @@ class Kit:
             return ft.Semantics(identifier=ident, content=t)
         return t
 
-    def heading(self, value: str, *, lang: str | None = None, ident: str | None = None
-                ) -> ft.Control:
+    def heading(
+        self, value: str, *, lang: str | None = None, ident: str | None = None
+    ) -> ft.Control:
         return self.text(value, 22, lang=lang, bold=True, ident=ident)
 
     def button(
@@ -124,6 +125,8 @@ class Kit:
             bg, fg = PRIMARY, "#ffffff"
         else:
             bg, fg = "#ffffff", PRIMARY
+        if disabled:
+            bg, fg = "#e1e4e8", "#6e7781"
         words: list[ft.Control] = [
             ft.Text(
                 label,
@@ -150,7 +153,9 @@ class Kit:
         content: ft.Control = (
             words[0]
             if len(words) == 1
-            else ft.Column(words, spacing=2, horizontal_alignment=ft.CrossAxisAlignment.CENTER)
+            else ft.Column(
+                words, spacing=2, tight=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER
+            )
         )
 
         if on_click is not None and inspect.iscoroutinefunction(on_click):
@@ -172,16 +177,17 @@ class Kit:
             bgcolor=bg,
             color=fg,
             disabled=disabled,
-            expand=expand,
+            expand=True if expand else None,  # expand=False breaks a button in a Wrap
             style=ft.ButtonStyle(
                 padding=ft.Padding.symmetric(horizontal=16, vertical=14),
                 shape=ft.RoundedRectangleBorder(radius=10),
                 side=ft.BorderSide(2 if selected else 1, PRIMARY),
-                alignment=ft.Alignment.CENTER,
             ),
         )
         if ident:
-            return ft.Semantics(identifier=ident, content=b, container=True, expand=expand)
+            return ft.Semantics(
+                identifier=ident, content=b, container=True, expand=True if expand else None
+            )
         return b
 
     def field(
@@ -227,8 +233,9 @@ class Kit:
             ),
         )
 
-    def card(self, controls: list[ft.Control], *, bg: str = "#ffffff",
-             lang: str | None = None) -> ft.Control:
+    def card(
+        self, controls: list[ft.Control], *, bg: str = "#ffffff", lang: str | None = None
+    ) -> ft.Control:
         return ft.Container(
             content=ft.Column(controls, spacing=8),
             bgcolor=bg,

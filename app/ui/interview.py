@@ -8,6 +8,7 @@ language and the worker's language together; either can change mid-interview.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -58,7 +59,7 @@ def list_questionnaires(
     found: dict[str, QuestionnaireInfo] = {}
     for name, text in sorted((from_config or {}).items()):
         if name.lower().endswith(QUESTIONNAIRE_SUFFIXES):
-            found[name] = QuestionnaireInfo(name, name, text.encode("utf-8"))
+            found[name] = QuestionnaireInfo(name, name, _config_bytes(text))
     if folder is not None and folder.is_dir():
         for path in sorted(folder.iterdir()):
             if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES or path.name in found:
@@ -77,6 +78,14 @@ def list_questionnaires(
             continue
         usable.append(info)
     return usable
+
+
+def _config_bytes(text: str) -> bytes:
+    """Server configuration files travel as base64 (so spreadsheets do too)."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, TypeError):
+        return text.encode("utf-8")
 
 
 # --- what a screen shows --------------------------------------------------------------------
@@ -525,8 +534,12 @@ class InterviewModel:
                     "weak": int(counts.get("weak", 0)),
                 }
             )
-        return {"record_id": self.record_id, "flags": flags, "pathways": pathways,
-                "indicators": dims}
+        return {
+            "record_id": self.record_id,
+            "flags": flags,
+            "pathways": pathways,
+            "indicators": dims,
+        }
 
 
 class _MissingQuestionnaire(Exception):

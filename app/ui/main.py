@@ -41,8 +41,9 @@ def make_app(
     break_after = float(os.environ.get("WAYMARK_BREAK_SECONDS", 20 * 60))
 
     def main(page: ft.Page) -> None:
-        model = AppModel(store, data_dir, folder, sync_factory=sync_factory,
-                         break_after=break_after)
+        model = AppModel(
+            store, data_dir, folder, sync_factory=sync_factory, break_after=break_after
+        )
         override = os.environ.get("WAYMARK_AUTO_LOCK_SECONDS")
         if override:  # tests and demos: lock sooner than any offered setting
             store.settings.idle_lock_seconds = float(override)

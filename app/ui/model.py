@@ -493,6 +493,8 @@ class AppModel:
 
             try:
                 report = client.sync_once(self.store.outbox, on_progress)
+                if report.error is None:
+                    self._refresh_config(client, enrolment)
             finally:
                 client.close()
             state.sent, state.total, state.errors = report.sent, report.total, report.errors
@@ -511,6 +513,20 @@ class AppModel:
             state.last_sync = now_iso()
             self._write_last_sync(state.last_sync)
         return state
+
+    def _refresh_config(self, client: Any, enrolment: Any) -> None:
+        """Download the site's questionnaires and referral directory when they changed."""
+        try:
+            fetched, etag = client.fetch_config((enrolment.config or {}).get("etag"))
+        except Exception as exc:
+            log.info("config download failed: %s", getattr(exc, "code", type(exc).__name__))
+            return
+        if fetched is None:
+            return
+        config = fetched.model_dump(mode="json")
+        config["etag"] = etag
+        enrolment.config = config
+        self.store.save_enrolment(enrolment)
 
     def _read_last_sync(self) -> str | None:
         try:

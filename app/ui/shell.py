@@ -164,8 +164,13 @@ class Shell:
         if self.busy:
             bar_items.append(ft.ProgressRing(width=22, height=22, color="#ffffff"))
         bar_items.append(
-            k.button(_("Quick exit"), self.quick_exit, ident=ids.QUICK_EXIT, kind="danger",
-                     icon=ft.Icons.VISIBILITY_OFF)
+            k.button(
+                _("Quick exit"),
+                self.quick_exit,
+                ident=ids.QUICK_EXIT,
+                kind="danger",
+                icon=ft.Icons.VISIBILITY_OFF,
+            )
         )
         bar = ft.Container(
             content=ft.Row(bar_items, vertical_alignment=ft.CrossAxisAlignment.CENTER),
@@ -174,8 +179,9 @@ class Shell:
             rtl=is_rtl(m.settings.language),
         )
         content = ft.Container(
-            content=ft.Semantics(identifier=ids.SCREEN + m.route.value, content=body,
-                                 container=True),
+            content=ft.Semantics(
+                identifier=ids.SCREEN + m.route.value, content=body, container=True
+            ),
             padding=ft.Padding.symmetric(horizontal=14, vertical=12),
             width=min(MAX_WIDTH, float(self.page.width or MAX_WIDTH)),
             rtl=is_rtl(m.settings.language),
@@ -185,6 +191,4 @@ class Shell:
             scroll=ft.ScrollMode.AUTO,
             expand=True,
         )
-        return ft.SafeArea(
-            content=ft.Column([bar, scroller], spacing=0, expand=True), expand=True
-        )
+        return ft.SafeArea(content=ft.Column([bar, scroller], spacing=0, expand=True), expand=True)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -104,13 +105,24 @@ def start_app(
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"app-{port}.log"
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "FLET_FORCE_WEB_SERVER": "1",
-                "FLET_WEB_NO_CDN": "1", **(env or {})}
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FLET_FORCE_WEB_SERVER": "1",
+        "FLET_WEB_NO_CDN": "1",
+        **(env or {}),
+    }
     full_env.pop("DISPLAY", None)
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
-            [sys.executable, "-c", SERVE_CODE, str(data_dir), str(port),
-             str(questionnaires_dir or "")],
+            [
+                sys.executable,
+                "-c",
+                SERVE_CODE,
+                str(data_dir),
+                str(port),
+                str(questionnaires_dir or ""),
+            ],
             cwd=ROOT,
             env=full_env,
             stdout=log,
@@ -167,9 +179,23 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def app_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    """``app_page(server, viewport=PHONE) -> playwright Page`` with semantics turned on."""
+def app_page(
+    browser: Any, request: pytest.FixtureRequest, artifacts_dir: Path
+) -> Iterator[Callable[..., Any]]:
+    """``app_page(server, viewport=PHONE) -> playwright Page`` with semantics turned on. When
+    the test fails, each page's last picture goes to ``artifacts/failures/``."""
     contexts: list[Any] = []
 
     def factory(server: AppServer, viewport: dict[str, int] | None = None) -> Any:
@@ -181,7 +207,16 @@ def app_page(browser: Any) -> Iterator[Callable[..., Any]]:
         return page
 
     yield factory
-    for ctx in contexts:
+    failed = request.node.stash.get(_FAILED, False)
+    for n, ctx in enumerate(contexts):
+        if failed:
+            for page in ctx.pages:
+                name = f"{request.node.name}-{n}.png".replace("/", "_")
+                try:
+                    (artifacts_dir / "failures").mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(artifacts_dir / "failures" / name))
+                except Exception:  # noqa: S110 - the page may be gone; the failure stands
+                    pass
         ctx.close()
 
 
@@ -213,18 +248,62 @@ def wait_screen(page: Any, route: str, timeout: float = TIMEOUT_MS) -> None:
 
 
 def tap(page: Any, ident: str) -> None:
-    by_id(page, ident).first.click()
+    """Tap the control ``ident``. The tap goes to its semantics node as a click event, not to
+    screen coordinates, which can lag the tree by a frame after the screen changes."""
+    target = by_id(page, ident).first
+    target.wait_for(state="attached", timeout=TIMEOUT_MS)
+    inner = target.locator("[role=button], [role=checkbox], [role=switch], [role=radio]")
+    if target.evaluate("e => !!e.getAttribute('role')") or not inner.count():
+        target.dispatch_event("click")
+    else:
+        inner.first.dispatch_event("click")
+    settle(page)
+
+
+SETTLE_JS = """([quiet, limit]) => new Promise(resolve => {
+  const started = performance.now();
+  let last = performance.now();
+  const obs = new MutationObserver(() => { last = performance.now(); });
+  obs.observe(document.body, {subtree: true, childList: true, attributes: true});
+  const check = () => {
+    const now = performance.now();
+    if (now - last >= quiet || now - started >= limit) { obs.disconnect(); resolve(true); }
+    else setTimeout(check, 25);
+  };
+  setTimeout(check, quiet);
+})"""
+
+
+def settle(page: Any, quiet_ms: int = 250, limit_ms: int = 5000) -> None:
+    """Wait until the accessibility tree has not changed for ``quiet_ms``: the app answered a
+    tap and drew the result (a tap on a node about to be replaced would be lost)."""
+    page.evaluate(SETTLE_JS, [quiet_ms, limit_ms])
 
 
 def type_into(page: Any, ident: str, text: str) -> None:
     """Focus the text field inside ``ident`` and type with the keyboard."""
     target = by_id(page, ident).first
-    field = target.locator("input, textarea")
-    if field.count():
-        field.first.click()
-    else:
-        target.click()
-    page.keyboard.type(text)
+    # Flutter makes a fresh <input> for the focused field a moment after the tap; keys typed
+    # before it exists (or into the previous field's input) are lost.
+    page.evaluate(
+        "() => { const e = document.activeElement; if (e) e.setAttribute('data-wm-old', '1'); }"
+    )
+    target.click()
+    page.wait_for_function(
+        "() => { const e = document.activeElement;"
+        " return !!e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA')"
+        " && !e.hasAttribute('data-wm-old'); }",
+        timeout=TIMEOUT_MS,
+    )
+    for _attempt in range(3):
+        page.keyboard.type(text)
+        got = page.evaluate("() => document.activeElement && document.activeElement.value")
+        if got == text:
+            break
+        # keys typed before Flutter listened were lost: select what is there and type again
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
+    settle(page, quiet_ms=150)
 
 
 def set_pin(page: Any, pin: str) -> None:
@@ -260,6 +339,31 @@ def settled_screenshot(page: Any, path: Path, attempts: int = 20) -> bytes:
         last = shot
     path.write_bytes(last)
     return bytes(last)
+
+
+@pytest.fixture
+def ui() -> SimpleNamespace:
+    """The helpers above as one object, for test modules (``ui.tap(page, ids.NEXT)``)."""
+    return SimpleNamespace(
+        ids=ids,
+        PHONE=PHONE,
+        TABLET=TABLET,
+        VIEWPORTS=VIEWPORTS,
+        ROOT=ROOT,
+        free_port=free_port,
+        by_id=by_id,
+        tap=tap,
+        settle=settle,
+        type_into=type_into,
+        wait_screen=wait_screen,
+        set_pin=set_pin,
+        unlock=unlock,
+        enrol=enrol,
+        open_app=open_app,
+        enable_semantics=enable_semantics,
+        settled_screenshot=settled_screenshot,
+        start_app=start_app,
+    )
 
 
 __all__ = [

@@ -25,8 +25,12 @@ def set_pin(shell: Shell) -> ft.Control:
     return ft.Column(
         [
             k.heading(_("Set a PIN for this tablet")),
-            k.text(_("The PIN protects every record on this tablet. Choose at least 4 digits "
-                     "and do not share it.")),
+            k.text(
+                _(
+                    "The PIN protects every record on this tablet. Choose at least 4 digits "
+                    "and do not share it."
+                )
+            ),
             *notice(shell),
             ft.Semantics(identifier=ids.PIN, content=pin),
             ft.Semantics(identifier=ids.PIN_REPEAT, content=repeat),
@@ -68,8 +72,12 @@ def enrol(shell: Shell) -> ft.Control:
     return ft.Column(
         [
             k.heading(_("Enrol this tablet")),
-            k.text(_("Type the code your coordinator gave you, or paste the text of the QR "
-                     "code. The tablet needs a connection for this step only.")),
+            k.text(
+                _(
+                    "Type the code your coordinator gave you, or paste the text of the QR "
+                    "code. The tablet needs a connection for this step only."
+                )
+            ),
             *notice(shell),
             ft.Semantics(identifier=ids.ENROL_CODE, content=code),
             ft.Semantics(identifier=ids.ENROL_SERVER, content=server),

@@ -29,8 +29,13 @@ def when(shell: Shell, iso: str | None) -> str:
 
 
 def _back(shell: Shell) -> ft.Control:
-    return shell.kit.button(shell._("Home"), shell.act(shell.model.go, Route.HOME),
-                            ident=ids.BACK_HOME, kind="secondary", icon=ft.Icons.HOME)
+    return shell.kit.button(
+        shell._("Home"),
+        shell.act(shell.model.go, Route.HOME),
+        ident=ids.BACK_HOME,
+        kind="secondary",
+        icon=ft.Icons.HOME,
+    )
 
 
 def home(shell: Shell) -> ft.Control:
@@ -43,8 +48,12 @@ def home(shell: Shell) -> ft.Control:
         items.append(k.text(_("Site: {site}", site=site), 14, color="#57606a"))
     items += notice(shell)
     items.append(
-        k.button(_("Start a screening"), shell.act(m.go, Route.NEW), ident=ids.START_SCREENING,
-                 icon=ft.Icons.PLAY_ARROW)
+        k.button(
+            _("Start a screening"),
+            shell.act(m.go, Route.NEW),
+            ident=ids.START_SCREENING,
+            icon=ft.Icons.PLAY_ARROW,
+        )
     )
     if drafts:
         rows: list[ft.Control] = [k.text(_("Screenings to resume"), 18, bold=True)]
@@ -60,7 +69,8 @@ def home(shell: Shell) -> ft.Control:
         items.append(k.card(rows))
     sync_rows: list[ft.Control] = [
         k.text(
-            _("Records waiting to be sent: {n}", n=len(pending)), 16,
+            _("Records waiting to be sent: {n}", n=len(pending)),
+            16,
         ),
         k.text(
             _("Last sent: {when}", when=when(shell, m.sync.last_sync))
@@ -69,23 +79,45 @@ def home(shell: Shell) -> ft.Control:
             14,
             color="#57606a",
         ),
-        k.button(_("Send records"), shell.act(m.go, Route.SYNC), ident=ids.HOME_SYNC,
-                 kind="secondary", icon=ft.Icons.CLOUD_UPLOAD),
+        k.button(
+            _("Send records"),
+            shell.act(m.go, Route.SYNC),
+            ident=ids.HOME_SYNC,
+            kind="secondary",
+            icon=ft.Icons.CLOUD_UPLOAD,
+        ),
     ]
     items.append(k.card(sync_rows))
     items.append(
         ft.Row(
             [
-                k.button(_("Records"), shell.act(m.go, Route.RECORDS), ident=ids.HOME_RECORDS,
-                         kind="secondary", expand=True),
-                k.button(_("Settings"), shell.act(m.go, Route.SETTINGS), ident=ids.HOME_SETTINGS,
-                         kind="secondary", expand=True),
+                k.button(
+                    _("Records"),
+                    shell.act(m.go, Route.RECORDS),
+                    ident=ids.HOME_RECORDS,
+                    kind="secondary",
+                    expand=True,
+                ),
+                k.button(
+                    _("Settings"),
+                    shell.act(m.go, Route.SETTINGS),
+                    ident=ids.HOME_SETTINGS,
+                    kind="secondary",
+                    expand=True,
+                ),
             ],
             spacing=10,
         )
     )
-    items.append(k.button(_("Lock now"), shell.act(m.lock), ident=ids.LOCK_NOW,
-                          kind="secondary", icon=ft.Icons.LOCK))
+    items.append(
+        k.button(
+            _("Lock now"),
+            shell.act(m.lock),
+            ident=ids.LOCK_NOW,
+            kind="secondary",
+            icon=ft.Icons.LOCK,
+        )
+    )
     return ft.Column(items, spacing=14)
 
 
@@ -112,8 +144,14 @@ def records(shell: Shell) -> ft.Control:
             k.text(status, 14),
         ]
         if r.status == "draft":
-            line.append(k.button(_("Resume"), shell.act(m.resume, r.id), ident=ids.RESUME + r.id,
-                                 kind="secondary"))
+            line.append(
+                k.button(
+                    _("Resume"),
+                    shell.act(m.resume, r.id),
+                    ident=ids.RESUME + r.id,
+                    kind="secondary",
+                )
+            )
         items.append(k.card(line))
     items.append(_back(shell))
     return ft.Column(items, spacing=12)
@@ -137,8 +175,12 @@ def sync(shell: Shell) -> ft.Control:
                 content=ft.ProgressBar(value=value, height=10, border_radius=5),
             )
         )
-        result = _("Sent {sent} of {total}. Problems: {errors}.", sent=state.sent,
-                   total=state.total, errors=state.errors)
+        result = _(
+            "Sent {sent} of {total}. Problems: {errors}.",
+            sent=state.sent,
+            total=state.total,
+            errors=state.errors,
+        )
         items.append(k.text(result, 16, ident=ids.SYNC_RESULT))
         if state.error_code:
             items.append(k.notice(shell.words(state.error_code)))
@@ -151,8 +193,15 @@ def sync(shell: Shell) -> ft.Control:
 
         await shell.run_slow(m.sync_now, progress)
 
-    items.append(k.button(_("Send now"), run, ident=ids.SYNC_NOW, disabled=state.running,
-                          icon=ft.Icons.CLOUD_UPLOAD))
+    items.append(
+        k.button(
+            _("Send now"),
+            run,
+            ident=ids.SYNC_NOW,
+            disabled=state.running,
+            icon=ft.Icons.CLOUD_UPLOAD,
+        )
+    )
     items.append(_back(shell))
     return ft.Column(items, spacing=14)
 
@@ -165,21 +214,34 @@ def settings(shell: Shell) -> ft.Control:
     k, _, m = shell.kit, shell._, shell.model
     s = m.settings
     langs = [
-        k.button(language(code).native_name, shell.act(m.set_language, code),
-                 ident=ids.SETTING_LANGUAGE + code, lang=code, selected=code == s.language,
-                 kind="secondary")
+        k.button(
+            language(code).native_name,
+            shell.act(m.set_language, code),
+            ident=ids.SETTING_LANGUAGE + code,
+            lang=code,
+            selected=code == s.language,
+            kind="secondary",
+        )
         for code in SHIPPED
     ]
     sizes = [
-        k.button(f"{int(scale * 100)}%", shell.act(m.set_text_scale, scale),
-                 ident=ids.SETTING_TEXT + str(int(scale * 100)), selected=scale == s.text_scale,
-                 kind="secondary")
+        k.button(
+            f"{int(scale * 100)}%",
+            shell.act(m.set_text_scale, scale),
+            ident=ids.SETTING_TEXT + str(int(scale * 100)),
+            selected=scale == s.text_scale,
+            kind="secondary",
+        )
         for scale in TEXT_SIZES
     ]
     locks = [
-        k.button(_("{n} min", n=secs // 60), shell.act(m.set_auto_lock, secs),
-                 ident=ids.SETTING_LOCK + str(secs), selected=secs == s.auto_lock_seconds,
-                 kind="secondary")
+        k.button(
+            _("{n} min", n=secs // 60),
+            shell.act(m.set_auto_lock, secs),
+            ident=ids.SETTING_LOCK + str(secs),
+            selected=secs == s.auto_lock_seconds,
+            kind="secondary",
+        )
         for secs in AUTO_LOCK_CHOICES
     ]
     return ft.Column(

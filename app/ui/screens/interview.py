@@ -50,16 +50,25 @@ def new_screening(shell: Shell) -> ft.Control:
         m.choose("form", forms[0].key)
     items: list[ft.Control] = [k.heading(_("New screening")), *notice(shell)]
     if not forms:
-        items.append(k.text(_("No questionnaire is on this tablet yet. Send records to "
-                              "download the site's questionnaires.")))
+        items.append(
+            k.text(
+                _(
+                    "No questionnaire is on this tablet yet. Send records to "
+                    "download the site's questionnaires."
+                )
+            )
+        )
     items.append(k.text(_("Questionnaire"), 18, bold=True))
     for info in forms:
         q = info.load()
         items.append(
-            k.button(q.title(m.settings.language) or info.key,
-                     shell.act(m.choose, "form", info.key),
-                     ident=ids.FORM + info.key, kind="secondary",
-                     selected=m.new_choice.get("form") == info.key)
+            k.button(
+                q.title(m.settings.language) or info.key,
+                shell.act(m.choose, "form", info.key),
+                ident=ids.FORM + info.key,
+                kind="secondary",
+                selected=m.new_choice.get("form") == info.key,
+            )
         )
     chosen = next((f for f in forms if f.key == m.new_choice.get("form")), None)
     if chosen is not None:
@@ -90,10 +99,12 @@ def new_screening(shell: Shell) -> ft.Control:
             k.text(_("Your language (worker)"), 18, bold=True),
             lang_buttons("worker_language", ids.WORKER_LANGUAGE),
         ]
-    items.append(k.button(_("Begin"), shell.act(m.start), ident=ids.BEGIN,
-                          disabled=not m.can_start()))
-    items.append(k.button(_("Home"), shell.act(m.go, m.route.HOME), ident=ids.BACK_HOME,
-                          kind="secondary"))
+    items.append(
+        k.button(_("Begin"), shell.act(m.start), ident=ids.BEGIN, disabled=not m.can_start())
+    )
+    items.append(
+        k.button(_("Home"), shell.act(m.go, m.route.HOME), ident=ids.BACK_HOME, kind="secondary")
+    )
     return ft.Column(items, spacing=12)
 
 
@@ -118,7 +129,10 @@ def _both(shell: Shell, words: str, lang: str, wlang: str, size: float = 17) -> 
         out.append(
             ft.Container(
                 content=k.text(translator(wlang)(words), size - 3, lang=wlang),
-                bgcolor=WORKER_BG, padding=8, border_radius=8, rtl=is_rtl(wlang),
+                bgcolor=WORKER_BG,
+                padding=8,
+                border_radius=8,
+                rtl=is_rtl(wlang),
             )
         )
     return out
@@ -130,12 +144,16 @@ def consent(shell: Shell) -> ft.Control:
     if iv is None:
         return ft.Column([k.text(_("No screening is open."))])
     lang, wlang = iv.language, iv.worker_language
-    body: list[ft.Control] = [k.heading(_("Consent")), *notice(shell),
-                              k.text(_("Read this aloud:"), 15, color="#57606a")]
+    body: list[ft.Control] = [
+        k.heading(_("Consent")),
+        *notice(shell),
+        k.text(_("Read this aloud:"), 15, color="#57606a"),
+    ]
     for para in CONSENT_TEXT:
         body.append(
-            ft.Container(content=ft.Column(_both(shell, para, lang, wlang), spacing=6),
-                         rtl=is_rtl(lang))
+            ft.Container(
+                content=ft.Column(_both(shell, para, lang, wlang), spacing=6), rtl=is_rtl(lang)
+            )
         )
     state = {"screening": False, "storing": False}
 
@@ -146,8 +164,9 @@ def consent(shell: Shell) -> ft.Control:
 
         return handler
 
-    screening = ft.Checkbox(label=translator(wlang)(AGREES_SCREENING),
-                            on_change=toggle("screening"))
+    screening = ft.Checkbox(
+        label=translator(wlang)(AGREES_SCREENING), on_change=toggle("screening")
+    )
     storing = ft.Checkbox(
         label=translator(wlang)(AGREES_STORING),
         on_change=toggle("storing"),
@@ -161,8 +180,12 @@ def consent(shell: Shell) -> ft.Control:
         ft.Semantics(identifier=ids.CONSENT_SCREENING, content=screening),
         ft.Semantics(identifier=ids.CONSENT_STORING, content=storing),
         k.button(_("Continue"), go_on, ident=ids.CONSENT_CONTINUE),
-        k.button(_("The person does not agree"), shell.act(m.consent, False, False),
-                 ident=ids.CONSENT_DECLINE, kind="secondary"),
+        k.button(
+            _("The person does not agree"),
+            shell.act(m.consent, False, False),
+            ident=ids.CONSENT_DECLINE,
+            kind="secondary",
+        ),
     ]
     return ft.Column(body, spacing=12)
 
@@ -170,8 +193,9 @@ def consent(shell: Shell) -> ft.Control:
 def _errors(shell: Shell, p: PromptView) -> list[ft.Control]:
     out = []
     for e in p.errors:
-        words = e.get("message") or shell._(FIELD_ERRORS.get(e.get("code", ""),
-                                                             FIELD_ERRORS["invalid"]))
+        words = e.get("message") or shell._(
+            FIELD_ERRORS.get(e.get("code", ""), FIELD_ERRORS["invalid"])
+        )
         out.append(shell.kit.notice(words))
     return out
 
@@ -197,11 +221,17 @@ def _prompt(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
             ft.Container(
                 content=ft.Column(
                     [k.text(p.worker_label, 16, lang=wlang, ident=ids.WORKER_TEXT)]
-                    + ([k.text(p.worker_hint, 13, lang=wlang, color="#57606a")]
-                       if p.worker_hint else []),
+                    + (
+                        [k.text(p.worker_hint, 13, lang=wlang, color="#57606a")]
+                        if p.worker_hint
+                        else []
+                    ),
                     spacing=2,
                 ),
-                bgcolor=WORKER_BG, padding=10, border_radius=8, rtl=is_rtl(wlang),
+                bgcolor=WORKER_BG,
+                padding=10,
+                border_radius=8,
+                rtl=is_rtl(wlang),
             )
         )
     out += _errors(shell, p)
@@ -211,8 +241,11 @@ def _prompt(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
         for c in p.choices:
             if c.skip:
                 continue
-            action = (shell.act(iv.toggle, p.name, c.value) if p.multiple
-                      else shell.act(iv.answer, p.name, c.value))
+            action = (
+                shell.act(iv.toggle, p.name, c.value)
+                if p.multiple
+                else shell.act(iv.answer, p.name, c.value)
+            )
             out.append(
                 k.button(
                     c.label,
@@ -222,22 +255,36 @@ def _prompt(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
                     kind="secondary",
                     selected=c.selected,
                     icon=(ft.Icons.CHECK_BOX if c.selected else ft.Icons.CHECK_BOX_OUTLINE_BLANK)
-                    if p.multiple else (ft.Icons.RADIO_BUTTON_CHECKED if c.selected
-                                        else ft.Icons.RADIO_BUTTON_UNCHECKED),
+                    if p.multiple
+                    else (
+                        ft.Icons.RADIO_BUTTON_CHECKED
+                        if c.selected
+                        else ft.Icons.RADIO_BUTTON_UNCHECKED
+                    ),
                     sublabel=c.worker_label if both else None,
                     sublang=wlang,
                 )
             )
         return out
     if p.type == "acknowledge":
-        out.append(k.button(translator(lang)(OK), shell.act(iv.answer, p.name, "OK"),
-                            ident=ids.CHOICE + "ok", lang=lang, kind="secondary",
-                            selected=bool(p.value)))
+        out.append(
+            k.button(
+                translator(lang)(OK),
+                shell.act(iv.answer, p.name, "OK"),
+                ident=ids.CHOICE + "ok",
+                lang=lang,
+                kind="secondary",
+                selected=bool(p.value),
+            )
+        )
         return out
     numeric = p.type in ("integer", "decimal", "range")
     current = shell.drafts.get(p.name, "" if p.value in (None, "") else str(p.value))
     tf = k.field(
-        translator(wlang)(ANSWER), value=current, numeric=numeric, lang=lang,
+        translator(wlang)(ANSWER),
+        value=current,
+        numeric=numeric,
+        lang=lang,
     )
     if p.type == "date":
         tf.hint_text = "YYYY-MM-DD"
@@ -298,16 +345,26 @@ def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
     def row(current: str, setter: Any, prefix: str) -> ft.Control:
         return ft.Row(
             [
-                k.button(name, shell.act(setter, code), ident=prefix + code, lang=code,
-                         kind="secondary", selected=code == current)
+                k.button(
+                    name,
+                    shell.act(setter, code),
+                    ident=prefix + code,
+                    lang=code,
+                    kind="secondary",
+                    selected=code == current,
+                )
                 for code, name, _status in langs
             ],
-            wrap=True, spacing=6, run_spacing=6,
+            wrap=True,
+            spacing=6,
+            run_spacing=6,
         )
 
-    interp = ft.Switch(label=_("Interpreter mode: show both languages"), value=iv.interpreter,
-                       on_change=lambda e: (iv.set_interpreter(bool(e.control.value)),
-                                            shell.render()))
+    interp = ft.Switch(
+        label=_("Interpreter mode: show both languages"),
+        value=iv.interpreter,
+        on_change=lambda e: (iv.set_interpreter(bool(e.control.value)), shell.render()),
+    )
     return shell.kit.card(
         [
             k.text(_("Respondent's language"), 15, bold=True),
@@ -335,14 +392,27 @@ def interview(shell: Shell) -> ft.Control:
                 identifier=ids.BREAK_PROMPT,
                 content=k.card(
                     [
-                        k.text(_("You have been talking for a while. Would the person like a "
-                                 "break? Everything is saved."), 16),
+                        k.text(
+                            _(
+                                "You have been talking for a while. Would the person like a "
+                                "break? Everything is saved."
+                            ),
+                            16,
+                        ),
                         ft.Row(
                             [
-                                k.button(_("Take a break"), shell.act(m.pause),
-                                         kind="secondary", expand=True),
-                                k.button(_("Continue"), shell.act(m.dismiss_break),
-                                         ident=ids.BREAK_CONTINUE, expand=True),
+                                k.button(
+                                    _("Take a break"),
+                                    shell.act(m.pause),
+                                    kind="secondary",
+                                    expand=True,
+                                ),
+                                k.button(
+                                    _("Continue"),
+                                    shell.act(m.dismiss_break),
+                                    ident=ids.BREAK_CONTINUE,
+                                    expand=True,
+                                ),
                             ],
                             spacing=8,
                         ),
@@ -357,8 +427,9 @@ def interview(shell: Shell) -> ft.Control:
     if section:
         header.append(k.text(section, 15, lang=lang, color="#57606a"))
         if view.interpreter and view.worker_section and view.worker_section != section:
-            header.append(k.text(view.worker_section, 13, lang=view.worker_language,
-                                 color="#57606a"))
+            header.append(
+                k.text(view.worker_section, 13, lang=view.worker_language, color="#57606a")
+            )
     header.append(
         ft.Semantics(
             identifier=ids.PROGRESS,
@@ -366,27 +437,48 @@ def interview(shell: Shell) -> ft.Control:
             content=ft.ProgressBar(value=min(1.0, view.done / total), height=8, border_radius=4),
         )
     )
-    header.append(k.text(_("Question {n} of {total}", n=min(view.done + 1, view.total),
-                           total=view.total), 13, color="#57606a"))
+    header.append(
+        k.text(
+            _("Question {n} of {total}", n=min(view.done + 1, view.total), total=view.total),
+            13,
+            color="#57606a",
+        )
+    )
     items += header
     items += notice(shell)
     names: list[str] = []
     if view.at_end or view.kind == "end":
-        items += _both(shell, ALL_DONE, lang,
-                       view.worker_language, 20)
-        items.append(k.button(_("Finish and seal the record"), shell.slow(m.finish),
-                              ident=ids.FINISH, disabled=shell.busy, icon=ft.Icons.CHECK))
-        items.append(k.button(_("Back"), lambda _e: _back(shell), ident=ids.BACK,
-                              kind="secondary"))
+        items += _both(shell, ALL_DONE, lang, view.worker_language, 20)
+        items.append(
+            k.button(
+                _("Finish and seal the record"),
+                shell.slow(m.finish),
+                ident=ids.FINISH,
+                disabled=shell.busy,
+                icon=ft.Icons.CHECK,
+            )
+        )
+        items.append(k.button(_("Back"), lambda _e: _back(shell), ident=ids.BACK, kind="secondary"))
     elif view.kind == "repeat_offer":
         items += _both(shell, ADD_ANOTHER, lang, view.worker_language, 20)
         items.append(
             ft.Row(
                 [
-                    k.button(translator(lang)(YES), shell.act(iv.add_repeat, view.repeat),
-                             ident=ids.CHOICE + "yes", lang=lang, expand=True),
-                    k.button(translator(lang)(NO), lambda _e: _next(shell),
-                             ident=ids.CHOICE + "no", lang=lang, kind="secondary", expand=True),
+                    k.button(
+                        translator(lang)(YES),
+                        shell.act(iv.add_repeat, view.repeat),
+                        ident=ids.CHOICE + "yes",
+                        lang=lang,
+                        expand=True,
+                    ),
+                    k.button(
+                        translator(lang)(NO),
+                        lambda _e: _next(shell),
+                        ident=ids.CHOICE + "no",
+                        lang=lang,
+                        kind="secondary",
+                        expand=True,
+                    ),
                 ],
                 spacing=8,
             )
@@ -397,35 +489,66 @@ def interview(shell: Shell) -> ft.Control:
             if p.answerable:
                 names.append(p.name)
         nav: list[ft.Control] = []
-        nav.append(k.button(_("Back"), lambda _e: _back(shell), ident=ids.BACK, kind="secondary",
-                            expand=True, disabled=view.done == 0))
+        nav.append(
+            k.button(
+                _("Back"),
+                lambda _e: _back(shell),
+                ident=ids.BACK,
+                kind="secondary",
+                expand=True,
+                disabled=view.done == 0,
+            )
+        )
         nav.append(k.button(_("Next"), lambda _e: _next(shell), ident=ids.NEXT, expand=True))
         if names:
             items.append(
-                k.button(translator(lang)(PREFER_NOT),
-                         lambda _e: _prefer_not(shell, names), ident=ids.PREFER_NOT,
-                         lang=lang, kind="secondary",
-                         sublabel=translator(view.worker_language)(PREFER_NOT)
-                         if view.interpreter else None,
-                         sublang=view.worker_language)
+                k.button(
+                    translator(lang)(PREFER_NOT),
+                    lambda _e: _prefer_not(shell, names),
+                    ident=ids.PREFER_NOT,
+                    lang=lang,
+                    kind="secondary",
+                    sublabel=translator(view.worker_language)(PREFER_NOT)
+                    if view.interpreter
+                    else None,
+                    sublang=view.worker_language,
+                )
             )
         items.append(ft.Row(nav, spacing=10))
     items.append(ft.Divider())
     items.append(
         ft.Row(
             [
-                k.button(_("Pause"), shell.act(m.pause), ident=ids.PAUSE, kind="secondary",
-                         icon=ft.Icons.PAUSE, expand=True),
-                k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY,
-                         kind="secondary", icon=ft.Icons.STOP, expand=True),
+                k.button(
+                    _("Pause"),
+                    shell.act(m.pause),
+                    ident=ids.PAUSE,
+                    kind="secondary",
+                    icon=ft.Icons.PAUSE,
+                    expand=True,
+                ),
+                k.button(
+                    _("End safely"),
+                    shell.slow(m.end_safely),
+                    ident=ids.END_SAFELY,
+                    kind="secondary",
+                    icon=ft.Icons.STOP,
+                    expand=True,
+                ),
             ],
             spacing=10,
         )
     )
     show = shell.show_languages
     items.append(
-        k.button(_("Languages"), _toggle_languages(shell), ident=ids.SWITCH_LANGUAGE,
-                 kind="secondary", icon=ft.Icons.TRANSLATE, selected=bool(show))
+        k.button(
+            _("Languages"),
+            _toggle_languages(shell),
+            ident=ids.SWITCH_LANGUAGE,
+            kind="secondary",
+            icon=ft.Icons.TRANSLATE,
+            selected=bool(show),
+        )
     )
     if show:
         items.append(_languages_panel(shell, view))

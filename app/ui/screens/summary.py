@@ -29,10 +29,13 @@ def _entries_for(directory: list[dict[str, Any]], pathway: str) -> list[dict[str
 
 def _entry(shell: Shell, e: dict[str, Any]) -> ft.Control:
     k, _ = shell.kit, shell._
-    lines: list[ft.Control] = [k.text(str(e.get("name") or e.get("service") or ""), 16,
-                                      bold=True)]
-    for key, label in (("phone", _("Phone")), ("contact", _("Contact")),
-                       ("address", _("Address")), ("hours", _("Opening hours"))):
+    lines: list[ft.Control] = [k.text(str(e.get("name") or e.get("service") or ""), 16, bold=True)]
+    for key, label in (
+        ("phone", _("Phone")),
+        ("contact", _("Contact")),
+        ("address", _("Address")),
+        ("hours", _("Opening hours")),
+    ):
         value = e.get(key)
         if value:
             lines.append(k.text(f"{label}: {value}", 14))
@@ -53,8 +56,12 @@ def urgent(shell: Shell) -> ft.Control:
             content=ft.Column(
                 [
                     k.heading(_("Urgent help may be needed")),
-                    k.text(_("An answer shows the person may need help now. Stay with them, "
-                             "and call the emergency contact for this site.")),
+                    k.text(
+                        _(
+                            "An answer shows the person may need help now. Stay with them, "
+                            "and call the emergency contact for this site."
+                        )
+                    ),
                 ],
                 spacing=8,
             ),
@@ -65,15 +72,23 @@ def urgent(shell: Shell) -> ft.Control:
         *notice(shell),
     ]
     if contacts:
-        items.append(k.card([k.text(_("Emergency contacts"), 18, bold=True),
-                             *[_entry(shell, e) for e in contacts]]))
+        items.append(
+            k.card(
+                [
+                    k.text(_("Emergency contacts"), 18, bold=True),
+                    *[_entry(shell, e) for e in contacts],
+                ]
+            )
+        )
     else:
-        items.append(k.text(_("No emergency contact is set for this site. Call your "
-                              "coordinator.")))
+        items.append(k.text(_("No emergency contact is set for this site. Call your coordinator.")))
     items += [
-        k.button(_("Continue the screening later, with the person's agreement"),
-                 shell.act(m.continue_after_urgent), ident=ids.URGENT_CONTINUE,
-                 kind="secondary"),
+        k.button(
+            _("Continue the screening later, with the person's agreement"),
+            shell.act(m.continue_after_urgent),
+            ident=ids.URGENT_CONTINUE,
+            kind="secondary",
+        ),
         k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY),
     ]
     return ft.Column(items, spacing=14)
@@ -88,8 +103,14 @@ def summary(shell: Shell) -> ft.Control:
     directory = m.referral_directory()
     items: list[ft.Control] = [
         k.heading(_("Worker's summary")),
-        k.text(_("For you only: do not show this screen to the person. These are suggestions "
-                 "for referral, not a decision about anyone's status."), 14, color="#57606a"),
+        k.text(
+            _(
+                "For you only: do not show this screen to the person. These are suggestions "
+                "for referral, not a decision about anyone's status."
+            ),
+            14,
+            color="#57606a",
+        ),
         *notice(shell),
         k.text(_("Suggested referrals"), 18, bold=True),
     ]
@@ -100,33 +121,52 @@ def summary(shell: Shell) -> ft.Control:
         if p.get("description"):
             lines.append(k.text(p["description"], 14))
         if p.get("flags"):
-            lines.append(k.text(_("Because of: {flags}", flags=", ".join(p["flags"])), 14,
-                                color="#57606a"))
+            lines.append(
+                k.text(_("Because of: {flags}", flags=", ".join(p["flags"])), 14, color="#57606a")
+            )
         entries = _entries_for(directory, p["id"])
         if entries:
             lines.append(k.text(_("Where to refer"), 15, bold=True))
             lines += [_entry(shell, e) for e in entries]
-        items.append(ft.Semantics(identifier=ids.PATHWAY + p["id"], content=k.card(lines),
-                                  container=True))
+        items.append(
+            ft.Semantics(identifier=ids.PATHWAY + p["id"], content=k.card(lines), container=True)
+        )
     if data["flags"]:
         items.append(k.text(_("What the answers showed"), 18, bold=True))
     for f in data["flags"]:
         lines = [k.text(f["label"], 16, bold=True)]
         if f.get("strength"):
-            lines.append(k.text(_("Indicator: {strength}",
-                                  strength=_(STRENGTH.get(f["strength"], f["strength"]))), 13,
-                                color="#57606a"))
+            lines.append(
+                k.text(
+                    _(
+                        "Indicator: {strength}",
+                        strength=_(STRENGTH.get(f["strength"], f["strength"])),
+                    ),
+                    13,
+                    color="#57606a",
+                )
+            )
         for question, answer in f.get("answers", []):
             lines.append(k.text(f"{question} \u2192 {answer}", 14))
-        items.append(ft.Semantics(identifier=ids.FLAG + f["id"], content=k.card(lines),
-                                  container=True))
+        items.append(
+            ft.Semantics(identifier=ids.FLAG + f["id"], content=k.card(lines), container=True)
+        )
     dims = [d for d in data.get("indicators", []) if d["strong"] or d["medium"] or d["weak"]]
     if dims:
         rows = [k.text(_("Indicators by dimension"), 18, bold=True)]
         for d in dims:
-            rows.append(k.text(_("{dimension}: strong {strong}, medium {medium}, weak {weak}",
-                                 dimension=d["label"], strong=d["strong"], medium=d["medium"],
-                                 weak=d["weak"]), 14))
+            rows.append(
+                k.text(
+                    _(
+                        "{dimension}: strong {strong}, medium {medium}, weak {weak}",
+                        dimension=d["label"],
+                        strong=d["strong"],
+                        medium=d["medium"],
+                        weak=d["weak"],
+                    ),
+                    14,
+                )
+            )
         items.append(k.card(rows))
     items.append(k.button(_("Done"), shell.act(m.close_summary), ident=ids.SUMMARY_DONE))
     return ft.Column(items, spacing=12)

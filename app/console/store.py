@@ -47,6 +47,7 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
 
 _RECORD_AAD = b"waymark-console-record\x00"
 _FOLLOW_AAD = b"waymark-console-followup\x00"
+_CORRECT_AAD = b"waymark-console-correction\x00"
 
 SCHEMA = [
     """CREATE TABLE meta (
@@ -74,6 +75,12 @@ SCHEMA = [
         record_id TEXT NOT NULL,
         body BLOB NOT NULL)""",
     "CREATE INDEX ix_followup_record ON followup (record_id, seq)",
+    """CREATE TABLE correction (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        entry_id TEXT NOT NULL UNIQUE,
+        record_id TEXT NOT NULL,
+        body BLOB NOT NULL)""",
+    "CREATE INDEX ix_correction_record ON correction (record_id, seq)",
     """CREATE TABLE device (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -100,6 +107,11 @@ SCHEMA = [
     """CREATE TRIGGER followup_no_delete BEFORE DELETE ON followup
         WHEN NOT EXISTS (SELECT 1 FROM erasure WHERE record_id = OLD.record_id)
         BEGIN SELECT RAISE(ABORT, 'followup_append_only'); END""",
+    """CREATE TRIGGER correction_no_update BEFORE UPDATE ON correction
+        BEGIN SELECT RAISE(ABORT, 'correction_append_only'); END""",
+    """CREATE TRIGGER correction_no_delete BEFORE DELETE ON correction
+        WHEN NOT EXISTS (SELECT 1 FROM erasure WHERE record_id = OLD.record_id)
+        BEGIN SELECT RAISE(ABORT, 'correction_append_only'); END""",
     """CREATE TRIGGER audit_no_change BEFORE UPDATE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
     """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
@@ -155,6 +167,21 @@ class FollowUp:
     at: str
     by: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction of one answer, served on the person's request: the original stays in the
+    record; exports and the record view show the corrected value."""
+
+    seq: int
+    entry_id: str
+    record_id: str
+    path: str
+    value: Any
+    at: str
+    by: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -443,9 +470,16 @@ class ConsoleStore:
             separators=(",", ":"),
         ).encode("utf-8")
         blob = crypto.encrypt(self._data_key, body, _follow_aad(record_id, entry_id))
-        with self._lock:
-            current = self.states(record_id).get(pathway)
-            before = current.state if current else None
+        with self._tx() as c:
+            # the current state is read inside the write transaction: two console pages (or
+            # processes) cannot both move the same pathway from the same state
+            rows = c.execute(
+                "SELECT seq, entry_id, record_id, body FROM followup WHERE record_id = ?"
+                " ORDER BY seq",
+                (record_id,),
+            ).fetchall()
+            current = [e for e in self._followups(rows) if e.pathway == pathway]
+            before = current[-1].state if current else None
             if state not in TRANSITIONS[before]:
                 raise ConsoleError(
                     "transition_invalid",
@@ -454,12 +488,11 @@ class ConsoleStore:
                     before=before or "",
                     state=state,
                 )
-            with self._tx() as c:
-                cur = c.execute(
-                    "INSERT INTO followup (entry_id, record_id, body) VALUES (?, ?, ?)",
-                    (entry_id, record_id, blob),
-                )
-                seq = int(cur.lastrowid or 0)
+            cur = c.execute(
+                "INSERT INTO followup (entry_id, record_id, body) VALUES (?, ?, ?)",
+                (entry_id, record_id, blob),
+            )
+            seq = int(cur.lastrowid or 0)
         return FollowUp(seq, entry_id, record_id, pathway, state, when, by[:128], note)
 
     def history(self, record_id: str | None = None) -> list[FollowUp]:
@@ -472,16 +505,12 @@ class ConsoleStore:
                 " ORDER BY seq",
                 (record_id,),
             )
+        return self._followups(rows)
+
+    def _followups(self, rows: Sequence[tuple[Any, ...]]) -> list[FollowUp]:
         out = []
         for seq, entry_id, rid, blob in rows:
-            try:
-                d = json.loads(
-                    crypto.decrypt(
-                        self._data_key, bytes(blob), _follow_aad(str(rid), str(entry_id))
-                    )
-                )
-            except (crypto.CryptoError, ValueError):
-                raise ConsoleStoreCorrupt("followup_unreadable", record_id=str(rid)) from None
+            d = self._open_entry(blob, _follow_aad(str(rid), str(entry_id)), str(rid))
             out.append(
                 FollowUp(
                     int(seq),
@@ -496,6 +525,15 @@ class ConsoleStore:
             )
         return out
 
+    def _open_entry(self, blob: Any, aad: bytes, record_id: str) -> dict[str, Any]:
+        try:
+            d = json.loads(crypto.decrypt(self._data_key, bytes(blob), aad))
+        except (crypto.CryptoError, ValueError):
+            raise ConsoleStoreCorrupt("entry_unreadable", record_id=record_id) from None
+        if not isinstance(d, dict):
+            raise ConsoleStoreCorrupt("entry_unreadable", record_id=record_id)
+        return d
+
     def states(self, record_id: str | None = None) -> dict[str, FollowUp]:
         """The latest entry per pathway of one record (``record_id``), keyed by pathway."""
         latest: dict[str, FollowUp] = {}
@@ -509,6 +547,62 @@ class ConsoleStore:
         for entry in self.history():
             latest[(entry.record_id, entry.pathway)] = entry
         return latest
+
+    # --- corrections -----------------------------------------------------------------------
+
+    def correct(
+        self, record_id: str, path: str, value: Any, by: str, *, reason: str = ""
+    ) -> Correction:
+        """Append a correction of the answer at ``path`` (audited without the value)."""
+        by, path = by.strip(), path.strip()
+        if not by:
+            raise ConsoleError("actor_required", record_id=record_id)
+        versions = self.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        if not path or not any(path in (v.payload.get("values") or {}) for v in versions):
+            raise ConsoleError("answer_unknown", record_id=record_id)
+        entry_id = str(uuid.uuid4())
+        when = _iso(_now()) or ""
+        body = json.dumps(
+            {"path": path, "value": value, "at": when, "by": by[:128], "reason": reason},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        blob = crypto.encrypt(self._data_key, body, _correct_aad(record_id, entry_id))
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO correction (entry_id, record_id, body) VALUES (?, ?, ?)",
+                (entry_id, record_id, blob),
+            )
+            seq = int(cur.lastrowid or 0)
+            _audit(c, "correct", record_id, by, {})
+        return Correction(seq, entry_id, record_id, path, value, when, by[:128], reason)
+
+    def corrections(self, record_id: str | None = None) -> list[Correction]:
+        """Corrections in the order they were made (of one record, or all)."""
+        sql = "SELECT seq, entry_id, record_id, body FROM correction"
+        rows = (
+            self._read(sql + " ORDER BY seq")
+            if record_id is None
+            else self._read(sql + " WHERE record_id = ? ORDER BY seq", (record_id,))
+        )
+        out = []
+        for seq, entry_id, rid, blob in rows:
+            d = self._open_entry(blob, _correct_aad(str(rid), str(entry_id)), str(rid))
+            out.append(
+                Correction(
+                    int(seq),
+                    str(entry_id),
+                    str(rid),
+                    str(d["path"]),
+                    d.get("value"),
+                    str(d["at"]),
+                    str(d["by"]),
+                    str(d.get("reason") or ""),
+                )
+            )
+        return out
 
     # --- erasure ---------------------------------------------------------------------------
 
@@ -528,7 +622,8 @@ class ConsoleStore:
             )
             versions = c.execute("DELETE FROM record WHERE id = ?", (record_id,)).rowcount
             entries = c.execute("DELETE FROM followup WHERE record_id = ?", (record_id,)).rowcount
-            detail = {"versions": versions, "followups": entries}
+            fixes = c.execute("DELETE FROM correction WHERE record_id = ?", (record_id,)).rowcount
+            detail = {"versions": versions, "followups": entries, "corrections": fixes}
             _audit(c, "erase_local", record_id, by, detail)
         self.checkpoint()
         return detail
@@ -587,6 +682,10 @@ _SAFE_TEXT = frozenset({"format", "code"})
 
 def _record_aad(record_id: str, digest: str) -> bytes:
     return _RECORD_AAD + record_id.encode("utf-8") + b"\x00" + digest.encode("ascii")
+
+
+def _correct_aad(record_id: str, entry_id: str) -> bytes:
+    return _CORRECT_AAD + record_id.encode("utf-8") + b"\x00" + entry_id.encode("ascii")
 
 
 def _follow_aad(record_id: str, entry_id: str) -> bytes:

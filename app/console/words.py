@@ -19,7 +19,9 @@ MESSAGES: dict[str, str] = {
     "store_corrupt": N_("The console's store failed its check and was not changed."),
     "schema_too_new": N_("The console's store was made by a newer version of Waymark."),
     "record_unreadable": N_("A stored record failed its check."),
-    "followup_unreadable": N_("A stored follow-up entry failed its check."),
+    "entry_unreadable": N_("A stored follow-up or correction entry failed its check."),
+    "answer_unknown": N_("This record has no answer to that question."),
+    "corrected": N_("The correction is saved. The original answer is kept beside it."),
     "store_closed": N_("The console is locked. Open it again."),
     "locked": N_("The console is locked. Open it again."),
     "storage_error": N_("The console's store could not be written. Nothing was changed."),
@@ -66,8 +68,12 @@ ACTION_WORDS: dict[str, str] = {
 def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> str:
     """The words for ``code``; a placeholder without its value cuts the sentence there."""
     text = _(MESSAGES.get(code) or MESSAGES["unexpected_error"])
+    params = dict(params or {})
+    for key in ("before", "state"):  # follow-up states are shown as words
+        if key in params:
+            params[key] = state_word(_, str(params[key]) or None)
     try:
-        return text.format(**(params or {}))
+        return text.format(**params)
     except (KeyError, IndexError, ValueError):
         return text.split("{")[0].rstrip(" (") or _(MESSAGES["unexpected_error"])
 

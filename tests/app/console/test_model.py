@@ -23,8 +23,11 @@ def _server_ids(agency: Agency) -> set[str]:
 
 
 def test_pull_opens_and_keeps_each_record_once(agency: Agency, console: Console) -> None:
-    ids = [agency.upload("north", TRAFFICKING), agency.upload("south", URGENT),
-           agency.upload("north", NOTHING)]
+    ids = [
+        agency.upload("north", TRAFFICKING),
+        agency.upload("south", URGENT),
+        agency.upload("north", NOTHING),
+    ]
     first = console.pull()
     assert (first.new, first.unreadable) == (3, [])
     again = console.pull()  # nothing settled yet (server settles after 10 s): read again, kept once
@@ -67,12 +70,16 @@ def test_dashboard_counts_sites_weeks_pathways_dimensions_devices(
     assert d.per_pathway == [("legal", 2), ("trafficking", 2), ("urgent", 1)]
     assert d.pathway_states["trafficking"] == {"referred": 1, "open": 1}
     assert d.flags_by_dimension == [("coercion_destination", 2), ("deceptive_recruitment", 2)]
-    assert {(x.site, x.records, x.revoked) for x in d.devices} == {("north", 2, False),
-                                                                  ("south", 1, False)}
+    assert {(x.site, x.records, x.revoked) for x in d.devices} == {
+        ("north", 2, False),
+        ("south", 1, False),
+    }
     admin.revoke_device(agency.settings, agency.devices["south"])
     console.pull()
-    assert {x.site: x.revoked for x in console.dashboard().devices} == {"north": False,
-                                                                        "south": True}
+    assert {x.site: x.revoked for x in console.dashboard().devices} == {
+        "north": False,
+        "south": True,
+    }
 
 
 def test_following_a_referral_to_closed_keeps_the_history(agency: Agency, console: Console) -> None:
@@ -87,8 +94,10 @@ def test_following_a_referral_to_closed_keeps_the_history(agency: Agency, consol
     tr = detail.pathways[0]
     assert tr.state == "closed" and tr.next_states == ["referred"]
     assert [(h.state, h.by) for h in tr.history] == [
-        ("referred", "Coordinator One"), ("accepted", "Coordinator One"),
-        ("closed", "Coordinator One")]
+        ("referred", "Coordinator One"),
+        ("accepted", "Coordinator One"),
+        ("closed", "Coordinator One"),
+    ]
     assert detail.row.states == {"trafficking": "closed"}
     with pytest.raises(ConsoleError) as err:
         console.follow(rid, "legal", "closed")
@@ -104,7 +113,7 @@ def test_erasure_removes_the_record_from_console_and_server(
     console.follow(gone, "trafficking", "referred")
     result = console.erase(gone)
     assert result.server_done and result.server_count == 1
-    assert result.local == {"versions": 1, "followups": 1}
+    assert result.local == {"versions": 1, "followups": 1, "corrections": 0}
     assert _server_ids(agency) == {keep}
     assert [r.id for r in console.rows()] == [keep]
     with pytest.raises(ConsoleError):
@@ -134,8 +143,14 @@ def test_erasure_while_the_server_is_down_is_sent_at_the_next_pull(
                 raise httpx.ConnectError("down", request=request)
             return up.handle_request(request)
 
-    c = Console("http://agency", agency.token, tmp_path / "c2", actor="Ana", transport=Flaky(),
-                kdf=crypto.TEST_KDF)
+    c = Console(
+        "http://agency",
+        agency.token,
+        tmp_path / "c2",
+        actor="Ana",
+        transport=Flaky(),
+        kdf=crypto.TEST_KDF,
+    )
     c.unlock(agency.keys.private_pem, agency.passphrase)
     c.pull()
     state["down"] = True
@@ -152,8 +167,14 @@ def test_erasure_while_the_server_is_down_is_sent_at_the_next_pull(
 
 
 def test_unlock_errors_are_codes(agency: Agency, tmp_path: Path) -> None:
-    c = Console("http://agency", agency.token, tmp_path / "c3", actor="Ana",
-                transport=agency.transport(), kdf=crypto.TEST_KDF)
+    c = Console(
+        "http://agency",
+        agency.token,
+        tmp_path / "c3",
+        actor="Ana",
+        transport=agency.transport(),
+        kdf=crypto.TEST_KDF,
+    )
     with pytest.raises(ConsoleError) as err:
         c.unlock(agency.keys.private_pem, "wrong passphrase here")
     assert err.value.code == "key_unreadable"
@@ -178,8 +199,14 @@ def test_unlock_errors_are_codes(agency: Agency, tmp_path: Path) -> None:
 
 
 def test_a_wrong_token_is_a_refusal_with_the_status(agency: Agency, tmp_path: Path) -> None:
-    c = Console("http://agency", "coord_x.y", tmp_path / "c4", actor="Ana",
-                transport=agency.transport(), kdf=crypto.TEST_KDF)
+    c = Console(
+        "http://agency",
+        "coord_x.y",
+        tmp_path / "c4",
+        actor="Ana",
+        transport=agency.transport(),
+        kdf=crypto.TEST_KDF,
+    )
     c.unlock(agency.keys.private_pem, agency.passphrase)
     with pytest.raises(ServerError) as err:
         c.pull()
@@ -211,8 +238,9 @@ def test_export_csv_json_and_one_record_for_access(
     with pytest.raises(ConsoleError) as err:
         console.export("pdf", tmp_path / "x.pdf")
     assert err.value.code == "format_unknown"
-    assert [e.detail.get("format") for e in console.store.audit_entries()
-            if e.event == "export"] == ["csv", "json", "xlsx"]
+    assert [
+        e.detail.get("format") for e in console.store.audit_entries() if e.event == "export"
+    ] == ["csv", "json", "xlsx"]
 
 
 def test_console_store_files_hold_no_marker(
@@ -234,3 +262,26 @@ def test_iso_week() -> None:
     assert iso_week("2026-01-01T10:00:00+00:00", "") == "2026-W01"
     assert iso_week("garbage", "2025-12-29") == "2026-W01"
     assert iso_week(None, "") == ""
+
+
+def test_a_correction_shows_and_exports_the_new_value_and_keeps_the_original(
+    agency: Agency, console: Console, tmp_path: Path
+) -> None:
+    rid = agency.upload("north", TRAFFICKING, {"intro/name": "Amnia", "intro/age": 30})
+    console.pull()
+    with pytest.raises(ConsoleError) as err:
+        console.correct(rid, "intro/nope", "x")
+    assert err.value.code == "answer_unknown"
+    console.correct(rid, "intro/name", "Amina", reason="spelling, asked by the person")
+    detail = console.detail(rid)
+    name = next(a for a in detail.answers if a.path == "intro/name")
+    assert (name.value, name.original, name.corrected) == ("Amina", "Amnia", True)
+    assert [c.by for c in detail.corrections] == ["Coordinator One"]
+    out = tmp_path / "fixed.json"
+    console.export("json", out)
+    assert json.loads(out.read_text("utf-8"))[0]["values"]["intro/name"] == "Amina"
+    assert console.store.record(rid)[0].payload["values"]["intro/name"] == "Amnia"
+    audit = [e for e in console.store.audit_entries() if e.event == "correct"]
+    assert [(e.record_id, e.detail) for e in audit] == [(rid, {})]
+    assert console.erase(rid).local["corrections"] == 1
+    assert console.store.corrections() == []

@@ -16,8 +16,11 @@ PASS = "a long coordinator passphrase"  # noqa: S105 - test only
 
 
 def _payload(rid: str, pathways: list[str]) -> dict:
-    return {"record_id": rid, "values": {"intro/name": MARKER},
-            "outcome": {"flags": [], "pathways": [{"id": p} for p in pathways]}}
+    return {
+        "record_id": rid,
+        "values": {"intro/name": MARKER},
+        "outcome": {"flags": [], "pathways": [{"id": p} for p in pathways]},
+    }
 
 
 def _open(folder: Path, passphrase: str = PASS, fp: str | None = "fp1") -> ConsoleStore:
@@ -27,9 +30,18 @@ def _open(folder: Path, passphrase: str = PASS, fp: str | None = "fp1") -> Conso
 def _add(
     store: ConsoleStore, rid: str, pathways: list[str] | None = None, digest: str = "d1"
 ) -> bool:
-    return store.add_record(record_id=rid, digest=digest, seq=1, device_id="dev_1", site="north",
-                            form_id="f", form_version="1", received_at=None, conflict=False,
-                            payload=_payload(rid, pathways or ["trafficking"]))
+    return store.add_record(
+        record_id=rid,
+        digest=digest,
+        seq=1,
+        device_id="dev_1",
+        site="north",
+        form_id="f",
+        form_version="1",
+        received_at=None,
+        conflict=False,
+        payload=_payload(rid, pathways or ["trafficking"]),
+    )
 
 
 def test_records_round_trip_and_reopen(tmp_path: Path) -> None:
@@ -92,21 +104,32 @@ def test_follow_up_moves_through_allowed_states_only(tmp_path: Path) -> None:
         assert err.value.code == "record_unknown"
         history = store.history("r1")
         assert [(h.pathway, h.state, h.by) for h in history] == [
-            ("trafficking", "referred", "Ana"), ("trafficking", "accepted", "Ana"),
-            ("trafficking", "closed", "Ana"), ("legal", "referred", "Ben")]
+            ("trafficking", "referred", "Ana"),
+            ("trafficking", "accepted", "Ana"),
+            ("trafficking", "closed", "Ana"),
+            ("legal", "referred", "Ben"),
+        ]
         assert history[-1].note == "called the clinic"
         assert {k: v.state for k, v in store.states("r1").items()} == {
-            "trafficking": "closed", "legal": "referred"}
+            "trafficking": "closed",
+            "legal": "referred",
+        }
 
 
 def test_history_is_append_only_in_the_file_itself(tmp_path: Path) -> None:
     with _open(tmp_path) as store:
         _add(store, "r1")
         store.follow("r1", "trafficking", "referred", "Ana")
+        store.correct("r1", "intro/name", "Ana Maria", "Ana")
         store.audit("pull", "Ana", new=1)
     conn = sqlite3.connect(tmp_path / DB_NAME)
-    for sql in ("UPDATE followup SET record_id = 'x'", "DELETE FROM followup",
-                "DELETE FROM audit"):
+    for sql in (
+        "UPDATE followup SET record_id = 'x'",
+        "DELETE FROM followup",
+        "DELETE FROM audit",
+        "UPDATE correction SET body = x''",
+        "DELETE FROM correction",
+    ):
         with pytest.raises(sqlite3.DatabaseError, match="append_only"):
             conn.execute(sql)
     conn.close()
@@ -119,7 +142,7 @@ def test_erasure_removes_record_and_history_and_is_audited_without_content(
         _add(store, "r1")
         _add(store, "r2")
         store.follow("r1", "trafficking", "referred", "Ana")
-        assert store.erase_local("r1", "Ana") == {"versions": 1, "followups": 1}
+        assert store.erase_local("r1", "Ana") == {"versions": 1, "followups": 1, "corrections": 0}
         assert store.record("r1") == [] and store.history("r1") == []
         assert [r.id for r in store.records()] == ["r2"]
         assert _add(store, "r1") is False  # an erased record is never kept again
@@ -146,6 +169,7 @@ def test_no_plaintext_in_db_or_wal_while_open(tmp_path: Path) -> None:
     for i in range(20):
         _add(store, f"r{i}")
         store.follow(f"r{i}", "trafficking", "referred", "Ana", note=MARKER)
+        store.correct(f"r{i}", "intro/name", MARKER + " corrected", "Ana", reason=MARKER)
     needles = [MARKER.encode("utf-8"), MARKER.encode("utf-16-le"), b"trafficking"]
 
     def scan() -> None:

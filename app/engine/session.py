@@ -661,11 +661,25 @@ class Session:
 
     def answer(self, name: str, value: Any, instance: Instance | None = None) -> list[FieldError]:
         """Set one answer (select_multiple: a list of choice names; None clears). Returns the
-        checks now open on that prompt."""
-        item = self._by_name.get(name)
+        checks now open on that prompt. A name used in two groups means the one on the
+        current screen, else the first."""
+        item = self._on_screen(name) or self._by_name.get(name)
         if item is None:
             raise SessionError("unknown_question", name=name)
         idx = self._instance_for(item, instance)
+        return self._set(item, idx, value)
+
+    def _on_screen(self, name: str) -> Item | None:
+        pos = self._current_position()
+        if pos is None or pos[0] != "questions":
+            return None
+        for it, _ in self._prompt_items(pos[1], pos[2]):
+            if it.name == name:
+                return it
+        return None
+
+    def _set(self, item: Item, idx: Instance, value: Any) -> list[FieldError]:
+        name = item.name
         raw, error = self._canonical(item, value)
         if raw is None:
             return [FieldError(error, name, idx, params={"type": item.type})]
@@ -1046,7 +1060,7 @@ class Session:
         if not self._rel.get((item.order, idx), True):
             return False
         before = self._positions
-        self.answer(name, value, idx)
+        self._set(item, idx, value)
         if self._positions is not before:
             self._relocate_cursor(item, idx)
         return True
@@ -1112,15 +1126,43 @@ class Session:
             "language": self._language,
             "worker_language": self.worker_language,
             "device_id": self.device_id,
-            "values": [[items[o].name, list(idx), v] for (o, idx), v in self._values.items()],
+            "values": [[items[o].path, list(idx), v] for (o, idx), v in self._values.items()],
             "repeats": [
-                [items[o].name, list(idx), n]
+                [items[o].path, list(idx), n]
                 for (o, idx), n in self._counts.items()
                 if items[o].repeat_count is None
             ],
-            "position": None if pos is None else [pos[0], pos[1].name, list(pos[2])],
+            "position": None if pos is None else [pos[0], pos[1].path, list(pos[2])],
             "cursor": self._cursor,
         }
+
+    def _load_data(self, data: Mapping[str, Any]) -> None:
+        q = self.questionnaire
+        by_path = {it.path: it for it in q.items if it.name}
+
+        def find(key: str) -> Item | None:
+            return by_path.get(key) or q.by_name.get(key)
+
+        for key, idx, n in data.get("repeats") or []:
+            it = find(str(key))
+            if it is not None and it.type == "repeat":
+                self._counts[(it.order, tuple(int(i) for i in idx))] = int(n)
+        for key, idx, v in data.get("values") or []:
+            it = find(str(key))
+            if it is not None and len(idx) == len(it.repeats):
+                self._values[(it.order, tuple(int(i) for i in idx))] = str(v)
+        self._recompute_all()
+        self._cursor = int(data.get("cursor", -1))
+        pos = data.get("position")
+        self._pos = 0
+        if pos is not None:
+            kind, key, idx = pos
+            for i, (k, it, j) in enumerate(self._positions_list()):
+                if k == kind and key in (it.path, it.name) and list(j) == list(idx):
+                    self._pos = i
+                    break
+        else:
+            self._pos = len(self._positions_list())
 
     @classmethod
     def restore(
@@ -1134,6 +1176,8 @@ class Session:
     ) -> Session:
         """Rebuild a session from :meth:`to_data`; unknown names (a newer questionnaire
         version dropped them) are ignored, never a crash."""
+        if not isinstance(data, Mapping):
+            raise SessionError("bad_session_data")
         if data.get("form_id") != questionnaire.form_id:
             raise SessionError("other_questionnaire", form_id=str(data.get("form_id")))
         s = cls(
@@ -1146,27 +1190,10 @@ class Session:
             seed=seed,
             _restoring=True,
         )
-        by_name = questionnaire.by_name
-        for name, idx, n in data.get("repeats") or []:
-            it = by_name.get(name)
-            if it is not None and it.type == "repeat":
-                s._counts[(it.order, tuple(idx))] = int(n)
-        for name, idx, v in data.get("values") or []:
-            it = by_name.get(name)
-            if it is not None and len(idx) == len(it.repeats):
-                s._values[(it.order, tuple(idx))] = str(v)
-        s._recompute_all()
-        s._cursor = int(data.get("cursor", -1))
-        pos = data.get("position")
-        s._pos = 0
-        if pos is not None:
-            kind, name, idx = pos
-            for i, (k, it, j) in enumerate(s._positions_list()):
-                if k == kind and it.name == name and list(j) == list(idx):
-                    s._pos = i
-                    break
-        else:
-            s._pos = len(s._positions_list())
+        try:
+            s._load_data(data)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            raise SessionError("bad_session_data") from None
         return s
 
 

@@ -227,3 +227,44 @@ survey:
     assert [e.code for e in s.answer("pain", 11)] == ["out_of_range"]
     assert s.answer("pain", 4) == []
     assert s.values() == {"pain": 4.0}
+
+
+def test_same_name_in_two_groups_round_trips() -> None:
+    q = yaml_form("""
+form_id: twice
+languages: {en: {name: English, status: reviewed}}
+survey:
+  - type: group
+    name: first
+    children: [{type: text, name: note_text, label: {en: A}}]
+  - type: group
+    name: second
+    children: [{type: text, name: note_text, label: {en: B}}]
+""")
+    s = Session(q)
+    s.answer("note_text", "one")
+    s.next()
+    s.answer("note_text", "two")
+    assert s.values() == {"first/note_text": "one", "second/note_text": "two"}
+    s.previous()
+    s.answer("note_text", "uno")
+    assert s.values() == {"first/note_text": "uno", "second/note_text": "two"}
+    t = Session(q)
+    t.apply("note_text", "a")
+    t.apply("note_text", "b")
+    assert t.values() == {"first/note_text": "a", "second/note_text": "b"}
+    r = Session.restore(q, json.loads(json.dumps(s.to_data())))
+    assert r.values() == s.values()
+
+
+def test_corrupt_session_data_is_a_session_error(skeleton) -> None:
+    good = Session(skeleton).to_data()
+    for bad in (
+        [],
+        {"form_id": "other"},
+        {**good, "values": [["case_code"]]},
+        {**good, "cursor": "x"},
+        {**good, "repeats": [[1, 2]]},
+    ):
+        with pytest.raises(SessionError):
+            Session.restore(skeleton, bad)

@@ -754,6 +754,8 @@ class Session:
         return self._rel.get((item.order, idx), True)
 
     def _is_required(self, item: Item, idx: Instance) -> bool:
+        if item.type in ("note", "unsupported"):
+            return False
         if item.required:
             return True
         if item.required_expr is not None:
@@ -767,7 +769,11 @@ class Session:
         raw = self._values.get(key) or ""
         lang, dflt = self._language, self.questionnaire.default_language
         if raw == "":
-            if include_required and self._is_required(item, idx) and item.type != "note":
+            if (
+                include_required
+                and item.type not in ("note", "unsupported")
+                and self._is_required(item, idx)
+            ):
                 return [
                     FieldError("required", item.name, idx, pick(item.required_message, lang, dflt))
                 ]

@@ -318,3 +318,15 @@ def test_any_workbook_loads_or_lists_its_problems(rows) -> None:
             s.answer(p.name, None, p.instance)
         s.next()
     assert s.at_end
+
+
+def test_a_required_unsupported_question_never_blocks() -> None:
+    form = [
+        ("type", "name", "label", "required"),
+        ("geopoint", "gps", "Where", "yes"),
+        ("text", "t", "T", ""),
+    ]
+    s = Session(load(xlsx(form)))
+    assert not s.screen().prompts[0].required
+    assert s.next() == []
+    assert s.screen().prompts[0].name == "t"

@@ -155,6 +155,8 @@ class Shell:
     def frame(self, body: ft.Control) -> ft.Control:
         k, _ = self.kit, self._
         m = self.model
+        if isinstance(body, ft.Column):
+            body.horizontal_alignment = ft.CrossAxisAlignment.STRETCH
         bar_items: list[ft.Control] = [
             ft.Container(
                 content=k.text("Waymark", 18, bold=True, lang="en", color="#ffffff"),

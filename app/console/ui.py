@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
 WIDTH = 960
+TICK_SECONDS = float(os.environ.get("WAYMARK_UI_TICK", "2"))
 BAR_MAX = 320
 BAR_COLOURS = {"sites": PRIMARY, "weeks": "#2e7d5b", "pathways": "#8b4a1f", "dimensions": "#6a3d9a"}
 
@@ -61,8 +62,22 @@ class ConsoleShell:
         page.on_disconnect = self._closed
         page.on_close = self._closed
         self.render()
+        page.run_task(self._ticker)
+
+    async def _ticker(self) -> None:
+        """Lock an idle console (checked every few seconds while the page is open)."""
+        while not self._gone:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                if not self.busy and self.view.check_idle():
+                    self.render()
+            except Exception:
+                log.debug("idle check failed")
+
+    _gone = False
 
     def _closed(self, _e: Any) -> None:
+        self._gone = True
         try:
             self.view.console.lock()
         except Exception:
@@ -75,6 +90,7 @@ class ConsoleShell:
         async def handler(_e: Any) -> None:
             if self.busy:
                 return
+            self.view.touch()
             self.busy = True
             self.render()
             try:
@@ -422,6 +438,7 @@ class ConsoleShell:
                     ]
                 )
             )
+        items.append(self.answers_card(detail))
         items.append(
             k.button(
                 _("Export this record (right of access)"),
@@ -477,6 +494,71 @@ class ConsoleShell:
             )
         return ft.Column(items, spacing=12)
 
+    def answers_card(self, detail: RecordDetail) -> ft.Control:
+        """The answers as kept, with corrections shown beside the original; one answer at a
+        time can be corrected (right of correction)."""
+        k, _ = self.kit, self._
+        v = self.view
+        rows: list[ft.Control] = [k.text(_("Answers"), 17, bold=True)]
+        for answer in detail.answers:
+            shown = _value(answer.value)
+            line = f"{answer.path}: {shown}"
+            if answer.corrected:
+                line += " " + _("(corrected; was {original})", original=_value(answer.original))
+            if v.correcting == answer.path:
+                value = k.field(_("Corrected value"), value=shown)
+                reason = k.field(_("Reason for the correction"))
+
+                async def save(
+                    e: Any, value: ft.TextField = value, reason: ft.TextField = reason
+                ) -> None:
+                    await self.act(v.save_correction, value.value or "", reason.value or "")(e)
+
+                rows.append(
+                    k.card(
+                        [
+                            k.text(answer.path, 14, bold=True),
+                            ft.Semantics(identifier=ids.CORRECT_VALUE, content=value),
+                            ft.Semantics(identifier=ids.CORRECT_REASON, content=reason),
+                            ft.Row(
+                                [
+                                    k.button(
+                                        _("Save the correction"),
+                                        save,
+                                        ident=ids.CORRECT_SAVE,
+                                        disabled=self.busy,
+                                    ),
+                                    k.button(
+                                        _("Cancel"),
+                                        self.act(v.cancel_correction),
+                                        ident=ids.CORRECT_CANCEL,
+                                        kind="secondary",
+                                    ),
+                                ],
+                                wrap=True,
+                            ),
+                        ],
+                        bg="#eef3f7",
+                    )
+                )
+                continue
+            rows.append(
+                ft.Row(
+                    [
+                        ft.Container(content=k.text(line, 14), expand=True),
+                        k.button(
+                            _("Correct"),
+                            self.act(v.start_correction, answer.path),
+                            ident=ids.CORRECT + answer.path,
+                            kind="secondary",
+                            disabled=self.busy,
+                        ),
+                    ],
+                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                )
+            )
+        return k.card(rows)
+
     def export_screen(self) -> ft.Control:
         k, _ = self.kit, self._
         v = self.view
@@ -514,6 +596,14 @@ class ConsoleShell:
             ],
             spacing=14,
         )
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return str(value)
 
 
 def make_app(

@@ -7,6 +7,7 @@ event loop by that layer.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -44,6 +45,7 @@ class ConsoleView:
         *,
         key_path: str = "",
         export_dir: Path | None = None,
+        idle_seconds: float = 15 * 60,
     ) -> None:
         self.console = console
         self.lang = lang
@@ -54,6 +56,21 @@ class ConsoleView:
         self.confirm_erase = False
         self.export_dir = export_dir or console.data_dir / "exports"
         self._labels: Labels | None = None
+        self.correcting: str | None = None
+        self.idle_seconds = idle_seconds
+        self.last_touch = time.monotonic()
+
+    def touch(self) -> None:
+        self.last_touch = time.monotonic()
+
+    def check_idle(self, now: float | None = None) -> bool:
+        """Lock when nobody has touched the page for ``idle_seconds``; True if it locked."""
+        now = time.monotonic() if now is None else now
+        if self.console.unlocked and now - self.last_touch >= self.idle_seconds:
+            self.lock()
+            self.notice = Notice("idle_locked", error=False)
+            return True
+        return False
 
     @property
     def labels(self) -> Labels:
@@ -107,6 +124,7 @@ class ConsoleView:
         self.route = Route.OPEN
         self.record_id = None
         self.confirm_erase = False
+        self.correcting = None
         self.notice = None
 
     # --- moving around ---------------------------------------------------------------------
@@ -117,6 +135,7 @@ class ConsoleView:
             return
         self.route = route
         self.confirm_erase = False
+        self.correcting = None
         self.notice = None
 
     def open_record(self, record_id: str) -> None:
@@ -133,6 +152,40 @@ class ConsoleView:
             self.console.follow(self.record_id, pathway, state)
         except Exception as exc:
             self._fail(exc)
+
+    def start_correction(self, path: str) -> None:
+        self.correcting = path
+        self.notice = None
+
+    def cancel_correction(self) -> None:
+        self.correcting = None
+
+    def save_correction(self, value: str, reason: str = "") -> None:
+        """Correct the answer being edited (a list answer is typed space-separated)."""
+        if self.record_id is None or self.correcting is None:
+            return
+        path = self.correcting
+        try:
+            detail = self.console.detail(self.record_id)
+            before = next((a.value for a in detail.answers if a.path == path), None)
+            new: object = value.strip()
+            if isinstance(before, list):
+                new = value.split()
+            elif isinstance(before, bool):
+                new = value.strip().lower() in ("1", "true", "yes")
+            elif isinstance(before, int):
+                new = int(value)
+            elif isinstance(before, float):
+                new = float(value)
+            self.console.correct(self.record_id, path, new, reason.strip())
+        except ValueError:
+            self.notice = Notice("value_invalid")
+            return
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self.correcting = None
+        self.notice = Notice("corrected", error=False)
 
     def ask_erase(self) -> None:
         self.confirm_erase = True

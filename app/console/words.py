@@ -21,6 +21,8 @@ MESSAGES: dict[str, str] = {
     "record_unreadable": N_("A stored record failed its check."),
     "entry_unreadable": N_("A stored follow-up or correction entry failed its check."),
     "answer_unknown": N_("This record has no answer to that question."),
+    "value_invalid": N_("This value does not fit the question (a number is needed)."),
+    "idle_locked": N_("The console locked itself after a time without use. Open it again."),
     "corrected": N_("The correction is saved. The original answer is kept beside it."),
     "store_closed": N_("The console is locked. Open it again."),
     "locked": N_("The console is locked. Open it again."),

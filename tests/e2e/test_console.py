@@ -227,3 +227,50 @@ def _store_rows(console_server: SimpleNamespace) -> list[Any]:
             return store.records()
         finally:
             store.close()
+
+
+def test_correct_an_answer_and_erase_a_record_everywhere(
+    console_server: SimpleNamespace, app_page: Any, ui: Any, artifacts_dir: Path
+) -> None:
+    from sync.server import admin
+
+    page = app_page(console_server, ui.TABLET)
+    shots = artifacts_dir / "console"
+    ui.by_id(page, ids.PASSPHRASE).first.wait_for(state="attached")
+    ui.type_into(page, ids.PASSPHRASE, console_server.agency.passphrase)
+    ui.tap(page, ids.OPEN)
+    ui.by_id(page, ids.SCREEN + "dashboard").first.wait_for(state="attached", timeout=60_000)
+    _wait_text(page, ids.TOTAL, "3")
+    [first, *_rest] = _store_rows(console_server)
+
+    ui.tap(page, ids.NAV + "records")
+    ui.tap(page, ids.RECORD + first.id)
+    ui.by_id(page, ids.SCREEN + "record").first.wait_for(state="attached")
+    ui.tap(page, ids.CORRECT + "intro/name")
+    ui.type_into(page, ids.CORRECT_VALUE, " corrected")
+    ui.type_into(page, ids.CORRECT_REASON, "asked by the person")
+    ui.tap(page, ids.CORRECT_SAVE)
+    _wait_text(page, ids.NOTICE, "correction is saved")
+    ui.settled_screenshot(page, shots / "05-corrected.png")
+
+    ui.tap(page, ids.ERASE)
+    ui.tap(page, ids.ERASE_CANCEL)  # nothing happens without confirmation
+    ui.by_id(page, ids.ERASE).first.wait_for(state="attached")
+    ui.tap(page, ids.ERASE)
+    ui.settled_screenshot(page, shots / "06-erase-confirm.png")
+    ui.tap(page, ids.ERASE_CONFIRM)
+    ui.by_id(page, ids.SCREEN + "records").first.wait_for(state="attached")
+    _wait_text(page, ids.NOTICE, "erased here and on the server")
+    assert ui.by_id(page, ids.RECORD + first.id).count() == 0
+    ui.tap(page, ids.LOCK)
+    ui.by_id(page, ids.SCREEN + "open").first.wait_for(state="attached")
+
+    assert first.id not in {e.record_id for e in admin.envelopes(console_server.agency.settings)}
+    store = ConsoleStore.open(console_server.data, console_server.agency.passphrase)
+    try:
+        assert store.record(first.id) == [] and len(store.record_ids()) == 2
+        events = [(e.event, e.record_id) for e in store.audit_entries()]
+    finally:
+        store.close()
+    assert ("erase_local", first.id) in events and ("erase_server", first.id) in events
+    assert events.index(("correct", first.id)) < events.index(("erase_local", first.id))

@@ -78,3 +78,25 @@ def test_every_notice_code_has_words_and_unknown_codes_fall_back() -> None:
     assert message(_, "server_refused", {"status": 401}).endswith("(401).")
     assert message(_, "server_refused") == "The server refused the request"
     assert state_word(_, None) == "not yet referred" and state_word(_, "closed") == "closed"
+
+
+def test_correction_keeps_the_answer_type_and_idle_lock(agency: Agency, tmp_path: Path) -> None:
+    key = agency.write_key(tmp_path / "keys")
+    rid = agency.upload("north", TRAFFICKING, {"intro/age": 30, "journey/documents": ["lost"]})
+    v = _view(agency, tmp_path)
+    v.open(str(key), agency.passphrase, "Ana")
+    v.open_record(rid)
+    v.start_correction("intro/age")
+    v.save_correction("thirty")
+    assert v.notice.code == "value_invalid" and v.correcting == "intro/age"  # type: ignore[union-attr]
+    v.save_correction("31", "typed wrong")
+    v.start_correction("journey/documents")
+    v.save_correction("lost held_by_other")
+    answers = {a.path: a.value for a in v.console.detail(rid).answers}
+    assert answers == {"intro/age": 31, "journey/documents": ["lost", "held_by_other"]}
+    assert v.correcting is None and v.notice.code == "corrected"  # type: ignore[union-attr]
+    v.idle_seconds = 60
+    assert v.check_idle(v.last_touch + 30) is False and v.console.unlocked
+    assert v.check_idle(v.last_touch + 61) is True
+    assert not v.console.unlocked and v.route is Route.OPEN
+    assert v.notice.code == "idle_locked"  # type: ignore[union-attr]

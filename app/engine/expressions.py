@@ -774,7 +774,11 @@ def _max(*args: Any) -> float:
 
 
 def _sum(v: Any) -> float:
-    return float(sum(to_num(x) for x in _values(v)))
+    """ODK's sum: NaN over no values at all, or when any value is not a number."""
+    values = _values(v)
+    if not values:
+        return _NAN
+    return float(sum(to_num(x) for x in values))
 
 
 def _count(v: Any) -> float:

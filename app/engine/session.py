@@ -625,7 +625,7 @@ class Session:
                 return parsed.isoformat(timespec="milliseconds"), ""
             if t == "acknowledge":
                 return ("OK", "") if value in (True, "OK", "ok", "yes", "1", 1) else ("", "")
-            if t in ("note", "calculate", "unsupported", "hidden") or t in _META:
+            if t in ("note", "calculate", "unsupported", "hidden", "group", "repeat") or t in _META:
                 return None, "read_only"
         except (ValueError, TypeError):
             return None, f"invalid_{t.lower()}"

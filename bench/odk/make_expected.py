@@ -99,6 +99,10 @@ def main() -> None:
         features = tmp / "features.xlsx"
         features.write_bytes(feature_form.workbook_bytes())
         write_case("features", features, feature_form.SCRIPT, ["en", "fr"], tmp)
+        edge = tmp / "edge.xlsx"
+        edge.write_bytes(feature_form.edge_bytes())
+        for case, script in feature_form.EDGE_SCRIPTS.items():
+            write_case(case, edge, script, [None], tmp)
         for n in SYNTHETIC_SIZES:
             survey, choices, answers = gen_form.build(n)
             wb = Workbook()

@@ -166,3 +166,41 @@ def workbook_bytes() -> bytes:
     from tests.app.engine.workbooks import xlsx
 
     return xlsx(rows(), CHOICES, SETTINGS)
+
+
+EDGE_ROWS: list[tuple[str, ...]] = [
+    ("type", "name", "label", "relevant", "calculation", "repeat_count"),
+    ("integer", "n", "N", "", "", ""),
+    ("begin_repeat", "rep", "Rep", "", "", "${n}"),
+    ("integer", "a", "A", "", "", ""),
+    ("text", "b", "B", "${a} > 1", "", ""),
+    ("end_repeat", "", "", "", "", ""),
+    ("calculate", "s", "", "", "sum(${a})", ""),
+    ("calculate", "c", "", "", "count(${rep})", ""),
+    ("calculate", "j", "", "", "join('-', ${a})", ""),
+    ("calculate", "mn", "", "", "min(${a})", ""),
+    ("calculate", "mx", "", "", "max(${a})", ""),
+    ("calculate", "cb", "", "", "count(${b})", ""),
+    ("calculate", "ir", "", "", "indexed-repeat(${a}, ${rep}, 1)", ""),
+    ("calculate", "cne", "", "", "count-non-empty(${b})", ""),
+    ("calculate", "sel", "", "", "selected(${a}, '2')", ""),
+    ("calculate", "eq", "", "", "${a} = 2", ""),
+]
+
+#: answer scripts over EDGE_ROWS: no repeat instance at all, and two instances
+EDGE_SCRIPTS: dict[str, list[dict[str, Any]]] = {
+    "edge_none": [{"name": "n", "value": 0}],
+    "edge_two": [
+        {"name": "n", "value": 2},
+        {"name": "a", "value": 2},
+        {"name": "a", "value": 5},
+        {"name": "b", "value": "x"},
+        {"name": "n", "value": 1},
+    ],
+}
+
+
+def edge_bytes() -> bytes:
+    from tests.app.engine.workbooks import xlsx
+
+    return xlsx(EDGE_ROWS)

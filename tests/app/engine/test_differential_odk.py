@@ -67,7 +67,10 @@ def test_same_relevance_and_values_as_odk(case: str, shared_dir: Path, tmp_path:
     form_name, lang = case.split(".")
     expected = json.loads((DATA / f"{case}.expected.json").read_text(encoding="utf-8"))
     script = json.loads((DATA / f"{form_name}.answers.json").read_text(encoding="utf-8"))
-    if form_name == "features":
+    if form_name.startswith("edge_"):
+        path = tmp_path / "edge.xlsx"
+        path.write_bytes(feature_form.edge_bytes())
+    elif form_name == "features":
         path = tmp_path / "features.xlsx"
         path.write_bytes(feature_form.workbook_bytes())
     elif form_name.startswith("synthetic_"):
@@ -75,7 +78,11 @@ def test_same_relevance_and_values_as_odk(case: str, shared_dir: Path, tmp_path:
     else:
         path = shared_dir / "conformance" / "forms" / f"{form_name}.xlsx"
     q = load_questionnaire(path.read_bytes(), path.name)
-    s = Session(q, language=lang, clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC))
+    s = Session(
+        q,
+        language=None if lang == "default" else lang,
+        clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC),
+    )
     applied = sum(1 for e in script if s.apply(e["name"], e["value"]))
     assert applied == expected["applied"]
     ours = s.report()["questions"]

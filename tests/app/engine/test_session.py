@@ -268,3 +268,12 @@ def test_corrupt_session_data_is_a_session_error(skeleton) -> None:
     ):
         with pytest.raises(SessionError):
             Session.restore(skeleton, bad)
+
+
+def test_groups_calculations_and_notes_take_no_answer() -> None:
+    q = yaml_form(REPEATS)
+    s = Session(q)
+    for name in ("person", "total_age"):
+        assert [e.code for e in s.answer(name, "x")] == ["read_only"]
+    assert "total_age" not in s.values()  # sum over no instances is NaN, stored empty
+    assert s.values()["how_many"] == "0"

@@ -274,3 +274,22 @@ def test_correct_an_answer_and_erase_a_record_everywhere(
         store.close()
     assert ("erase_local", first.id) in events and ("erase_server", first.id) in events
     assert events.index(("correct", first.id)) < events.index(("erase_local", first.id))
+
+
+def test_dashboard_in_arabic_is_right_to_left_with_questionnaire_labels(
+    console_server: SimpleNamespace, app_page: Any, ui: Any, artifacts_dir: Path
+) -> None:
+    from app.console.model import load_labels
+    from app.console.ui import QUESTIONNAIRES_DIR
+
+    expected = load_labels(QUESTIONNAIRES_DIR, "ar").dimension("coercion_destination")
+    page = app_page(console_server, ui.TABLET)
+    ui.tap(page, ids.LANGUAGE + "ar")
+    ui.by_id(page, ids.LANGUAGE + "ar").first.wait_for(state="attached")
+    page.wait_for_timeout(300)
+    ui.type_into(page, ids.PASSPHRASE, console_server.agency.passphrase)
+    ui.tap(page, ids.OPEN)
+    ui.by_id(page, ids.SCREEN + "dashboard").first.wait_for(state="attached", timeout=60_000)
+    bar = _wait_text(page, ids.BAR + "dimensions-coercion_destination", expected)
+    assert expected in bar
+    ui.settled_screenshot(page, artifacts_dir / "console" / "07-dashboard-ar.png")

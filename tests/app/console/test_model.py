@@ -285,3 +285,52 @@ def test_a_correction_shows_and_exports_the_new_value_and_keeps_the_original(
     assert [(e.record_id, e.detail) for e in audit] == [(rid, {})]
     assert console.erase(rid).local["corrections"] == 1
     assert console.store.corrections() == []
+
+
+LABELLED = """
+form_id: waymark_screening
+version: "2026.11.1"
+title: {en: "Demo"}
+default_language: en
+languages:
+  en: {name: English, status: reviewed}
+  ar: {name: "العربية", status: draft}
+choices:
+  yn:
+    - {name: "yes", label: {en: "Yes", ar: "نعم"}}
+    - {name: "no", label: {en: "No", ar: "لا"}}
+survey:
+  - {type: select_one yn, name: papers_held, label: {en: "Papers held by someone else?"}}
+outcome:
+  dimensions:
+    - {id: coercion_destination, label: {en: "Coercion at destination", ar: "الإكراه"}}
+  flags:
+    - id: documents_held
+      label: {en: "Documents held by someone else"}
+      when: "${papers_held} = 'yes'"
+      indicator: {dimension: coercion_destination, strength: strong}
+  pathways:
+    - id: trafficking
+      label: {en: "Specialised protection", ar: "حماية متخصصة"}
+      when: "flag('documents_held')"
+"""
+
+
+def test_labels_come_from_the_questionnaire_in_the_coordinators_language(
+    tmp_path: Path,
+) -> None:
+    from app.console.model import load_labels
+
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    (folder / "demo.yaml").write_text(LABELLED, "utf-8")
+    (folder / "broken.yaml").write_text("form_id: [", "utf-8")
+    en, ar = load_labels(folder, "en"), load_labels(folder, "ar")
+    assert en.pathway("trafficking") == "Specialised protection"
+    assert ar.pathway("trafficking") == "حماية متخصصة"
+    assert ar.dimension("coercion_destination") == "الإكراه"
+    assert en.flag("documents_held") == "Documents held by someone else"
+    assert en.pathway("legal") == "legal" and en.dimension("deceptive_recruitment") == (
+        "deceptive recruitment"
+    )
+    assert load_labels(tmp_path / "none", "en").pathways == {}

@@ -46,14 +46,14 @@ def odk(xml_path: Path, answers_path: Path, lang: str | None) -> dict:
     return data
 
 
-def household_script() -> list[dict]:
+def household_script(seed: int = 1, members: int = 3) -> list[dict]:
     from app.engine import Session, load_questionnaire
     from tests.app.engine.filler import fill
 
     path = SHARED / "conformance" / "forms" / "household_survey_americas.xlsx"
     q = load_questionnaire(path.read_bytes(), path.name)
     s = Session(q, clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC), seed=1)
-    return fill(s, overrides={"HH01": 3, "Intro03": "1", "Intro04": "1"})
+    return fill(s, seed=seed, overrides={"HH01": members, "Intro03": "1", "Intro04": "1"})
 
 
 def write_case(
@@ -94,6 +94,7 @@ def main() -> None:
         write_case(
             "household_survey_americas", hh, household_script(), ["en", "es", "fr", "ar"], tmp
         )
+        write_case("household_survey_americas-b", hh, household_script(9, 5), ["en", "ar"], tmp)
         from tests.app.engine import feature_form
 
         features = tmp / "features.xlsx"

@@ -12,6 +12,7 @@ PULL = "console-pull"
 LOCK = "console-lock"
 NOTICE = "console-notice"
 TOTAL = "console-total"
+UNREADABLE = "console-unreadable"
 CHART = "console-chart-"  # + sites, weeks, pathways, dimensions
 BAR = "console-bar-"  # + chart + "-" + key
 DEVICE = "console-device-"  # + device id

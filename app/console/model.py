@@ -71,6 +71,7 @@ class Dashboard:
     flags_by_dimension: list[tuple[str, int]] = field(default_factory=list)
     devices: list[DeviceRow] = field(default_factory=list)
     erased: int = 0
+    unreadable: int = 0
 
 
 @dataclass(frozen=True)
@@ -372,18 +373,19 @@ class Console:
     ) -> None:
         record_id = str(env.id)
         sealed = base64.b64decode(env.sealed)
+        digest = hashlib.sha256(sealed).hexdigest()
         info = crypto.envelope_info(record_id, env.device_id, env.form_id, env.form_version)
         try:
             payload = json.loads(crypto.open_sealed(key, sealed, info))
         except (crypto.CryptoError, ValueError):
-            result.unreadable.append(record_id)
-            return
+            payload = None
         if not isinstance(payload, dict) or str(payload.get("record_id")) != record_id:
             result.unreadable.append(record_id)
+            store.note_unreadable(record_id, digest, env.seq)
             return
         added = store.add_record(
             record_id=record_id,
-            digest=hashlib.sha256(sealed).hexdigest(),
+            digest=digest,
             seq=env.seq,
             device_id=env.device_id,
             site=sites.get(env.device_id) or store.site_of(env.device_id),
@@ -511,6 +513,7 @@ class Console:
             flags_by_dimension=sorted(dims.items(), key=lambda kv: (-kv[1], kv[0])),
             devices=devices,
             erased=len(store.erasures()),
+            unreadable=len(store.unreadable()),
         )
 
     # --- acting ----------------------------------------------------------------------------

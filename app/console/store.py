@@ -81,6 +81,12 @@ SCHEMA = [
         record_id TEXT NOT NULL,
         body BLOB NOT NULL)""",
     "CREATE INDEX ix_correction_record ON correction (record_id, seq)",
+    """CREATE TABLE unreadable (
+        record_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (record_id, digest))""",
     """CREATE TABLE device (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -395,6 +401,25 @@ class ConsoleStore:
                 ),
             )
             return cur.rowcount == 1
+
+    def note_unreadable(self, record_id: str, digest: str, seq: int) -> None:
+        """Remember an envelope that did not open (sealed to another key, or damaged)."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO unreadable (record_id, digest, seq, seen_at)"
+                " VALUES (?, ?, ?, ?)",
+                (record_id, digest, int(seq), _iso(_now())),
+            )
+
+    def unreadable(self) -> list[str]:
+        """Record ids of envelopes that did not open and have not been kept since."""
+        rows = self._read(
+            "SELECT DISTINCT u.record_id FROM unreadable u WHERE NOT EXISTS"
+            " (SELECT 1 FROM record r WHERE r.id = u.record_id AND r.digest = u.digest)"
+            " AND NOT EXISTS (SELECT 1 FROM erasure e WHERE e.record_id = u.record_id)"
+            " ORDER BY u.seq"
+        )
+        return [str(r[0]) for r in rows]
 
     def records(self) -> list[StoredRecord]:
         """Every kept record version, in arrival order."""

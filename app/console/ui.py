@@ -324,6 +324,22 @@ class ConsoleShell:
                 k.text(
                     _.ngettext("{n} record", "{n} records", d.total), 18, bold=True, ident=ids.TOTAL
                 ),
+                *(
+                    [
+                        k.text(
+                            _.ngettext(
+                                "{n} envelope could not be opened with this key.",
+                                "{n} envelopes could not be opened with this key.",
+                                d.unreadable,
+                            ),
+                            15,
+                            color="#b3261e",
+                            ident=ids.UNREADABLE,
+                        )
+                    ]
+                    if d.unreadable
+                    else []
+                ),
                 self.chart("sites", _("Records per site"), d.per_site),
                 self.chart("weeks", _("Records per week"), d.per_week),
                 self.chart("pathways", _("Records per pathway"), d.per_pathway, labels.pathway),

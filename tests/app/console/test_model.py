@@ -50,6 +50,8 @@ def test_an_envelope_sealed_to_another_key_is_reported_not_kept(
     result = console.pull()
     assert result.unreadable == [str(env.id)] and result.new == 1
     assert [r.id for r in console.rows()] == [good]
+    assert console.store.unreadable() == [str(env.id)]
+    assert console.dashboard().unreadable == 1
 
 
 def test_dashboard_counts_sites_weeks_pathways_dimensions_devices(
@@ -334,3 +336,44 @@ def test_labels_come_from_the_questionnaire_in_the_coordinators_language(
         "deceptive recruitment"
     )
     assert load_labels(tmp_path / "none", "en").pathways == {}
+
+
+def test_the_cursor_passes_only_settled_envelopes(agency: Agency, console: Console) -> None:
+    import sqlalchemy as sa
+
+    first = [agency.upload("north", NOTHING) for _ in range(3)]
+    assert console.pull().new == 3
+    assert console.store.since == 0  # received just now: not settled, read again next time
+    engine = admin.engine_for(agency.settings)
+    with engine.begin() as conn:  # the server received these a minute ago
+        conn.execute(
+            sa.text("UPDATE envelope SET received_at = :at"),
+            {"at": datetime(2020, 1, 1)},
+        )
+    again = console.pull()
+    assert (again.new, again.already) == (0, 3)
+    settled = console.store.since
+    assert settled > 0
+    late = agency.upload("south", NOTHING)
+    last = console.pull()
+    assert (last.new, last.already) == (1, 0)  # the settled ones are not read again
+    assert console.store.since == settled
+    assert {r.id for r in console.rows()} == {*first, late}
+
+
+def test_two_versions_of_one_record_are_both_kept_and_marked(
+    agency: Agency, console: Console
+) -> None:
+    from sync.protocol import ItemStatus
+
+    rid = agency.upload("north", TRAFFICKING)
+    other = sealed(
+        agency.keys, agency.devices["north"], {"intro/name": "other"}, NOTHING, record_id=rid
+    )
+    assert agency.clients["north"].upload([other])[0].status is ItemStatus.conflict
+    console.pull()
+    [row] = console.rows()
+    assert row.conflict and console.dashboard().total == 1
+    detail = console.detail(rid)
+    assert len(detail.versions) == 2 and {v.conflict for v in detail.versions} == {False, True}
+    assert len(console.opened()) == 2  # exports show both, as the CLI export does

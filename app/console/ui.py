@@ -55,7 +55,7 @@ class ConsoleShell:
 
     def mount(self) -> None:
         page = self.page
-        page.title = "Waymark console"
+        page.title = self._("Waymark console")
         page.fonts = dict(FONTS)
         page.padding = 0
         page.bgcolor = "#f6f8fa"
@@ -357,15 +357,58 @@ class ConsoleShell:
     def records_screen(self) -> ft.Control:
         k, _ = self.kit, self._
         v = self.view
-        rows = v.console.rows()
-        items: list[ft.Control] = [k.heading(_("Records"))]
+        rows, matching, sites = v.listed()
+        filters: list[ft.Control] = [
+            k.button(
+                _("All sites"),
+                self.act(v.filter_site, None),
+                ident=ids.FILTER_SITE + "*",
+                kind="secondary",
+                selected=v.site_filter is None,
+            )
+        ]
+        for site in sites:
+            filters.append(
+                k.button(
+                    site,
+                    self.act(v.filter_site, site),
+                    ident=ids.FILTER_SITE + site,
+                    kind="secondary",
+                    selected=v.site_filter == site,
+                )
+            )
+        filters.append(
+            k.button(
+                _("Open follow-up only"),
+                self.act(v.toggle_open_only),
+                ident=ids.FILTER_OPEN,
+                kind="secondary",
+                selected=v.open_only,
+            )
+        )
+        items: list[ft.Control] = [
+            k.heading(_("Records")),
+            ft.Row(filters, wrap=True),
+            k.text(_.ngettext("{n} record", "{n} records", matching), 14, ident=ids.RECORD_COUNT),
+        ]
         if not rows:
-            items.append(k.text(_("No records yet. Use 'Get new records'."), 15))
+            items.append(k.text(_("No records here. Use 'Get new records'."), 15))
         for row in rows:
             pathways = ", ".join(
-                f"{v.labels.pathway(p)}: {state_word(_, row.states.get(p))}" for p in row.pathways
+                _(
+                    "{pathway}: {state}",
+                    pathway=v.labels.pathway(p),
+                    state=state_word(_, row.states.get(p)),
+                )
+                for p in row.pathways
             ) or _("no pathway")
-            words = f"{row.received_on} · {row.site} · {row.id[:8]} · {pathways}"
+            words = _(
+                "{day} · {site} · {record} · {pathways}",
+                day=row.received_on,
+                site=row.site,
+                record=row.id[:8],
+                pathways=pathways,
+            )
             if row.conflict:
                 words += " · " + _("two versions")
             items.append(
@@ -376,6 +419,10 @@ class ConsoleShell:
                     kind="secondary",
                     disabled=self.busy,
                 )
+            )
+        if matching > len(rows):
+            items.append(
+                k.button(_("Show more"), self.act(v.more), ident=ids.MORE, kind="secondary")
             )
         return ft.Column(items, spacing=8)
 
@@ -602,9 +649,9 @@ class ConsoleShell:
                     [
                         k.button(label, exporter(fmt), ident=ids.EXPORT + fmt, disabled=self.busy)
                         for fmt, label in (
-                            ("csv", "CSV"),
-                            ("xlsx", "Excel (XLSX)"),
-                            ("json", "JSON"),
+                            ("csv", _("CSV table")),
+                            ("xlsx", _("Excel workbook (XLSX)")),
+                            ("json", _("JSON")),
                         )
                     ],
                     wrap=True,

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from app.console.errors import ConsoleError
-from app.console.model import Console, Labels, load_labels
+from app.console.model import Console, Labels, RecordRow, load_labels
 
 log = logging.getLogger(__name__)
+
+
+PAGE = 50  # records listed at a time
 
 
 class Route(StrEnum):
@@ -57,6 +60,9 @@ class ConsoleView:
         self.export_dir = export_dir or console.data_dir / "exports"
         self._labels: Labels | None = None
         self.correcting: str | None = None
+        self.site_filter: str | None = None
+        self.open_only = False
+        self.list_limit = PAGE
         self.idle_seconds = idle_seconds
         self.last_touch = time.monotonic()
 
@@ -137,6 +143,29 @@ class ConsoleView:
         self.confirm_erase = False
         self.correcting = None
         self.notice = None
+
+    def filter_site(self, site: str | None) -> None:
+        self.site_filter = site
+        self.list_limit = PAGE
+
+    def toggle_open_only(self) -> None:
+        self.open_only = not self.open_only
+        self.list_limit = PAGE
+
+    def more(self) -> None:
+        self.list_limit += PAGE
+
+    def listed(self) -> tuple[list[RecordRow], int, list[str]]:
+        """(rows shown, rows matching, every site) for the record list, newest first.
+
+        ``open_only`` keeps records with a pathway not yet closed."""
+        rows = self.console.rows()
+        sites = sorted({r.site for r in rows})
+        if self.site_filter is not None:
+            rows = [r for r in rows if r.site == self.site_filter]
+        if self.open_only:
+            rows = [r for r in rows if any(r.states.get(p) != "closed" for p in r.pathways)]
+        return rows[: self.list_limit], len(rows), sites
 
     def open_record(self, record_id: str) -> None:
         self.show(Route.RECORD)

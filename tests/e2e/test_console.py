@@ -195,6 +195,7 @@ def test_open_records_and_follow_one_referral_to_closed(
 
     ui.tap(page, ids.LOCK)
     ui.by_id(page, ids.SCREEN + "open").first.wait_for(state="attached")
+    assert MARKER not in console_server.log.read_text("utf-8", "replace")
 
     store = ConsoleStore.open(console_server.data, console_server.agency.passphrase)
     try:

@@ -100,3 +100,31 @@ def test_correction_keeps_the_answer_type_and_idle_lock(agency: Agency, tmp_path
     assert v.check_idle(v.last_touch + 61) is True
     assert not v.console.unlocked and v.route is Route.OPEN
     assert v.notice.code == "idle_locked"  # type: ignore[union-attr]
+
+
+def test_the_record_list_filters_by_site_and_open_follow_up_and_pages(
+    agency: Agency, tmp_path: Path
+) -> None:
+    from app.console import view as view_module
+
+    key = agency.write_key(tmp_path / "keys")
+    north = [agency.upload("north", TRAFFICKING) for _ in range(3)]
+    south = agency.upload("south", TRAFFICKING)
+    v = _view(agency, tmp_path)
+    v.open(str(key), agency.passphrase, "Ana")
+    rows, matching, sites = v.listed()
+    assert (len(rows), matching, sites) == (4, 4, ["north", "south"])
+    v.filter_site("south")
+    assert [r.id for r in v.listed()[0]] == [south]
+    v.filter_site(None)
+    for state in ("referred", "closed"):
+        v.console.follow(north[0], "trafficking", state)
+    for state in ("referred", "closed"):
+        v.console.follow(north[0], "legal", state)
+    v.toggle_open_only()
+    assert north[0] not in {r.id for r in v.listed()[0]} and v.listed()[1] == 3
+    v.toggle_open_only()
+    v.list_limit = 2
+    assert len(v.listed()[0]) == 2
+    v.more()
+    assert v.list_limit == 2 + view_module.PAGE and len(v.listed()[0]) == 4

@@ -156,6 +156,16 @@ class _Call:
 
 
 @dataclass(frozen=True)
+class _Part:
+    """One top-level ``or`` alternative of a rule: only the alternatives that hold explain
+    why a flag or pathway was raised."""
+
+    expr: Any
+    references: frozenset[str]
+    calls: tuple[_Call, ...]
+
+
+@dataclass(frozen=True)
 class _Rule:
     id: str
     label: Text
@@ -165,6 +175,17 @@ class _Rule:
     calls: tuple[_Call, ...]
     dimension: str | None = None
     strength: str | None = None
+    parts: tuple[_Part, ...] = ()
+
+    def explain(
+        self, session: Any, functions: Mapping[str, Callable[..., Any]]
+    ) -> tuple[frozenset[str], tuple[_Call, ...]]:
+        """The references and calls of the alternatives that hold (all, if not an ``or``)."""
+        holding = [p for p in self.parts if _truthy(session.evaluate(p.expr, functions=functions))]
+        if not holding:
+            return self.references, self.calls
+        refs = frozenset().union(*(p.references for p in holding))
+        return refs, tuple(c for p in holding for c in p.calls)
 
 
 class OutcomeRules:
@@ -217,8 +238,9 @@ class OutcomeRules:
         for flag_id in self._flag_order:
             rule = self._flags[flag_id]
             if _truthy(session.evaluate(rule.expr, functions=functions)):
-                because = list(_answers_read(session, rule.references))
-                for behind in self._flags_behind(rule, tuple(raised.values())):
+                refs, calls = rule.explain(session, functions)
+                because = list(_answers_read(session, refs))
+                for behind in self._flags_behind(calls, tuple(raised.values())):
                     because.extend(p for p in raised[behind].because if p not in because)
                 raised[flag_id] = Flag(
                     id=rule.id,
@@ -232,12 +254,13 @@ class OutcomeRules:
         pathways = []
         for rule in self._pathways:
             if _truthy(session.evaluate(rule.expr, functions=functions)):
+                _, calls = rule.explain(session, functions)
                 pathways.append(
                     Pathway(
                         id=rule.id,
                         label=rule.label,
                         description=rule.description,
-                        because=self._flags_behind(rule, flags),
+                        because=self._flags_behind(calls, flags),
                     )
                 )
         counts = {d.id: {s: 0 for s in STRENGTHS} for d in self.dimensions}
@@ -247,10 +270,10 @@ class OutcomeRules:
         return Outcome(flags=flags, pathways=tuple(pathways), indicators=counts)
 
     @staticmethod
-    def _flags_behind(rule: _Rule, flags: tuple[Flag, ...]) -> tuple[str, ...]:
-        """The raised flags a pathway's rule read: named ones and the indicators it counted."""
-        named = {c.args[0] for c in rule.calls if c.function == "flag" and c.args}
-        counted = [c for c in rule.calls if c.function == "indicators" and c.args]
+    def _flags_behind(calls: tuple[_Call, ...], flags: tuple[Flag, ...]) -> tuple[str, ...]:
+        """The raised flags a rule read: the ones it named and the indicators it counted."""
+        named = {c.args[0] for c in calls if c.function == "flag" and c.args}
+        counted = [c for c in calls if c.function == "indicators" and c.args]
         out = []
         for f in flags:
             if f.id in named or any(
@@ -338,6 +361,36 @@ def _find_calls(text: str) -> tuple[list[_Call], list[str]]:
     return calls, dynamic
 
 
+def _alternatives(text: str) -> tuple[_Part, ...]:
+    """The top-level ``or`` alternatives of a rule, each parsed on its own (empty when the rule
+    is not an ``or``). ``or`` binds loosest, so each alternative is a valid expression."""
+    from app.engine.expressions import parse
+
+    pieces: list[str] = []
+    depth, start = 0, 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "op" and m.group(kind) in "([":
+            depth += 1
+        elif kind == "op" and m.group(kind) in ")]":
+            depth -= 1
+        elif kind == "name" and m.group(kind) == "or" and depth == 0:
+            pieces.append(text[start : m.start(kind)])
+            start = m.end(kind)
+    if not pieces:
+        return ()
+    pieces.append(text[start:])
+    parts = []
+    for piece in pieces:
+        try:
+            expr = parse(piece, extra_functions=EXTRA_FUNCTIONS)
+        except ExpressionError:
+            return ()
+        calls, _ = _find_calls(piece)
+        parts.append(_Part(expr, frozenset(expr.references), tuple(calls)))
+    return tuple(parts)
+
+
 def _valid_text(value: Any) -> bool:
     return (
         isinstance(value, Mapping)
@@ -423,7 +476,7 @@ class _Compiler:
         row: int,
         flag_ids: set[str],
         dimension_ids: set[str],
-    ) -> tuple[Any, frozenset[str], tuple[_Call, ...]] | None:
+    ) -> tuple[Any, frozenset[str], tuple[_Call, ...], tuple[_Part, ...]] | None:
         from app.engine.expressions import parse  # the engine's own safe parser
 
         text = item.get("when")
@@ -486,7 +539,9 @@ class _Compiler:
                         OutcomeCode.UNKNOWN_DIMENSION, where, row, "when", dimension=call.args[1]
                     )
                     ok = False
-        return (expr, references, tuple(calls)) if ok else None
+        if not ok:
+            return None
+        return expr, references, tuple(calls), _alternatives(text)
 
 
 def compile_rules(
@@ -548,7 +603,7 @@ def compile_rules(
                     )
         compiled = c.expression(item, "flags", row, flag_ids, dimension_ids)
         if ident and compiled:
-            expr, refs, calls = compiled
+            expr, refs, calls, parts = compiled
             flags.append(
                 _Rule(
                     ident,
@@ -559,6 +614,7 @@ def compile_rules(
                     calls,
                     dimension=dimension,
                     strength=strength,
+                    parts=parts,
                 )
             )
 
@@ -573,8 +629,8 @@ def compile_rules(
         description = c.text(item, "description", "pathways", row, required=False)
         compiled = c.expression(item, "pathways", row, flag_ids, dimension_ids)
         if ident and compiled:
-            expr, refs, calls = compiled
-            pathways.append(_Rule(ident, label, description, expr, refs, calls))
+            expr, refs, calls, parts = compiled
+            pathways.append(_Rule(ident, label, description, expr, refs, calls, parts=parts))
 
     if c.problems:
         return None, c.problems

@@ -363,3 +363,36 @@ def test_empty_outcome() -> None:
     empty = Outcome.empty()
     assert empty.to_data() == {"flags": [], "pathways": [], "indicators": {}}
     assert empty.flag("x") is None
+
+
+def test_because_names_only_the_alternatives_that_hold(form: Any) -> None:
+    either = yaml_form("""
+        form_id: either
+        version: "1"
+        choices:
+          yn:
+            - {name: "yes", label: {en: "Yes"}}
+            - {name: "no", label: {en: "No"}}
+        survey:
+          - {type: select_one yn, name: a, label: {en: A}}
+          - {type: select_one yn, name: b, label: {en: B}}
+        outcome:
+          flags:
+            - {id: fa, label: {en: A}, when: "${a} = 'yes'"}
+            - {id: fb, label: {en: B}, when: "${b} = 'yes'"}
+            - {id: any, label: {en: Any}, when: "${a} = 'yes' or (${b} = 'yes' or ${a} = 'no')"}
+          pathways:
+            - {id: p, label: {en: P}, when: "flag('fa') or flag('fb')"}
+    """)
+    s = Session(either)
+    s.answer("a", "no")
+    s.answer("b", "yes")
+    out = s.outcome()
+    flag = out.flag("any")
+    assert flag is not None and set(flag.because) == {"a", "b"}  # the bracket holds as a whole
+    assert out.pathways[0].because == ("fb",)  # fa is not raised, and its alternative failed
+    s.answer("b", "no")
+    s.answer("a", "yes")
+    out = s.outcome()
+    assert out.flag("any").because == ("a",)  # type: ignore[union-attr]
+    assert out.pathways[0].because == ("fa",)

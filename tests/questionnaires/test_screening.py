@@ -1,0 +1,408 @@
+"""The default screening questionnaire: loads cleanly, every text in every shipped language,
+no sensitive word in anything the respondent sees, and the trauma-informed behaviour (consent,
+withdrawal, urgent stop, section gates, child mode, skips never scored as "no")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app.engine import Questionnaire, Session
+
+from tests.questionnaires.conftest import SHIPPED
+
+TEXT_KEYS = (
+    "title",
+    "label",
+    "hint",
+    "constraint_message",
+    "required_message",
+    "guidance_hint",
+    "description",
+)
+#: choice lists read only by the worker-only set-up section
+SETUP_ONLY_LISTS = {"interview_languages", "interpreter", "gender_pref"}
+
+
+# --- loading and languages --------------------------------------------------------------------
+
+
+def test_loads_with_no_problems_and_no_warnings(screening: Questionnaire) -> None:
+    assert screening.form_id == "waymark_screening"
+    assert screening.warnings == ()
+    assert screening.outcome is not None
+    assert screening.outcome.pathway_ids == [
+        "urgent",
+        "child",
+        "trafficking",
+        "international_protection",
+        "gbv",
+        "medical",
+        "mhpss",
+        "legal_aid",
+        "family_tracing",
+    ]
+    assert [d.id for d in screening.outcome.dimensions] == [
+        "deceptive_recruitment",
+        "coercive_recruitment",
+        "abuse_vulnerability_recruitment",
+        "exploitative_conditions",
+        "coercion_destination",
+        "abuse_vulnerability_destination",
+    ]
+
+
+def test_languages_and_review_status(screening: Questionnaire) -> None:
+    assert tuple(screening.languages) == SHIPPED
+    assert screening.language_status("en") == "reviewed"
+    for code in SHIPPED[1:]:
+        assert screening.language_status(code) == "draft", code
+
+
+def _texts(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every translatable text in the raw YAML, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{where}/{node.get('name') or node.get('id') or ''}:{key}"
+            if key in TEXT_KEYS and isinstance(value, dict):
+                yield here, value
+            else:
+                yield from _texts(value, here)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts(value, where)
+
+
+def test_every_text_has_every_shipped_language(raw_screening: dict[str, Any]) -> None:
+    texts = list(_texts(raw_screening))
+    assert len(texts) > 200  # labels, hints, messages, choices, flags, pathways
+    missing = [
+        (where, code)
+        for where, text in texts
+        for code in SHIPPED
+        if not str(text.get(code) or "").strip()
+    ]
+    assert missing == []
+    extra = [(where, set(text) - set(SHIPPED)) for where, text in texts if set(text) - set(SHIPPED)]
+    assert extra == []
+
+
+def test_every_prompt_renders_in_every_language(screening: Questionnaire) -> None:
+    for item in screening.items:
+        if item.type in ("calculate", "group") and not item.label:
+            continue
+        if item.name and item.type != "calculate":
+            for code in SHIPPED:
+                assert item.label.get(code, "").strip(), (item.name, code)
+        for choice in screening.choices.get(item.choice_list, ()):
+            for code in SHIPPED:
+                assert choice.label.get(code, "").strip(), (item.choice_list, choice.name)
+
+
+# --- sensitive words --------------------------------------------------------------------------
+
+
+def _pattern(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+
+
+def find_sensitive(text: str, words: list[str]) -> list[str]:
+    return [w for w in words if _pattern(w).search(text)]
+
+
+def test_the_matcher_finds_whole_words_only() -> None:
+    assert find_sensitive("Are you a Victim here?", ["victim"]) == ["victim"]
+    assert find_sensitive("victimology", ["victim"]) == []
+    assert find_sensitive("هل أنت ضحية؟", ["ضحية"]) == ["ضحية"]
+    assert find_sensitive("ሓደ ግዳይ ኣሎ", ["ግዳይ"]) == ["ግዳይ"]
+    assert find_sensitive("sharci darro", ["sharci darro"]) == ["sharci darro"]
+
+
+def test_the_list_covers_every_shipped_language(sensitive_words: dict[str, list[str]]) -> None:
+    assert set(sensitive_words) == set(SHIPPED)
+    for code in SHIPPED:
+        assert len(sensitive_words[code]) >= 5, code
+    for word in ("victim", "trafficked", "trafficking", "smuggler", "smuggled", "illegal"):
+        assert word in sensitive_words["en"]
+
+
+def _respondent_texts(raw: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Everything the respondent may see: the title, every survey row outside the worker-only
+    set-up group, and the choice lists those rows use. The outcome is worker-facing."""
+    yield "title", raw["title"]
+    used: set[str] = set()
+
+    def rows(entries: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for row in entries:
+            if row.get("name") == "setup":
+                assert "worker-only" in str(row.get("appearance", "")).split()
+                continue
+            parts = str(row.get("type", "")).split()
+            if len(parts) > 1 and parts[0].startswith("select"):
+                used.add(parts[1])
+            for key in TEXT_KEYS:
+                if isinstance(row.get(key), dict):
+                    yield f"{row.get('name')}:{key}", row[key]
+            yield from rows(row.get("children") or [])
+
+    yield from rows(raw["survey"])
+    assert not used & SETUP_ONLY_LISTS
+    for list_name in sorted(used):
+        for choice in raw["choices"][list_name]:
+            yield f"choices.{list_name}.{choice['name']}", choice["label"]
+
+
+def test_no_sensitive_word_in_respondent_facing_text(
+    raw_screening: dict[str, Any], sensitive_words: dict[str, list[str]]
+) -> None:
+    texts = list(_respondent_texts(raw_screening))
+    assert len(texts) > 120
+    found = [
+        (where, code, hits)
+        for where, text in texts
+        for code in SHIPPED
+        if (hits := find_sensitive(str(text.get(code, "")), sensitive_words[code]))
+    ]
+    assert found == []
+
+
+def test_the_scan_would_catch_a_planted_word(
+    raw_screening: dict[str, Any], sensitive_words: dict[str, list[str]]
+) -> None:
+    planted = {**raw_screening, "title": {**raw_screening["title"], "so": "Dhibbane ma tahay?"}}
+    hits = [
+        find_sensitive(str(text.get("so", "")), sensitive_words["so"])
+        for _, text in _respondent_texts(planted)
+    ]
+    assert ["dhibbane"] in hits
+
+
+def test_no_free_text_in_the_safety_section(screening: Questionnaire) -> None:
+    safety = screening.item("safety")
+    types = {item.type for item in safety.walk() if item is not safety}
+    assert types <= {"select_one", "select_multiple", "note"}
+
+
+def test_every_sensitive_item_offers_prefer_not_and_dont_know(screening: Questionnaire) -> None:
+    sensitive_groups = ("urgent", "child", "money", "work", "safety", "health", "family")
+    for group in sensitive_groups:
+        for item in screening.item(group).walk():
+            if item.type != "select_one" or item.name.endswith("_gate"):
+                continue
+            names = {c.name for c in screening.choices[item.choice_list]}
+            if item.name == "urgent_continue":
+                continue
+            assert {"prefer_not", "dont_know"} <= names, item.name
+
+
+# --- behaviour in a session -------------------------------------------------------------------
+
+
+def start(screening: Questionnaire, **answers: Any) -> Session:
+    s = Session(screening, language="en")
+    base = {
+        "interview_language": "en",
+        "companion_refuses": "no",
+        "consent_screening": "yes",
+        "consent_store": "yes",
+        "consent_withdrawn": "no",
+    }
+    for name, value in (base | answers).items():
+        s.answer(name, value)
+    return s
+
+
+def test_setup_is_worker_only_and_comes_first(screening: Questionnaire) -> None:
+    setup = screening.root.children[0]
+    while setup.type == "calculate":
+        setup = screening.root.children[screening.root.children.index(setup) + 1]
+    assert setup.name == "setup" and "worker-only" in setup.appearance.split()
+    s = Session(screening, language="ar")
+    assert s.screen().section == setup.label["ar"]
+
+
+def test_without_consent_nothing_else_is_asked(screening: Questionnaire) -> None:
+    s = start(screening, consent_screening="no")
+    for name in ("urgent_doctor", "age_band", "health_distress", "consent_ref_other"):
+        assert not s.relevant(name), name
+    assert s.relevant("consent_stopped")
+
+
+def test_withdrawal_at_any_moment_stops_everything(screening: Questionnaire) -> None:
+    s = start(screening, age_band="age_18_59", health_distress="yes", family_lost="yes")
+    assert {"distress", "family_lost"} <= set(s.outcome().flag_ids)
+    s.answer("consent_withdrawn", "yes")
+    assert s.value("go") == "no"
+    assert s.outcome().flag_ids == [] and s.outcome().pathway_ids == []
+    assert not s.relevant("health_distress")
+    assert "health/health_distress" not in s.values()
+
+
+def test_urgent_answer_stops_the_screening_and_can_resume(screening: Questionnaire) -> None:
+    s = start(screening, urgent_doctor="no", urgent_self_harm="yes")
+    assert s.relevant("urgent_continue")
+    assert s.value("urgent_stop") == "yes"
+    assert not s.relevant("age_band")
+    assert s.relevant("consent_ref_health")  # the close keeps the minimum
+    assert s.outcome().pathway_ids == ["urgent", "mhpss"]
+    s.answer("urgent_continue", "now")
+    assert s.value("urgent_stop") == "no"
+    assert s.relevant("age_band")
+
+
+def test_a_skip_is_never_an_urgent_yes(screening: Questionnaire) -> None:
+    s = start(screening, urgent_doctor="prefer_not", urgent_unsafe="dont_know")
+    assert s.value("urgent_stop") == "no"
+    assert not s.relevant("urgent_continue")
+    assert s.outcome().pathway_ids == []
+
+
+def test_child_mode_for_under_18_or_unsure_age(screening: Questionnaire) -> None:
+    for band, child in (
+        ("under_14", True),
+        ("age_14_17", True),
+        ("unsure", True),
+        ("age_18_59", False),
+        ("age_60_plus", False),
+    ):
+        s = start(
+            screening,
+            age_band=band,
+            money_gate="continue",
+            work_gate="continue",
+            worked="yes",
+            safety_gate="continue",
+        )
+        assert (s.value("child_mode") == "yes") is child, band
+        assert s.relevant("child_separated") is child
+        assert s.relevant("child_owe") is child and s.relevant("child_hurt") is child
+        for adult_only in (
+            "owe_money",
+            "work_differs",
+            "long_hours",
+            "forced_acts",
+            "sexual_harm",
+            "marriage_choice",
+        ):
+            assert s.relevant(adult_only) is not child, (band, adult_only)
+        assert ("child" in s.outcome().pathway_ids) is child
+
+
+def test_child_mode_asks_fewer_questions(screening: Questionnaire) -> None:
+    def asked(band: str) -> int:
+        s = start(
+            screening,
+            age_band=band,
+            money_gate="continue",
+            work_gate="continue",
+            worked="yes",
+            safety_gate="continue",
+            owe_money="yes",
+        )
+        return sum(
+            1
+            for item in screening.items
+            if item.type.startswith("select") and s.relevant(item.name)
+        )
+
+    assert asked("age_14_17") < asked("age_18_59")
+
+
+def test_the_child_section_comes_before_money_work_and_safety(screening: Questionnaire) -> None:
+    order = [c.name for c in screening.root.children if c.type == "group"]
+    assert order.index("profile") < order.index("child") < order.index("protection")
+    assert order.index("child") < min(order.index(g) for g in ("money", "work", "safety"))
+
+
+@pytest.mark.parametrize("gate", ["money_gate", "work_gate", "safety_gate"])
+def test_a_section_gate_skips_the_whole_section(screening: Questionnaire, gate: str) -> None:
+    group = screening.item(gate).parent
+    assert group is not None
+    s = start(screening, age_band="age_18_59", worked="yes", owe_money="yes")
+    s.answer(gate, "skip_section")
+    others = [i for i in group.walk() if i.name != gate and i.type.startswith("select")]
+    assert others and not any(s.relevant(i.name) for i in others)
+    assert "sections_skipped" in s.outcome().flag_ids
+
+
+def test_a_companion_who_will_not_leave_closes_the_sensitive_sections(
+    screening: Questionnaire,
+) -> None:
+    s = start(screening, companion_refuses="yes", age_band="age_18_59")
+    for gate in ("money_gate", "work_gate", "safety_gate"):
+        assert not s.relevant(gate)
+    assert s.relevant("health_distress")
+    out = s.outcome()
+    assert {"companion_control", "sections_skipped"} <= set(out.flag_ids)
+    assert out.indicators["coercion_destination"]["medium"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "negative", "flag"),
+    [("free_to_leave", "no", "not_free_to_leave"), ("paid_as_agreed", "no", "wages_withheld")],
+)
+def test_skip_is_not_no_where_no_is_the_indicator(
+    screening: Questionnaire, name: str, negative: str, flag: str
+) -> None:
+    base = {"age_band": "age_18_59", "work_gate": "continue", "worked": "yes"}
+    for skip in ("prefer_not", "dont_know"):
+        assert flag not in start(screening, **base, **{name: skip}).outcome().flag_ids
+    assert flag not in start(screening, **base, **{name: "yes"}).outcome().flag_ids
+    assert flag in start(screening, **base, **{name: negative}).outcome().flag_ids
+
+
+def test_gbv_only_with_its_own_consent(screening: Questionnaire) -> None:
+    base = {"age_band": "age_18_59", "safety_gate": "continue", "sexual_harm": "yes"}
+    s = start(screening, **base)
+    assert s.relevant("consent_ref_gbv")
+    assert "gbv" not in s.outcome().pathway_ids
+    s.answer("consent_ref_gbv", "no")
+    assert "gbv" not in s.outcome().pathway_ids
+    s.answer("consent_ref_gbv", "yes")
+    out = s.outcome()
+    assert "gbv" in out.pathway_ids
+    gbv = next(p for p in out.pathways if p.id == "gbv")
+    assert gbv.because == ("sexual_violence",)
+    assert not start(screening, age_band="age_18_59").relevant("consent_ref_gbv")
+
+
+def test_pathways_explain_themselves_with_answers(screening: Questionnaire) -> None:
+    s = start(
+        screening,
+        age_band="age_18_59",
+        money_gate="continue",
+        held_until_paid="yes",
+        documents=["held_by_other"],
+    )
+    out = s.outcome()
+    legal = next(p for p in out.pathways if p.id == "legal_aid")
+    assert set(legal.because) == {"held_for_ransom", "documents_held"}
+    ransom = out.flag("held_for_ransom")
+    assert ransom is not None and ransom.because == ("money/held_until_paid",)
+    assert ransom.label_in("ar") and ransom.label_in("ar") != ransom.label_in("en")
+
+
+def test_trafficking_runs_alongside_asylum(screening: Questionnaire) -> None:
+    s = start(
+        screening,
+        age_band="age_18_59",
+        return_fear=["war_violence"],
+        work_gate="continue",
+        worked="yes",
+        work_differs="yes",
+    )
+    ids = s.outcome().pathway_ids
+    assert ids.index("trafficking") < ids.index("international_protection")
+    assert {"trafficking", "international_protection"} <= set(ids)
+
+
+def test_switching_language_keeps_every_answer(screening: Questionnaire) -> None:
+    s = start(screening, age_band="age_18_59", health_distress="yes")
+    before = s.values()
+    for code in SHIPPED:
+        s.language = code
+        assert s.screen().prompts[0].label(code)
+    assert s.values() == before

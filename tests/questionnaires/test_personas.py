@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from app.engine import Questionnaire, Session, apply_script
-
 from tests.questionnaires.conftest import PERSONAS, SHIPPED
 
 #: the scenarios listed at the end of DOMAIN.md, each covered by at least one persona

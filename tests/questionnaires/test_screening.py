@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from app.engine import Questionnaire, Session
-
 from tests.questionnaires.conftest import SHIPPED
 
 TEXT_KEYS = (

@@ -287,7 +287,9 @@ def run(form: Any, **answers: str) -> Outcome:
     s = Session(form)
     for name, value in answers.items():
         s.answer(name, value)
-    return s.outcome()
+    out = s.outcome()
+    assert isinstance(out, Outcome)
+    return out
 
 
 def test_nothing_answered_raises_nothing(form: Any) -> None:
@@ -394,5 +396,6 @@ def test_because_names_only_the_alternatives_that_hold(form: Any) -> None:
     s.answer("b", "no")
     s.answer("a", "yes")
     out = s.outcome()
-    assert out.flag("any").because == ("a",)  # type: ignore[union-attr]
+    flag = out.flag("any")
+    assert flag is not None and flag.because == ("a",)
     assert out.pathways[0].because == ("fa",)

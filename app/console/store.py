@@ -16,6 +16,7 @@ so no old page image survives, and leaves an audit entry with no content.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -55,6 +56,7 @@ SCHEMA = [
         wrapped_key BLOB NOT NULL,
         agency_fingerprint TEXT,
         since INTEGER NOT NULL DEFAULT 0,
+        audit_head TEXT NOT NULL DEFAULT '',
         created_at TEXT NOT NULL)""",
     """CREATE TABLE record (
         id TEXT NOT NULL,
@@ -107,7 +109,9 @@ SCHEMA = [
         event TEXT NOT NULL,
         record_id TEXT,
         actor TEXT NOT NULL,
-        detail TEXT NOT NULL)""",
+        detail TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL)""",
     """CREATE TRIGGER followup_no_update BEFORE UPDATE ON followup
         BEGIN SELECT RAISE(ABORT, 'followup_append_only'); END""",
     """CREATE TRIGGER followup_no_delete BEFORE DELETE ON followup
@@ -518,6 +522,7 @@ class ConsoleStore:
                 (entry_id, record_id, blob),
             )
             seq = int(cur.lastrowid or 0)
+            _audit(c, "follow", record_id, by, {})
         return FollowUp(seq, entry_id, record_id, pathway, state, when, by[:128], note)
 
     def history(self, record_id: str | None = None) -> list[FollowUp]:
@@ -683,6 +688,24 @@ class ConsoleStore:
         with self._tx() as c:
             _audit(c, event, record_id, actor, detail)
 
+    def verify_audit(self) -> int:
+        """Check the audit chain and its head; the number of entries, or
+        :class:`ConsoleStoreCorrupt` (``audit_broken``) if any was changed or removed."""
+        rows = self._read(
+            "SELECT at, event, record_id, actor, detail, prev, hash FROM audit ORDER BY seq"
+        )
+        head = str(self._read("SELECT audit_head FROM meta WHERE id = 1")[0][0])
+        prev = ""
+        for at, event, record_id, actor, detail, stored_prev, stored in rows:
+            if stored_prev != prev or stored != _audit_hash(
+                prev, at, event, record_id, actor, detail
+            ):
+                raise ConsoleStoreCorrupt("audit_broken")
+            prev = stored
+        if prev != head:
+            raise ConsoleStoreCorrupt("audit_broken")
+        return len(rows)
+
     def audit_entries(self) -> list[AuditEntry]:
         rows = self._read("SELECT seq, at, event, record_id, actor, detail FROM audit ORDER BY seq")
         return [
@@ -694,11 +717,26 @@ class ConsoleStore:
 def _audit(
     c: sqlite3.Connection, event: str, record_id: str | None, actor: str, detail: dict[str, Any]
 ) -> None:
+    """Append an entry chained to the one before by SHA-256; the head is kept in ``meta`` so
+    removing the newest entries is noticed too."""
     safe = {k: v for k, v in detail.items() if isinstance(v, (int, bool)) or k in _SAFE_TEXT}
+    prev = str(c.execute("SELECT audit_head FROM meta WHERE id = 1").fetchone()[0])
+    at = _iso(_now()) or ""
+    text = json.dumps(safe, sort_keys=True)
+    digest = _audit_hash(prev, at, event, record_id, actor[:128], text)
     c.execute(
-        "INSERT INTO audit (at, event, record_id, actor, detail) VALUES (?, ?, ?, ?, ?)",
-        (_iso(_now()), event, record_id, actor[:128], json.dumps(safe, sort_keys=True)),
+        "INSERT INTO audit (at, event, record_id, actor, detail, prev, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (at, event, record_id, actor[:128], text, prev, digest),
     )
+    c.execute("UPDATE meta SET audit_head = ? WHERE id = 1", (digest,))
+
+
+def _audit_hash(
+    prev: str, at: str, event: str, record_id: str | None, actor: str, detail: str
+) -> str:
+    blob = json.dumps([prev, at, event, record_id, actor, detail], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 #: Detail keys whose text values may go in the audit (formats and codes, never content).

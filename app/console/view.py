@@ -168,8 +168,15 @@ class ConsoleView:
         return rows[: self.list_limit], len(rows), sites
 
     def open_record(self, record_id: str) -> None:
+        """Show one record; who viewed which record is audited (without content)."""
         self.show(Route.RECORD)
+        if self.route is not Route.RECORD:
+            return
         self.record_id = record_id
+        try:
+            self.console.store.audit("view", self.console.actor or "console", record_id)
+        except Exception as exc:
+            self._fail(exc)
 
     # --- acting on a record ----------------------------------------------------------------
 

@@ -27,6 +27,9 @@ MESSAGES: dict[str, str] = {
     "store_closed": N_("The console is locked. Open it again."),
     "locked": N_("The console is locked. Open it again."),
     "storage_error": N_("The console's store could not be written. Nothing was changed."),
+    "audit_broken": N_(
+        "The console's audit log failed its check: entries were changed or removed."
+    ),
     "append_only": N_("The follow-up history cannot be changed, only added to."),
     "server_unreachable": N_(
         "The server could not be reached. The records already here can still be used."

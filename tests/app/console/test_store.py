@@ -184,3 +184,32 @@ def test_no_plaintext_in_db_or_wal_while_open(tmp_path: Path) -> None:
     scan()
     store.close()
     scan()
+
+
+def test_the_audit_is_a_hash_chain_whose_changes_are_noticed(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        _add(store, "r1")
+        store.follow("r1", "trafficking", "referred", "Ana")
+        store.audit("view", "Ben", "r1")
+        store.audit("export", "Ben", format="csv", records=1)
+        assert store.verify_audit() == 3
+        assert [e.event for e in store.audit_entries()] == ["follow", "view", "export"]
+    for n, tamper in enumerate(
+        (
+            ["DROP TRIGGER audit_no_change", "UPDATE audit SET actor = 'Eve' WHERE event = 'view'"],
+            ["DROP TRIGGER audit_no_delete", "DELETE FROM audit WHERE event = 'export'"],
+        )
+    ):
+        copy = tmp_path / f"copy{n}"
+        copy.mkdir()
+        with _open(tmp_path) as store:
+            store.checkpoint()
+        (copy / DB_NAME).write_bytes((tmp_path / DB_NAME).read_bytes())
+        conn = sqlite3.connect(copy / DB_NAME)
+        for sql in tamper:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        with _open(copy) as store, pytest.raises(ConsoleStoreCorrupt) as err:
+            store.verify_audit()
+        assert err.value.code == "audit_broken"

@@ -53,6 +53,11 @@ def test_follow_erase_with_confirmation_and_export(agency: Agency, tmp_path: Pat
     v = _view(agency, tmp_path)
     v.open(str(key), agency.passphrase, "Ana")
     v.open_record(rid)
+    assert [(e.event, e.record_id, e.actor) for e in v.console.store.audit_entries()][-1] == (
+        "view",
+        rid,
+        "Ana",
+    )
     v.follow("trafficking", "closed")
     assert v.notice.code == "transition_invalid"  # type: ignore[union-attr]
     assert "{" not in message(translator("en"), v.notice.code, v.notice.params)  # type: ignore[union-attr]

@@ -340,7 +340,9 @@ class ConsoleShell:
                     if d.unreadable
                     else []
                 ),
-                self.chart("sites", _("Records per site"), d.per_site),
+                self.chart(
+                    "sites", _("Records per site"), d.per_site, lambda s: s or _("unknown site")
+                ),
                 self.chart("weeks", _("Records per week"), d.per_week),
                 self.chart("pathways", _("Records per pathway"), d.per_pathway, labels.pathway),
                 self.chart(

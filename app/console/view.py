@@ -114,6 +114,10 @@ class ConsoleView:
         self.key_path = key_path
         self.route = Route.DASHBOARD
         self.pull()
+        try:
+            self.console.store.verify_audit()
+        except Exception as exc:  # shown, not blocking: the records are still needed
+            self._fail(exc)
 
     def pull(self) -> None:
         try:

@@ -133,3 +133,21 @@ def test_the_record_list_filters_by_site_and_open_follow_up_and_pages(
     assert len(v.listed()[0]) == 2
     v.more()
     assert v.list_limit == 2 + view_module.PAGE and len(v.listed()[0]) == 4
+
+
+def test_a_broken_audit_is_shown_when_opening(agency: Agency, tmp_path: Path) -> None:
+    import sqlite3
+
+    from app.console.store import DB_NAME
+
+    key = agency.write_key(tmp_path / "keys")
+    v = _view(agency, tmp_path)
+    v.open(str(key), agency.passphrase, "Ana")
+    v.lock()
+    conn = sqlite3.connect(tmp_path / "v" / DB_NAME)
+    conn.execute("DROP TRIGGER audit_no_change")
+    conn.execute("UPDATE audit SET actor = 'someone else'")
+    conn.commit()
+    conn.close()
+    v.open(str(key), agency.passphrase, "Ana")
+    assert v.route is Route.DASHBOARD and v.notice.code == "audit_broken"  # type: ignore[union-attr]

@@ -81,3 +81,27 @@ def test_persona(screening: Questionnaire, path: Path) -> None:
     medium = sum(c["medium"] for c in counts.values())
     referred = "trafficking" in out.pathway_ids
     assert referred == (strong >= 1 or medium >= 2 or ("child" in out.flag_ids and medium >= 1))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_persona_walked_screen_by_screen(screening: Questionnaire, path: Path) -> None:
+    """As the field app does: one screen at a time, answering what is shown, never blocked."""
+    persona = load(path)
+    answers = dict(persona["answers"]) | dict(persona.get("then") or {})
+    s = Session(screening, language=persona.get("language", "en"), worker_language="en")
+    shown: list[str] = []
+    for _ in range(200):
+        if s.at_end:
+            break
+        for prompt in s.screen().prompts:
+            shown.append(prompt.name)
+            if prompt.name in answers:
+                s.answer(prompt.name, answers[prompt.name])
+        assert s.next() == [], shown[-1]
+    assert s.at_end
+    out = s.outcome()
+    assert set(out.flag_ids) == set(persona["flags"])
+    assert out.pathway_ids == persona["pathways"]
+    assert shown[0] == "preferred_gender"  # set-up first
+    if persona["scenario"] == "immediate_danger":
+        assert "age_band" not in shown and "consent_ref_health" in shown

@@ -19,6 +19,7 @@ def register(subparsers: Any, _: Any) -> None:
         help=_("folder of questionnaires (default: the bundled ones)"),
     )
     p.set_defaults(func=run)
+    register_i18n(subparsers, _)
 
 
 def run(args: argparse.Namespace, _: Any) -> int:
@@ -33,4 +34,41 @@ def run(args: argparse.Namespace, _: Any) -> int:
         flush=True,
     )
     serve(args.data, args.host, args.port, questionnaires_dir=args.questionnaires)
+    return 0
+
+
+# --- waymark i18n: the Babel workflow for the interface catalogs ---------------------------------
+
+
+def register_i18n(subparsers: Any, _: Any) -> None:
+    p = subparsers.add_parser(
+        "i18n", help=_("extract, update and check the interface translations (Babel)")
+    )
+    p.add_argument(
+        "action",
+        choices=("extract", "update", "check"),
+        help=_("extract: write locales/messages.pot; update: merge it into every catalog; "
+               "check: compile every catalog and list missing translations"),
+    )
+    p.set_defaults(func=run_i18n)
+
+
+def run_i18n(args: argparse.Namespace, _: Any) -> int:
+    from app.i18n import catalogs
+
+    if args.action == "extract":
+        count = catalogs.extract()
+        print(_("{n} messages extracted to {path}", n=count, path=catalogs.TEMPLATE), flush=True)
+        return 0
+    if args.action == "update":
+        for code, added in catalogs.update().items():
+            print(_("{language}: {n} new messages to translate", language=code, n=added))
+        return 0
+    problems = catalogs.check()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(_("{n} problems in the catalogs", n=len(problems)))
+        return 1
+    print(_("Every catalog compiles and every message is translated."))
     return 0

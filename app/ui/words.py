@@ -25,19 +25,6 @@ MESSAGES: dict[str, str] = {
         "Some records were not accepted by the server. They are kept and will be tried again."
     ),
     "unexpected_error": N_("Something went wrong. Nothing saved was lost. Please try again."),
-    # store
-    "store_locked": N_("The app is locked. Type your PIN."),
-    "pin_not_set": N_("No PIN is set yet."),
-    "pin_already_set": N_("A PIN is already set."),
-    "pin_too_short": N_("The PIN must have at least {min_length} digits."),
-    "wrong_pin": N_("Wrong PIN. Tries left before everything is erased: {remaining}."),
-    "unlock_throttled": N_("Too many wrong PINs. Wait {wait} seconds and try again."),
-    "store_wiped": N_("Too many wrong PINs: everything on this tablet was erased."),
-    "record_not_found": N_("This record is no longer on the tablet."),
-    "record_invalid_state": N_("This record is already finished."),
-    "not_enrolled": N_("This tablet is not enrolled yet."),
-    "store_corrupt": N_("The stored data failed its check. Ask your coordinator."),
-    "bad_agency_key": N_("The agency key from the server is not valid."),
     # sync
     "unreachable": N_("The server cannot be reached. Check the connection and try again."),
     "server_error": N_("The server has a problem. Try again later."),
@@ -59,7 +46,9 @@ def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> s
     params = dict(params or {})
     if "wait_seconds" in params:
         params["wait"] = round(float(params["wait_seconds"]))
-    template = MESSAGES.get(code, MESSAGES["unexpected_error"])
+    from app.store.messages import MESSAGES as STORE_MESSAGES
+
+    template = MESSAGES.get(code) or STORE_MESSAGES.get(code) or MESSAGES["unexpected_error"]
     try:
         return _(template, **params) if params else _(template)
     except (KeyError, IndexError, ValueError):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import flet as ft
 from babel.dates import format_datetime
 
-from app.i18n import N_, SHIPPED, language
+from app.i18n import N_, SHIPPED, language, review_status
 from app.ui import ids
 from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, Route
 from app.ui.screens import notice
@@ -221,6 +221,7 @@ def settings(shell: Shell) -> ft.Control:
             lang=code,
             selected=code == s.language,
             kind="secondary",
+            sublabel=_("draft translation") if review_status(code) == "draft" else None,
         )
         for code in SHIPPED
     ]

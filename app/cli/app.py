@@ -47,8 +47,10 @@ def register_i18n(subparsers: Any, _: Any) -> None:
     p.add_argument(
         "action",
         choices=("extract", "update", "check"),
-        help=_("extract: write locales/messages.pot; update: merge it into every catalog; "
-               "check: compile every catalog and list missing translations"),
+        help=_(
+            "extract: write locales/messages.pot; update: merge it into every catalog; "
+            "check: compile every catalog and list missing translations"
+        ),
     )
     p.set_defaults(func=run_i18n)
 

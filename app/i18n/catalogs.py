@@ -50,8 +50,7 @@ def template() -> Catalog:
     for filename, lineno, message, comments, context in extract_from_dir(
         ROOT, _method_map(), keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
     ):
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments,
-                    context=context)
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
 
@@ -162,8 +161,10 @@ def check() -> list[str]:
         for mid in missing(code):
             problems.append(f"{code}: not translated: {mid!r}")
         for m in catalog:
-            if m.id and is_pending(m) and any(
-                str(f).startswith(FIELD_PATHS) for f, _line in m.locations
+            if (
+                m.id
+                and is_pending(m)
+                and any(str(f).startswith(FIELD_PATHS) for f, _line in m.locations)
             ):
                 problems.append(f"{code}: field-app text cannot be pending: {m.id!r}")
             if m.id and isinstance(m.id, str) and m.string:

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from app.i18n import SHIPPED, SOURCE_LANGUAGE, is_rtl, review_status, translator
-from app.i18n import catalogs
+from app.i18n import SHIPPED, SOURCE_LANGUAGE, catalogs, is_rtl, review_status, translator
 
 TRANSLATED = [c for c in SHIPPED if c != SOURCE_LANGUAGE]
 

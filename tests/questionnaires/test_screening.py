@@ -186,15 +186,28 @@ def test_no_free_text_in_the_safety_section(screening: Questionnaire) -> None:
 
 
 def test_every_sensitive_item_offers_prefer_not_and_dont_know(screening: Questionnaire) -> None:
-    sensitive_groups = ("urgent", "child", "money", "work", "safety", "health", "family")
-    for group in sensitive_groups:
+    groups = (
+        "urgent",
+        "profile",
+        "child",
+        "protection",
+        "money",
+        "work",
+        "safety",
+        "health",
+        "family",
+    )
+    # the age band has "not sure" (which counts as a child); the others are navigation
+    exempt = {"age_band", "urgent_continue", "money_gate", "work_gate", "safety_gate"}
+    checked = 0
+    for group in groups:
         for item in screening.item(group).walk():
-            if item.type != "select_one" or item.name.endswith("_gate"):
+            if item.type not in ("select_one", "select_multiple") or item.name in exempt:
                 continue
             names = {c.name for c in screening.choices[item.choice_list]}
-            if item.name == "urgent_continue":
-                continue
             assert {"prefer_not", "dont_know"} <= names, item.name
+            checked += 1
+    assert checked >= 35
 
 
 # --- behaviour in a session -------------------------------------------------------------------

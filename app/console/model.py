@@ -29,6 +29,7 @@ from app.console.store import (
     ConsoleStore,
     Correction,
     FollowUp,
+    NewRecord,
     StoredRecord,
 )
 from app.console.words import humanise
@@ -342,8 +343,14 @@ class Console:
                     params={"since": since, "limit": PAGE_LIMIT},
                 )
                 page = EnvelopesPage.model_validate_json(response.content)
-                for env in page.envelopes:
-                    self._keep(store, key, env, sites, result)
+                opened = [
+                    kept
+                    for env in page.envelopes
+                    if (kept := self._open(store, key, env, sites, result)) is not None
+                ]
+                added = store.add_records(opened)
+                result.new += added
+                result.already += len(opened) - added
                 if not frozen:
                     # the cursor moves only over envelopes surely committed before them all
                     settled = max(settled, page.settled_since)
@@ -363,14 +370,15 @@ class Console:
         )
         return result
 
-    def _keep(
+    def _open(
         self,
         store: ConsoleStore,
         key: crypto.AgencyPrivateKey,
         env: Any,
         sites: dict[str, str],
         result: PullResult,
-    ) -> None:
+    ) -> NewRecord | None:
+        """Open one envelope; one that does not open is noted and None returned."""
         record_id = str(env.id)
         sealed = base64.b64decode(env.sealed)
         digest = hashlib.sha256(sealed).hexdigest()
@@ -382,8 +390,8 @@ class Console:
         if not isinstance(payload, dict) or str(payload.get("record_id")) != record_id:
             result.unreadable.append(record_id)
             store.note_unreadable(record_id, digest, env.seq)
-            return
-        added = store.add_record(
+            return None
+        return NewRecord(
             record_id=record_id,
             digest=digest,
             seq=env.seq,
@@ -395,10 +403,6 @@ class Console:
             conflict=env.conflict,
             payload=payload,
         )
-        if added:
-            result.new += 1
-        else:
-            result.already += 1
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -47,6 +47,10 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
 }
 
 _RECORD_AAD = b"waymark-console-record\x00"
+_RECORD_SELECT = (
+    "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on, conflict,"
+    " body FROM record"
+)
 _FOLLOW_AAD = b"waymark-console-followup\x00"
 _CORRECT_AAD = b"waymark-console-correction\x00"
 
@@ -166,6 +170,22 @@ class StoredRecord:
 
 
 @dataclass(frozen=True)
+class NewRecord:
+    """An opened envelope to keep (see :meth:`ConsoleStore.add_records`)."""
+
+    record_id: str
+    digest: str
+    seq: int
+    device_id: str
+    site: str
+    form_id: str
+    form_version: str
+    received_at: datetime | None
+    conflict: bool
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class FollowUp:
     """One entry of a pathway's history: the state it moved to, when and by whom."""
 
@@ -225,6 +245,7 @@ class ConsoleStore:
         self._key: bytes | None = data_key
         self.path = path
         self._lock = threading.RLock()
+        self._cache: dict[tuple[str, str], StoredRecord] = {}
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -296,6 +317,7 @@ class ConsoleStore:
     def close(self) -> None:
         with self._lock:
             self._key = None
+            self._cache.clear()
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
@@ -363,48 +385,49 @@ class ConsoleStore:
 
     # --- records ---------------------------------------------------------------------------
 
-    def add_record(
-        self,
-        *,
-        record_id: str,
-        digest: str,
-        seq: int,
-        device_id: str,
-        site: str,
-        form_id: str,
-        form_version: str,
-        received_at: datetime | None,
-        conflict: bool,
-        payload: dict[str, Any],
-    ) -> bool:
+    def add_record(self, **fields: Any) -> bool:
         """Keep one opened envelope; False when it is already kept or the record was erased."""
-        received = received_at or _now()
-        body = json.dumps(
-            {"payload": payload, "received_at": _iso(received)},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        blob = crypto.encrypt(self._data_key, body, _record_aad(record_id, digest))
-        with self._tx() as c:
-            if c.execute("SELECT 1 FROM erasure WHERE record_id = ?", (record_id,)).fetchone():
-                return False
-            cur = c.execute(
-                "INSERT OR IGNORE INTO record (id, digest, seq, device_id, site, form_id,"
-                " form_version, received_on, conflict, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        return self.add_records([NewRecord(**fields)]) == 1
+
+    def add_records(self, items: Sequence[NewRecord]) -> int:
+        """Keep opened envelopes in one transaction (one disk sync for a page of a pull);
+        the number newly kept. Already kept envelopes and erased records are skipped."""
+        rows = []
+        for item in items:
+            received = item.received_at or _now()
+            body = json.dumps(
+                {"payload": item.payload, "received_at": _iso(received)},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode("utf-8")
+            rows.append(
                 (
-                    record_id,
-                    digest,
-                    int(seq),
-                    device_id,
-                    site,
-                    form_id,
-                    form_version,
+                    item.record_id,
+                    item.digest,
+                    int(item.seq),
+                    item.device_id,
+                    item.site,
+                    item.form_id,
+                    item.form_version,
                     received.astimezone(UTC).date().isoformat(),
-                    1 if conflict else 0,
-                    blob,
-                ),
+                    1 if item.conflict else 0,
+                    crypto.encrypt(self._data_key, body, _record_aad(item.record_id, item.digest)),
+                )
             )
-            return cur.rowcount == 1
+        if not rows:
+            return 0
+        added = 0
+        with self._tx() as c:
+            for row in rows:
+                cur = c.execute(
+                    "INSERT OR IGNORE INTO record (id, digest, seq, device_id, site, form_id,"
+                    " form_version, received_on, conflict, body)"
+                    " SELECT ?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
+                    " (SELECT 1 FROM erasure WHERE record_id = ?)",
+                    (*row, row[0]),
+                )
+                added += cur.rowcount
+        return added
 
     def note_unreadable(self, record_id: str, digest: str, seq: int) -> None:
         """Remember an envelope that did not open (sealed to another key, or damaged)."""
@@ -426,21 +449,33 @@ class ConsoleStore:
         return [str(r[0]) for r in rows]
 
     def records(self) -> list[StoredRecord]:
-        """Every kept record version, in arrival order."""
-        rows = self._read(
-            "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on,"
-            " conflict, body FROM record ORDER BY seq, id, digest"
-        )
-        return [self._open_record(r) for r in rows]
+        """Every kept record version, in arrival order (decrypted once, then cached in memory
+        while the store is open)."""
+        keys = self._read("SELECT id, digest FROM record ORDER BY seq, id, digest")
+        missing = [(str(a), str(b)) for a, b in keys if (a, b) not in self._cache]
+        if len(missing) > 32:
+            self._load(self._read(_RECORD_SELECT + " ORDER BY seq"))
+        else:
+            for rid, digest in missing:
+                self._load(
+                    self._read(_RECORD_SELECT + " WHERE id = ? AND digest = ?", (rid, digest))
+                )
+        return [self._cache[(str(a), str(b))] for a, b in keys if (a, b) in self._cache]
 
     def record(self, record_id: str) -> list[StoredRecord]:
         """The versions of one record (more than one only after a conflict)."""
-        rows = self._read(
-            "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on,"
-            " conflict, body FROM record WHERE id = ? ORDER BY seq, digest",
-            (record_id,),
+        keys = self._read(
+            "SELECT id, digest FROM record WHERE id = ? ORDER BY seq, digest", (record_id,)
         )
-        return [self._open_record(r) for r in rows]
+        if any((a, b) not in self._cache for a, b in keys):
+            self._load(self._read(_RECORD_SELECT + " WHERE id = ?", (record_id,)))
+        return [self._cache[(str(a), str(b))] for a, b in keys if (a, b) in self._cache]
+
+    def _load(self, rows: list[tuple[Any, ...]]) -> None:
+        for row in rows:
+            key = (str(row[0]), str(row[1]))
+            if key not in self._cache:
+                self._cache[key] = self._open_record(row)
 
     def record_ids(self) -> list[str]:
         return [str(r[0]) for r in self._read("SELECT DISTINCT id FROM record ORDER BY id")]
@@ -651,6 +686,8 @@ class ConsoleStore:
                 (record_id, _iso(_now()), by[:128]),
             )
             versions = c.execute("DELETE FROM record WHERE id = ?", (record_id,)).rowcount
+            for key in [k for k in self._cache if k[0] == record_id]:
+                del self._cache[key]
             entries = c.execute("DELETE FROM followup WHERE record_id = ?", (record_id,)).rowcount
             fixes = c.execute("DELETE FROM correction WHERE record_id = ?", (record_id,)).rowcount
             detail = {"versions": versions, "followups": entries, "corrections": fixes}

@@ -213,3 +213,24 @@ def test_the_audit_is_a_hash_chain_whose_changes_are_noticed(tmp_path: Path) -> 
         with _open(copy) as store, pytest.raises(ConsoleStoreCorrupt) as err:
             store.verify_audit()
         assert err.value.code == "audit_broken"
+
+
+def test_two_open_stores_see_each_others_erasures_and_batches(tmp_path: Path) -> None:
+    """Two browser pages each open the store: what one erases, the other no longer shows."""
+    from app.console.store import NewRecord
+
+    a, b = _open(tmp_path), _open(tmp_path)
+    try:
+        batch = [
+            NewRecord(f"r{i}", "d", i, "dev", "north", "f", "1", None, False, _payload(f"r{i}", []))
+            for i in range(40)
+        ]
+        assert a.add_records(batch) == 40 and a.add_records(batch) == 0
+        assert len(a.records()) == 40  # decrypted and cached in a
+        b.erase_local("r3", "Ana")
+        assert "r3" not in {r.id for r in a.records()} and len(a.records()) == 39
+        assert a.record("r3") == []
+        assert a.add_records(batch[3:4]) == 0  # an erased record is never kept again
+    finally:
+        a.close()
+        b.close()

@@ -9,6 +9,7 @@ history in the console's store and that the store's files hold no answer text.
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -263,6 +264,15 @@ def test_correct_an_answer_and_erase_a_record_everywhere(
     ui.by_id(page, ids.SCREEN + "records").first.wait_for(state="attached")
     _wait_text(page, ids.NOTICE, "erased here and on the server")
     assert ui.by_id(page, ids.RECORD + first.id).count() == 0
+
+    ui.tap(page, ids.NAV + "export")
+    ui.by_id(page, ids.SCREEN + "export").first.wait_for(state="attached")
+    ui.tap(page, ids.EXPORT + "csv")
+    _wait_text(page, ids.NOTICE, "written to")
+    [table] = list((console_server.data / "exports").glob("records-*.csv"))
+    with table.open(encoding="utf-8-sig") as fh:
+        exported = list(csv.DictReader(fh))
+    assert len(exported) == 2 and first.id not in {r["_uuid"] for r in exported}
     ui.tap(page, ids.LOCK)
     ui.by_id(page, ids.SCREEN + "open").first.wait_for(state="attached")
 

@@ -78,9 +78,14 @@ class Flag:
     dimension: str | None
     strength: str | None
     because: tuple[str, ...] = ()
+    #: worker-facing: what the flag means and what to consider (may be empty)
+    description: Text = field(default_factory=dict)
 
     def label_in(self, lang: str, fallback: str = "en") -> str:
         return _text_in(self.label, lang, fallback)
+
+    def description_in(self, lang: str, fallback: str = "en") -> str:
+        return _text_in(self.description, lang, fallback)
 
     @property
     def is_indicator(self) -> bool:
@@ -248,6 +253,7 @@ class OutcomeRules:
                     dimension=rule.dimension,
                     strength=rule.strength,
                     because=tuple(because),
+                    description=rule.description,
                 )
 
         flags = tuple(raised[r.id] for r in self._flag_list if r.id in raised)

@@ -89,6 +89,21 @@ def test_every_text_has_every_shipped_language(raw_screening: dict[str, Any]) ->
     assert extra == []
 
 
+def test_every_flag_and_pathway_has_a_worker_label_and_description(
+    raw_screening: dict[str, Any], screening: Questionnaire
+) -> None:
+    outcome = raw_screening["outcome"]
+    for kind in ("flags", "pathways"):
+        for rule in outcome[kind]:
+            for key in ("label", "description"):
+                assert set(rule[key]) == set(SHIPPED), (kind, rule["id"], key)
+    s = start(screening, age_band="unsure", health_distress="yes")
+    for flag in s.outcome().flags:
+        assert flag.description_in("ur") and flag.description_in("ur") != flag.description_in("en")
+    for pathway in s.outcome().pathways:
+        assert pathway.description_in("ti") != pathway.description_in("en")
+
+
 def test_every_prompt_renders_in_every_language(screening: Questionnaire) -> None:
     for item in screening.items:
         if item.type in ("calculate", "group") and not item.label:

@@ -5,6 +5,7 @@ SCREEN = "console-screen-"  # + route value: "console-screen-dashboard"
 KEY_PATH = "console-key-path"
 PASSPHRASE = "console-passphrase"  # noqa: S105 - an element id, not a secret
 ACTOR = "console-actor"
+PREVIOUS = "console-previous-passphrase"
 OPEN = "console-open"
 LANGUAGE = "console-language-"  # + code
 NAV = "console-nav-"  # + route value: dashboard, records, export

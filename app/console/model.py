@@ -247,17 +247,20 @@ class Console:
             raise ConsoleError("locked")
         return self._key
 
-    def unlock_file(self, key_path: Path | str, passphrase: str) -> None:
+    def unlock_file(self, key_path: Path | str, passphrase: str, previous: str = "") -> None:
         """Read the private key file and :meth:`unlock` with it."""
         path = Path(str(key_path).strip()).expanduser()
         try:
             pem = path.read_bytes()
         except OSError:
             raise ConsoleError("key_file_unreadable") from None
-        self.unlock(pem, passphrase)
+        self.unlock(pem, passphrase, previous)
 
-    def unlock(self, pem: bytes, passphrase: str) -> None:
-        """Load the agency private key and open the console store with the same passphrase."""
+    def unlock(self, pem: bytes, passphrase: str, previous: str = "") -> None:
+        """Load the agency private key and open the console store with the same passphrase.
+
+        After the key's passphrase was changed, ``previous`` (the old one) opens the store once
+        and the store is wrapped again under the new passphrase."""
         if not passphrase:
             raise ConsoleError("passphrase_required")
         try:
@@ -265,8 +268,17 @@ class Console:
         except ex.ExportError:
             raise ConsoleError("key_unreadable") from None
         store = ConsoleStore.open(
-            self.data_dir, passphrase, agency_fingerprint=key.fingerprint, kdf=self._kdf
+            self.data_dir,
+            previous or passphrase,
+            agency_fingerprint=key.fingerprint,
+            kdf=self._kdf,
         )
+        if previous and previous != passphrase:
+            try:
+                store.change_passphrase(passphrase, self.actor or "console", kdf=self._kdf)
+            except BaseException:
+                store.close()
+                raise
         self.lock()
         self._key, self._store = key, store
 

@@ -314,6 +314,19 @@ class ConsoleStore:
             raise
         return cls(conn, data_key, path)
 
+    def change_passphrase(
+        self, passphrase: str, by: str, *, kdf: crypto.KdfParams = crypto.DEFAULT_KDF
+    ) -> None:
+        """Wrap the data key under a new passphrase (after the agency key's passphrase
+        changed); the records themselves are not re-encrypted."""
+        if not passphrase:
+            raise ConsoleError("passphrase_required")
+        wrapped = crypto.wrap_key(self._data_key, passphrase, params=kdf)
+        with self._tx() as c:
+            c.execute("UPDATE meta SET wrapped_key = ? WHERE id = 1", (wrapped,))
+            _audit(c, "passphrase_changed", None, by, {})
+        self.checkpoint()
+
     def close(self) -> None:
         with self._lock:
             self._key = None

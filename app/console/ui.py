@@ -225,12 +225,17 @@ class ConsoleShell:
         key_path = k.field(_("Private key file"), value=v.key_path)
         passphrase = k.field(_("Passphrase"), password=True)
         actor = k.field(_("Your name (kept with each follow-up step)"), value=self.actor)
+        # after the key's passphrase was changed, the store still opens with the old one once
+        ask_previous = v.notice is not None and v.notice.code == "wrong_passphrase"
+        previous = k.field(_("Previous passphrase"), password=True)
 
         async def submit(e: Any) -> None:
             self.actor = actor.value or ""
             secret = passphrase.value or ""
             passphrase.value = ""  # never drawn again with the passphrase in it
-            await self.act(v.open, key_path.value or "", secret, self.actor)(e)
+            old = previous.value or ""
+            previous.value = ""
+            await self.act(v.open, key_path.value or "", secret, self.actor, old)(e)
 
         passphrase.on_submit = submit
         languages = ft.Row(
@@ -260,6 +265,20 @@ class ConsoleShell:
                 ft.Semantics(identifier=ids.KEY_PATH, content=key_path),
                 ft.Semantics(identifier=ids.PASSPHRASE, content=passphrase),
                 ft.Semantics(identifier=ids.ACTOR, content=actor),
+                *(
+                    [
+                        k.text(
+                            _(
+                                "If the key's passphrase was changed, type the previous one "
+                                "too: the console's store is then moved to the new one."
+                            ),
+                            14,
+                        ),
+                        ft.Semantics(identifier=ids.PREVIOUS, content=previous),
+                    ]
+                    if ask_previous
+                    else []
+                ),
                 k.button(_("Open"), submit, ident=ids.OPEN, disabled=self.busy),
             ],
             spacing=14,

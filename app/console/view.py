@@ -97,7 +97,7 @@ class ConsoleView:
 
     # --- opening ---------------------------------------------------------------------------
 
-    def open(self, key_path: str, passphrase: str, actor: str) -> None:
+    def open(self, key_path: str, passphrase: str, actor: str, previous: str = "") -> None:
         """Unlock with the key file and passphrase, then pull what is new (a failed pull still
         shows what the console already keeps)."""
         self.notice = None
@@ -107,7 +107,7 @@ class ConsoleView:
             return
         try:
             self.console.actor = actor
-            self.console.unlock_file(key_path, passphrase)
+            self.console.unlock_file(key_path, passphrase, previous)
         except Exception as exc:
             self._fail(exc)
             return

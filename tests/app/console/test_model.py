@@ -377,3 +377,44 @@ def test_two_versions_of_one_record_are_both_kept_and_marked(
     detail = console.detail(rid)
     assert len(detail.versions) == 2 and {v.conflict for v in detail.versions} == {False, True}
     assert len(console.opened()) == 2  # exports show both, as the CLI export does
+
+
+def test_after_the_key_passphrase_changes_the_previous_one_moves_the_store(
+    agency: Agency, tmp_path: Path
+) -> None:
+    """The agency re-encrypts its key file under a new passphrase: the console's store opens
+    once with the previous passphrase and is then wrapped under the new one."""
+    from cryptography.hazmat.primitives import serialization  # test side only
+
+    rid = agency.upload("north", TRAFFICKING)
+    c = Console(
+        "http://agency",
+        agency.token,
+        tmp_path / "c5",
+        actor="Ana",
+        transport=agency.transport(),
+        kdf=crypto.TEST_KDF,
+    )
+    c.unlock(agency.keys.private_pem, agency.passphrase)
+    c.pull()
+    c.lock()
+    new = "a brand new passphrase 2027"
+    key = serialization.load_pem_private_key(
+        agency.keys.private_pem, password=agency.passphrase.encode()
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(new.encode()),
+    )
+    with pytest.raises(WrongPassphrase):
+        c.unlock(pem, new)
+    c.unlock(pem, new, previous=agency.passphrase)
+    assert [r.id for r in c.rows()] == [rid]
+    assert c.store.audit_entries()[-1].event == "passphrase_changed"
+    c.lock()
+    c.unlock(pem, new)  # from now on the new passphrase opens both
+    assert c.store.verify_audit() > 0
+    c.lock()
+    with pytest.raises(WrongPassphrase):
+        c.unlock(pem, new, previous="not the old one at all")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
-from app.console.store import DB_FILES, DB_NAME, ConsoleStore
+from app.console.store import DB_FILES, DB_NAME, STATES, TRANSITIONS, ConsoleStore
 from app.store import crypto
 
 MARKER = "PLAINTEXT-CANARY-4411"
@@ -234,3 +237,33 @@ def test_two_open_stores_see_each_others_erasures_and_batches(tmp_path: Path) ->
     finally:
         a.close()
         b.close()
+
+
+STEPS = st.lists(
+    st.tuples(st.sampled_from(["trafficking", "legal"]), st.sampled_from(sorted(STATES))),
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=STEPS)
+def test_follow_up_matches_the_transition_table_for_any_sequence(steps: list) -> None:
+    """Any sequence of requested moves: the allowed ones are kept in order, the others are
+    refused with transition_invalid and leave nothing behind."""
+    with tempfile.TemporaryDirectory() as folder, _open(Path(folder)) as store:
+        _add(store, "r1", ["trafficking", "legal"])
+        current: dict[str, str | None] = {"trafficking": None, "legal": None}
+        kept = []
+        for pathway, state in steps:
+            if state in TRANSITIONS[current[pathway]]:
+                store.follow("r1", pathway, state, "Ana")
+                current[pathway] = state
+                kept.append((pathway, state))
+            else:
+                with pytest.raises(ConsoleError) as err:
+                    store.follow("r1", pathway, state, "Ana")
+                assert err.value.code == "transition_invalid"
+        assert [(h.pathway, h.state) for h in store.history("r1")] == kept
+        assert {k: v.state for k, v in store.states("r1").items()} == {
+            k: v for k, v in current.items() if v is not None
+        }

@@ -45,7 +45,7 @@ class ConsoleShell:
         self.view = view
         self.actor = actor
         self.busy = False
-        self.kit = Kit(view.lang, 1.0, lambda: None)
+        self.kit = Kit(view.lang, 1.0, view.touch)
 
     @property
     def _(self) -> Any:
@@ -108,7 +108,7 @@ class ConsoleShell:
 
     def render(self) -> None:
         v = self.view
-        self.kit = Kit(v.lang, 1.0, lambda: None)
+        self.kit = Kit(v.lang, 1.0, v.touch)
         page = self.page
         page.theme = theme(v.lang)
         page.rtl = is_rtl(v.lang)
@@ -704,12 +704,14 @@ def make_app(
     """The Flet ``main(page)``: one console, locked, per browser page."""
     data_dir.mkdir(parents=True, exist_ok=True)
     folder = questionnaires_dir or QUESTIONNAIRES_DIR
+    idle_seconds = float(os.environ.get("WAYMARK_CONSOLE_IDLE_SECONDS", 15 * 60))
 
     def main(page: ft.Page) -> None:
         console = Console(
             server_url, token, data_dir, actor=actor, kdf=kdf, questionnaires_dir=folder
         )
-        ConsoleShell(page, ConsoleView(console, lang, key_path=key_path), actor).mount()
+        view = ConsoleView(console, lang, key_path=key_path, idle_seconds=idle_seconds)
+        ConsoleShell(page, view, actor).mount()
 
     return main
 

@@ -151,3 +151,20 @@ def test_a_broken_audit_is_shown_when_opening(agency: Agency, tmp_path: Path) ->
     conn.close()
     v.open(str(key), agency.passphrase, "Ana")
     assert v.route is Route.DASHBOARD and v.notice.code == "audit_broken"  # type: ignore[union-attr]
+
+
+def test_every_code_the_console_raises_has_words() -> None:
+    import re
+
+    folder = Path(__file__).resolve().parents[3] / "app" / "console"
+    pattern = re.compile(
+        r"(?:ConsoleError|ConsoleStoreCorrupt|ServerError|WrongPassphrase|Notice)\(\s*\"(\w+)\""
+    )
+    codes = {
+        code
+        for path in folder.glob("*.py")
+        if path.name != "export.py"
+        for code in pattern.findall(path.read_text("utf-8"))
+    }
+    assert len(codes) > 20
+    assert sorted(codes - set(MESSAGES)) == []

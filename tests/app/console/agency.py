@@ -24,13 +24,23 @@ FORM = ("waymark_screening", "2026.11.1")
 
 TRAFFICKING = {
     "flags": [
-        {"id": "documents_held", "dimension": "coercion_destination", "strength": "strong",
-         "because": ["journey/documents"]},
-        {"id": "deceived_job", "dimension": "deceptive_recruitment", "strength": "medium",
-         "because": ["work/promise"]},
+        {
+            "id": "documents_held",
+            "dimension": "coercion_destination",
+            "strength": "strong",
+            "because": ["journey/documents"],
+        },
+        {
+            "id": "deceived_job",
+            "dimension": "deceptive_recruitment",
+            "strength": "medium",
+            "because": ["work/promise"],
+        },
     ],
-    "pathways": [{"id": "trafficking", "because": ["documents_held"]},
-                 {"id": "legal", "because": ["documents_held"]}],
+    "pathways": [
+        {"id": "trafficking", "because": ["documents_held"]},
+        {"id": "legal", "because": ["documents_held"]},
+    ],
     "indicators": {},
 }
 URGENT = {
@@ -64,12 +74,19 @@ class Agency:
         path.chmod(0o600)
         return path
 
-    def upload(self, site: str, outcome: dict[str, Any], values: dict[str, Any] | None = None,
-               *, finalised: datetime | None = None) -> str:
+    def upload(
+        self,
+        site: str,
+        outcome: dict[str, Any],
+        values: dict[str, Any] | None = None,
+        *,
+        finalised: datetime | None = None,
+    ) -> str:
         """Seal one record at ``site`` and upload it through the real sync client."""
         device = self.devices[site]
-        env = sealed(self.keys, device, values or {"intro/name": MARKER}, outcome,
-                     finalised=finalised)
+        env = sealed(
+            self.keys, device, values or {"intro/name": MARKER}, outcome, finalised=finalised
+        )
         results = self.clients[site].upload([env])
         assert all(r.acknowledged for r in results), results
         return str(env.id)
@@ -80,19 +97,37 @@ class Agency:
             engine.dispose()
 
 
-def sealed(keys: AgencyKeys, device: str, values: dict[str, Any], outcome: dict[str, Any],
-           *, finalised: datetime | None = None, record_id: str | None = None) -> EnvelopeIn:
+def sealed(
+    keys: AgencyKeys,
+    device: str,
+    values: dict[str, Any],
+    outcome: dict[str, Any],
+    *,
+    finalised: datetime | None = None,
+    record_id: str | None = None,
+) -> EnvelopeIn:
     rid = record_id or str(uuid.uuid4())
     at = finalised or datetime.now(UTC)
-    payload = {"record_id": rid, "device_id": device, "form_id": FORM[0],
-               "form_version": FORM[1], "language": "en",
-               "started_at": (at - timedelta(minutes=20)).isoformat(),
-               "finalised_at": at.isoformat(), "values": values, "outcome": outcome,
-               "consent": {"screening": True, "storing": True}}
-    blob = crypto.seal(keys.public_raw, json.dumps(payload).encode("utf-8"),
-                       crypto.envelope_info(rid, device, *FORM))
-    return EnvelopeIn.build(id=rid, device_id=device, form_id=FORM[0], form_version=FORM[1],
-                            created_at=at, sealed=blob)
+    payload = {
+        "record_id": rid,
+        "device_id": device,
+        "form_id": FORM[0],
+        "form_version": FORM[1],
+        "language": "en",
+        "started_at": (at - timedelta(minutes=20)).isoformat(),
+        "finalised_at": at.isoformat(),
+        "values": values,
+        "outcome": outcome,
+        "consent": {"screening": True, "storing": True},
+    }
+    blob = crypto.seal(
+        keys.public_raw,
+        json.dumps(payload).encode("utf-8"),
+        crypto.envelope_info(rid, device, *FORM),
+    )
+    return EnvelopeIn.build(
+        id=rid, device_id=device, form_id=FORM[0], form_version=FORM[1], created_at=at, sealed=blob
+    )
 
 
 def make_agency(folder: Path, sites: tuple[str, ...] = ("north", "south")) -> Agency:

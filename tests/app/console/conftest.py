@@ -22,8 +22,14 @@ def agency(tmp_path: Path) -> Iterator[Agency]:
 @pytest.fixture
 def console(agency: Agency, tmp_path: Path) -> Iterator[Console]:
     """An unlocked console (cheap Argon2id parameters, passed explicitly for speed)."""
-    c = Console("http://agency", agency.token, tmp_path / "console", actor="Coordinator One",
-                transport=agency.transport(), kdf=crypto.TEST_KDF)
+    c = Console(
+        "http://agency",
+        agency.token,
+        tmp_path / "console",
+        actor="Coordinator One",
+        transport=agency.transport(),
+        kdf=crypto.TEST_KDF,
+    )
     c.unlock(agency.keys.private_pem, agency.passphrase)
     yield c
     c.lock()

@@ -37,3 +37,4 @@ CORRECT_VALUE = "console-correct-value"
 CORRECT_REASON = "console-correct-reason"
 CORRECT_SAVE = "console-correct-save"
 CORRECT_CANCEL = "console-correct-cancel"
+AUDIT_ENTRY = "console-audit-"  # + audit sequence number

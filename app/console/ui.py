@@ -22,7 +22,7 @@ import flet as ft
 from app.console import ids
 from app.console.model import Console, RecordDetail
 from app.console.view import ConsoleView, Route
-from app.console.words import ACTION_WORDS, message, state_word
+from app.console.words import ACTION_WORDS, audit_word, message, state_word
 from app.i18n import SHIPPED, is_rtl, language, translator
 from app.store import crypto
 from app.ui.components import FONTS, PRIMARY, Kit, theme
@@ -34,6 +34,7 @@ QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
 WIDTH = 960
 TICK_SECONDS = float(os.environ.get("WAYMARK_UI_TICK", "2"))
 BAR_MAX = 320
+AUDIT_SHOWN = 300
 BAR_COLOURS = {"sites": PRIMARY, "weeks": "#2e7d5b", "pathways": "#8b4a1f", "dimensions": "#6a3d9a"}
 
 
@@ -139,6 +140,8 @@ class ConsoleShell:
             return self.records_screen()
         if route is Route.RECORD:
             return self.record_screen()
+        if route is Route.AUDIT:
+            return self.audit_screen()
         return self.export_screen()
 
     def frame(self, body: ft.Control) -> ft.Control:
@@ -158,6 +161,7 @@ class ConsoleShell:
                 (Route.DASHBOARD, _("Dashboard")),
                 (Route.RECORDS, _("Records")),
                 (Route.EXPORT, _("Export")),
+                (Route.AUDIT, _("Audit")),
             ):
                 items.append(
                     k.button(
@@ -642,6 +646,35 @@ class ConsoleShell:
                 )
             )
         return k.card(rows)
+
+    def audit_screen(self) -> ft.Control:
+        """Who viewed, changed, exported or erased what: newest first, no content."""
+        k, _ = self.kit, self._
+        v = self.view
+        entries = v.console.store.audit_entries()
+        items: list[ft.Control] = [
+            k.heading(_("Audit")),
+            k.text(
+                _(
+                    "Every opening of a record, follow-up step, correction, export and erasure "
+                    "is listed here with who did it. Answers are never written here."
+                ),
+                14,
+            ),
+        ]
+        for entry in list(reversed(entries))[:AUDIT_SHOWN]:
+            words = _(
+                "{at}: {actor} {event}",
+                at=entry.at[:19].replace("T", " "),
+                actor=entry.actor,
+                event=audit_word(_, entry.event),
+            )
+            if entry.record_id:
+                words += " · " + entry.record_id[:8]
+            items.append(k.text(words, 13, ident=f"{ids.AUDIT_ENTRY}{entry.seq}"))
+        if len(entries) > AUDIT_SHOWN:
+            items.append(k.text(_("Older entries are kept in the console's store."), 13))
+        return ft.Column(items, spacing=6)
 
     def export_screen(self) -> ft.Control:
         k, _ = self.kit, self._

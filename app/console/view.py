@@ -29,6 +29,7 @@ class Route(StrEnum):
     RECORDS = "records"
     RECORD = "record"
     EXPORT = "export"
+    AUDIT = "audit"
 
 
 @dataclass

@@ -70,6 +70,23 @@ ACTION_WORDS: dict[str, str] = {
 }
 
 
+#: Audit events as words (the audit holds record ids, who and counts; never content).
+AUDIT_WORDS: dict[str, str] = {
+    "pull": N_("got new records"),
+    "view": N_("viewed a record"),
+    "follow": N_("recorded a follow-up step"),
+    "correct": N_("corrected an answer"),
+    "export": N_("exported records"),
+    "erase_local": N_("erased a record in the console"),
+    "erase_server": N_("erased a record on the server"),
+    "passphrase_changed": N_("moved the console's store to a new passphrase"),
+}
+
+
+def audit_word(_: Translator, event: str) -> str:
+    return _(AUDIT_WORDS[event]) if event in AUDIT_WORDS else event
+
+
 def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> str:
     """The words for ``code``; a placeholder without its value cuts the sentence there."""
     text = _(MESSAGES.get(code) or MESSAGES["unexpected_error"])

@@ -194,6 +194,16 @@ def test_open_records_and_follow_one_referral_to_closed(
     assert "closed" in history
     ui.settled_screenshot(page, shots / "04-record-closed.png")
 
+    ui.tap(page, ids.NAV + "audit")
+    ui.by_id(page, ids.SCREEN + "audit").first.wait_for(state="attached")
+    entries = page.locator(f'[flt-semantics-identifier^="{ids.AUDIT_ENTRY}"]')
+    entries.first.wait_for(state="attached")
+    words = [_text(entries.nth(i)) for i in range(entries.count())]
+    assert sum("recorded a follow-up step" in w for w in words) == 3, words
+    assert any("viewed a record" in w and target.id[:8] in w for w in words), words
+    assert not any(MARKER in w for w in words)
+    ui.settled_screenshot(page, shots / "05-audit.png")
+
     ui.tap(page, ids.LOCK)
     ui.by_id(page, ids.SCREEN + "open").first.wait_for(state="attached")
     assert MARKER not in console_server.log.read_text("utf-8", "replace")
@@ -253,13 +263,13 @@ def test_correct_an_answer_and_erase_a_record_everywhere(
     ui.type_into(page, ids.CORRECT_REASON, "asked by the person")
     ui.tap(page, ids.CORRECT_SAVE)
     _wait_text(page, ids.NOTICE, "correction is saved")
-    ui.settled_screenshot(page, shots / "05-corrected.png")
+    ui.settled_screenshot(page, shots / "06-corrected.png")
 
     ui.tap(page, ids.ERASE)
     ui.tap(page, ids.ERASE_CANCEL)  # nothing happens without confirmation
     ui.by_id(page, ids.ERASE).first.wait_for(state="attached")
     ui.tap(page, ids.ERASE)
-    ui.settled_screenshot(page, shots / "06-erase-confirm.png")
+    ui.settled_screenshot(page, shots / "07-erase-confirm.png")
     ui.tap(page, ids.ERASE_CONFIRM)
     ui.by_id(page, ids.SCREEN + "records").first.wait_for(state="attached")
     _wait_text(page, ids.NOTICE, "erased here and on the server")
@@ -303,4 +313,4 @@ def test_dashboard_in_arabic_is_right_to_left_with_questionnaire_labels(
     ui.by_id(page, ids.SCREEN + "dashboard").first.wait_for(state="attached", timeout=60_000)
     bar = _wait_text(page, ids.BAR + "dimensions-coercion_destination", expected)
     assert expected in bar
-    ui.settled_screenshot(page, artifacts_dir / "console" / "07-dashboard-ar.png")
+    ui.settled_screenshot(page, artifacts_dir / "console" / "08-dashboard-ar.png")

@@ -168,3 +168,16 @@ def test_every_code_the_console_raises_has_words() -> None:
     }
     assert len(codes) > 20
     assert sorted(codes - set(MESSAGES)) == []
+
+
+def test_every_audit_event_has_words() -> None:
+    import re
+
+    from app.console.words import AUDIT_WORDS, audit_word
+
+    folder = Path(__file__).resolve().parents[3] / "app" / "console"
+    pattern = re.compile(r"(?:_audit\(\s*c,|\.audit\()\s*\"(\w+)\"")
+    events = {e for p in folder.glob("*.py") for e in pattern.findall(p.read_text("utf-8"))}
+    assert {"view", "follow", "correct", "export", "erase_local", "pull"} <= events
+    assert sorted(events - set(AUDIT_WORDS)) == []
+    assert audit_word(translator("en"), "view") == "viewed a record"

@@ -181,3 +181,33 @@ def test_every_audit_event_has_words() -> None:
     assert {"view", "follow", "correct", "export", "erase_local", "pull"} <= events
     assert sorted(events - set(AUDIT_WORDS)) == []
     assert audit_word(translator("en"), "view") == "viewed a record"
+
+
+def test_opening_without_the_server_still_shows_what_is_kept(
+    agency: Agency, tmp_path: Path
+) -> None:
+    import httpx
+
+    key = agency.write_key(tmp_path / "keys")
+    rid = agency.upload("north", TRAFFICKING)
+    up = agency.transport()
+    down = {"now": False}
+
+    class Cut(httpx.BaseTransport):
+        """The real server app behind a cable that can be pulled (a fault seam)."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if down["now"]:
+                raise httpx.ConnectError("cut", request=request)
+            return up.handle_request(request)
+
+    console = Console(
+        "http://agency", agency.token, tmp_path / "w", transport=Cut(), kdf=crypto.TEST_KDF
+    )
+    v = ConsoleView(console, "en")
+    v.open(str(key), agency.passphrase, "Ana")
+    v.lock()
+    down["now"] = True
+    v.open(str(key), agency.passphrase, "Ana")
+    assert v.route is Route.DASHBOARD and v.notice.code == "server_unreachable"  # type: ignore[union-attr]
+    assert [r.id for r in v.console.rows()] == [rid]

@@ -28,6 +28,7 @@ CONSENT_STORING = "consent-storing"
 CONSENT_CONTINUE = "consent-continue"
 CONSENT_DECLINE = "consent-decline"
 QUESTION = "question"
+PROMPT = "prompt-"  # + question name: the container of one question and its answer controls
 WORKER_TEXT = "worker-text"
 CHOICE = "choice-"  # + choice value
 ANSWER_FIELD = "answer-"  # + question name

@@ -247,10 +247,12 @@ def wait_screen(page: Any, route: str, timeout: float = TIMEOUT_MS) -> None:
     by_id(page, ids.SCREEN + route).first.wait_for(state="attached", timeout=timeout)
 
 
-def tap(page: Any, ident: str) -> None:
-    """Tap the control ``ident``. The tap goes to its semantics node as a click event, not to
-    screen coordinates, which can lag the tree by a frame after the screen changes."""
-    target = by_id(page, ident).first
+def tap(page: Any, ident: str, within: Any = None) -> None:
+    """Tap the control ``ident`` (inside the locator ``within`` when given). The tap goes to its
+    semantics node as a click event, not to screen coordinates, which can lag the tree by a
+    frame after the screen changes."""
+    scope = within if within is not None else page
+    target = scope.locator(f'[flt-semantics-identifier="{ident}"]').first
     target.wait_for(state="attached", timeout=TIMEOUT_MS)
     inner = target.locator("[role=button], [role=checkbox], [role=switch], [role=radio]")
     if target.evaluate("e => !!e.getAttribute('role')") or not inner.count():

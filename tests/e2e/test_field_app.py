@@ -248,3 +248,143 @@ def test_skeleton_screening_is_sealed_and_sent(
     assert records[0]["language"] == "ar"
     assert records[0]["consent"]["storing"] is True
     assert base64  # the envelope was opened with the agency key, not read in plaintext
+
+
+# --- a full screening in Arabic, worker in English, interpreter mode -------------------------
+
+PERSONA = ROOT / "tests" / "questionnaires" / "personas" / "gulf_domestic_worker.yaml"
+
+
+def screening_answers() -> dict[str, Any]:
+    """The Gulf domestic-work persona, in Arabic, with the work section skipped at its gate."""
+    persona = yaml.safe_load(PERSONA.read_text("utf-8"))
+    answers = dict(persona["answers"])
+    answers["interview_language"] = "ar"
+    answers["work_gate"] = "skip_section"
+    return answers
+
+
+def expected_pathways(answers: dict[str, Any]) -> list[str]:
+    """What the engine itself says these answers lead to, screen by screen."""
+    from app.engine import Session, load_questionnaire
+
+    path = ROOT / "questionnaires" / "screening.yaml"
+    s = Session(load_questionnaire(path.read_bytes(), path.name), language="ar")
+    for _ in range(200):
+        if s.at_end:
+            break
+        for prompt in s.screen().prompts:
+            if prompt.name in answers:
+                s.answer(prompt.name, answers[prompt.name])
+        assert s.next() == []
+    return list(s.outcome().pathway_ids)
+
+
+def label_of(name: str, lang: str) -> str:
+    from app.engine import load_questionnaire
+
+    path = ROOT / "questionnaires" / "screening.yaml"
+    return str(load_questionnaire(path.read_bytes(), path.name).item(name).label_in(lang))
+
+
+def prompts_on_screen(page: Any) -> list[str]:
+    return list(
+        page.eval_on_selector_all(
+            f'[flt-semantics-identifier^="{ids.PROMPT}"]',
+            "els => els.map(e => e.getAttribute('flt-semantics-identifier'))",
+        )
+    )
+
+
+def answer_screen(ui: Any, page: Any, answers: dict[str, Any]) -> list[str]:
+    """Answer every question on the current screen the way a worker taps, then go on."""
+    names = [n[len(ids.PROMPT) :] for n in prompts_on_screen(page)]
+    for name in names:
+        if name not in answers:
+            continue
+        value = answers[name]
+        box = ui.by_id(page, ids.PROMPT + name).first
+        field = ui.by_id(page, ids.ANSWER_FIELD + name)
+        if field.count():
+            ui.type_into(page, ids.ANSWER_FIELD + name, str(value))
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if len(names) == 1 and v == "prefer_not":
+                ui.tap(page, ids.PREFER_NOT)
+                return names
+            ui.tap(page, ids.CHOICE + v, within=box)
+    ui.tap(page, ids.NEXT)
+    return names
+
+
+@pytest.mark.parametrize("viewport", ["phone", "tablet"])
+def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
+    viewport: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
+) -> None:
+    answers = screening_answers()
+    expected = expected_pathways(answers)
+    assert len(expected) >= 3
+    server = serve_app()
+    page = app_page(server, ui.VIEWPORTS[viewport])
+    ui.set_pin(page, PIN)
+    ui.enrol(page, agency.enrolment_text())
+    ui.wait_screen(page, "home")
+    ui.tap(page, ids.START_SCREENING)
+    ui.wait_screen(page, "new")
+    ui.tap(page, ids.FORM + "screening.yaml")
+    ui.tap(page, ids.LANGUAGE + "ar")
+    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    ui.tap(page, ids.BEGIN)
+    ui.wait_screen(page, "consent")
+    ui.tap(page, ids.CONSENT_SCREENING)
+    ui.tap(page, ids.CONSENT_STORING)
+    ui.tap(page, ids.CONSENT_CONTINUE)
+    ui.wait_screen(page, "interview")
+
+    seen: list[str] = []
+    switched = False
+    for step in range(120):
+        if ui.by_id(page, ids.FINISH).count():
+            break
+        names = prompts_on_screen(page)
+        if step == 0:
+            shot(ui, page, artifacts_dir, viewport, "10-interview-setup-group")
+        if "prompt-urgent_doctor" in names and not switched:
+            shot(ui, page, artifacts_dir, viewport, "11-interview-arabic-english")
+            # switch the respondent's language mid-interview, and back: nothing is lost
+            ui.tap(page, ids.SWITCH_LANGUAGE)
+            ui.tap(page, ids.SWITCH_RESPONDENT + "fa")
+            page.get_by_text(label_of("urgent_doctor", "fa")).first.wait_for()
+            shot(ui, page, artifacts_dir, viewport, "12-language-switched")
+            ui.tap(page, ids.SWITCH_RESPONDENT + "ar")
+            ui.tap(page, ids.SWITCH_LANGUAGE)
+            switched = True
+        if "prompt-work_gate" in names:
+            shot(ui, page, artifacts_dir, viewport, "13-section-gate")
+        seen += answer_screen(ui, page, answers)
+    else:
+        pytest.fail(f"the interview did not reach its end; last screens: {seen[-5:]}")
+    assert switched
+    assert "work_gate" in seen and "work_differs" not in seen  # the section was skipped
+    shot(ui, page, artifacts_dir, viewport, "14-interview-end")
+    ui.tap(page, ids.FINISH)
+    ui.wait_screen(page, "summary")
+    for pathway in expected:
+        ui.by_id(page, ids.PATHWAY + pathway).first.wait_for(state="attached")
+    shot(ui, page, artifacts_dir, viewport, "15-worker-summary")
+    page.mouse.wheel(0, 1500)
+    shot(ui, page, artifacts_dir, viewport, "16-worker-summary-flags")
+
+    ui.tap(page, ids.SUMMARY_DONE)
+    ui.wait_screen(page, "home")
+    ui.tap(page, ids.HOME_SYNC)
+    ui.tap(page, ids.SYNC_NOW)
+    ui.by_id(page, ids.SYNC_PROGRESS).first.wait_for(state="attached")
+    page.get_by_text("Sent 1 of 1. Problems: 0.").wait_for()
+    (record,) = stored_envelopes(agency)
+    assert record["language"] == "ar"
+    assert [p["id"] for p in record["outcome"]["pathways"]] == expected
+    by_name = {path.rsplit("/", 1)[-1]: v for path, v in record["values"].items()}
+    assert by_name["documents"] == ["held_by_other"]
+    assert by_name["work_gate"] == "skip_section"
+    assert "work_differs" not in by_name

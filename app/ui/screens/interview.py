@@ -200,7 +200,12 @@ def _errors(shell: Shell, p: PromptView) -> list[ft.Control]:
     return out
 
 
-def _prompt(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
+def _prompt(
+    shell: Shell, view: ScreenView, p: PromptView, hide_skip: bool = True
+) -> list[ft.Control]:
+    """One question: its words in both languages, its errors, and its answer controls. The
+    questionnaire's own skip choice is left to the "Prefer not to say" button when the screen
+    holds one question; in a group each question keeps it."""
     k, m = shell.kit, shell.model
     iv = m.interview
     assert iv is not None
@@ -239,7 +244,7 @@ def _prompt(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
         return out
     if p.choices:
         for c in p.choices:
-            if c.skip:
+            if c.skip and hide_skip:
                 continue
             action = (
                 shell.act(iv.toggle, p.name, c.value)
@@ -484,8 +489,19 @@ def interview(shell: Shell) -> ft.Control:
             )
         )
     else:
+        single = sum(1 for p in view.prompts if p.answerable) == 1
         for p in view.prompts:
-            items += _prompt(shell, view, p)
+            items.append(
+                ft.Semantics(
+                    identifier=ids.PROMPT + p.name,
+                    container=True,
+                    content=ft.Column(
+                        _prompt(shell, view, p, hide_skip=single),
+                        spacing=10,
+                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                    ),
+                )
+            )
             if p.answerable:
                 names.append(p.name)
         nav: list[ft.Control] = []
@@ -500,7 +516,7 @@ def interview(shell: Shell) -> ft.Control:
             )
         )
         nav.append(k.button(_("Next"), lambda _e: _next(shell), ident=ids.NEXT, expand=True))
-        if names:
+        if single and names:
             items.append(
                 k.button(
                     translator(lang)(PREFER_NOT),

@@ -47,6 +47,36 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: floa
         time.sleep(0.3)
 
 
+def _unlock(page: Any, ui: Any, pin: str) -> None:
+    """The unlock screen focuses its PIN field itself; type once an input has the focus."""
+    ui.wait_screen(page, "unlock")
+    ui.by_id(page, ids.PIN).first.click()
+    page.wait_for_function(
+        "() => { const e = document.activeElement;"
+        " return !!e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA'); }"
+    )
+    page.keyboard.type(pin)
+    ui.tap(page, ids.PIN_SUBMIT)
+
+
+def _answer(page: Any, ui: Any, name: str, text: str) -> None:
+    """Type an answer as a worker does, and look that the field shows it before moving on.
+
+    Flutter wires up its DOM input a moment after the focus moves; keys sent in that moment
+    are dropped (a person never types that fast), so an empty field is typed into again."""
+    ui.by_id(page, ids.ANSWER_FIELD + name).first.wait_for()
+    shows = "t => { const e = document.activeElement; return !!e && e.value === t; }"
+    ui.type_into(page, ids.ANSWER_FIELD + name, text)
+    for _attempt in range(3):
+        try:
+            page.wait_for_function(shows, arg=text, timeout=3000)
+            return
+        except Exception:
+            if page.evaluate("() => (document.activeElement || {}).value || ''") == "":
+                page.keyboard.type(text)
+    page.wait_for_function(shows, arg=text)
+
+
 def _files_under(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()]
 
@@ -57,7 +87,7 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
     data = tmp_path / "waymark-data"
     server_port, app_port = ui.free_port(), ui.free_port()
     log = tmp_path / "demo.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     env.pop("DISPLAY", None)
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and code
@@ -69,30 +99,32 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         app_url = f"http://127.0.0.1:{app_port}/"
         _wait_http(app_url, proc, log, 120)
         deadline = time.monotonic() + 30
-        while "Ctrl-C" not in log.read_text("utf-8") and time.monotonic() < deadline:
+        while "Press Ctrl-C" not in log.read_text("utf-8") and time.monotonic() < deadline:
             time.sleep(0.2)
         printed = log.read_text("utf-8")
         assert f"Demo PIN: {demo.DEMO_PIN}" in printed
         assert f"http://127.0.0.1:{server_port}" in printed and app_url in printed
 
         page = app_page(type("Served", (), {"url": app_url})(), ui.TABLET)
-        ui.unlock(page, demo.DEMO_PIN)
+        _unlock(page, ui, demo.DEMO_PIN)
         ui.wait_screen(page, "home")
         ui.tap(page, ids.START_SCREENING)
         ui.wait_screen(page, "new")
+        ui.tap(page, ids.FORM + "skeleton.yaml")
+        ui.tap(page, ids.LANGUAGE + "en")
+        ui.tap(page, ids.WORKER_LANGUAGE + "en")
         ui.tap(page, ids.BEGIN)
         ui.wait_screen(page, "consent")
         ui.tap(page, ids.CONSENT_SCREENING)
         ui.tap(page, ids.CONSENT_STORING)
         ui.tap(page, ids.CONSENT_CONTINUE)
         ui.wait_screen(page, "interview")
-        ui.type_into(page, ids.ANSWER_FIELD + "case_code", CASE_CODE)
+        _answer(page, ui, "case_code", CASE_CODE)
         ui.tap(page, ids.NEXT)
         ui.by_id(page, ids.CHOICE + "no").first.wait_for()
         ui.tap(page, ids.CHOICE + "no")
         ui.tap(page, ids.NEXT)
-        ui.by_id(page, ids.ANSWER_FIELD + "companions").first.wait_for()
-        ui.type_into(page, ids.ANSWER_FIELD + "companions", COMPANIONS)
+        _answer(page, ui, "companions", COMPANIONS)
         ui.tap(page, ids.NEXT)
         ui.by_id(page, ids.FINISH).first.wait_for()
         ui.tap(page, ids.FINISH)
@@ -123,7 +155,7 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
     row = rows[0]
     assert row["case_code"] == CASE_CODE
     assert row["travelling_alone"] == "no"
-    assert row["companions"] == COMPANIONS
+    assert row["companions"] == COMPANIONS, row
 
     server_files = [p for p in _files_under(data) if "device" not in p.parts]
     device_files = _files_under(data / "device")

@@ -13,7 +13,7 @@ from app.engine import Questionnaire, load_questionnaire
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONNAIRES = ROOT / "questionnaires"
 SCREENING = QUESTIONNAIRES / "screening.yaml"
-SENSITIVE_WORDS = QUESTIONNAIRES / "sensitive_words.yaml"
+SENSITIVE_WORDS = QUESTIONNAIRES / "checks" / "sensitive_words.yaml"
 PERSONAS = Path(__file__).resolve().parent / "personas"
 SHIPPED = ("en", "fr", "ar", "fa", "ps", "ur", "ti", "so")
 

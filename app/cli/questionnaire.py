@@ -60,6 +60,32 @@ MESSAGES: dict[str, str] = {
     "invalid_value": N_('The value "{value}" is not allowed here.'),
     "empty_survey": N_("The questionnaire has no questions."),
     "stale_cache": N_("The compiled copy is from another version; load the questionnaire again."),
+    # the outcome rules (app/engine/outcome.py); the location names outcome.flags and so on
+    "outcome_not_a_mapping": N_(
+        "The outcome rules, or this entry in them, must be key: value pairs."
+    ),
+    "outcome_not_a_list": N_('"{key}" in the outcome rules must be a list.'),
+    "outcome_missing_key": N_('This entry of the outcome rules has no "{key}".'),
+    "outcome_unknown_key": N_('"{key}" is not a key the outcome rules know.'),
+    "outcome_bad_id": N_(
+        '"{id}" is not a valid id: use lower-case letters, digits and _, starting with a letter.'
+    ),
+    "outcome_duplicate_id": N_('The id "{id}" is used twice in the same list.'),
+    "outcome_bad_text": N_(
+        '"{key}" is empty or has the wrong form: a label is language: text pairs, '
+        "a when is an expression."
+    ),
+    "outcome_unknown_flag": N_("flag('{flag}') names no flag of the outcome rules."),
+    "outcome_unknown_dimension": N_('"{dimension}" is not a dimension of the outcome rules.'),
+    "outcome_bad_strength": N_('"{strength}" is not a strength: use one of {allowed}.'),
+    "outcome_unknown_name": N_("${{{name}}} does not name any question in this questionnaire."),
+    "outcome_bad_arguments": N_(
+        "{function}() needs the right number of arguments, each written as quoted text."
+    ),
+    "outcome_expression": N_(
+        "The expression cannot be read at character {position} ({error}): {expression}"
+    ),
+    "outcome_flag_cycle": N_("These flags depend on each other in a circle: {flags}."),
 }
 GENERIC = N_('Problem "{code}" {details}')
 

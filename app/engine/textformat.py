@@ -54,6 +54,33 @@ def _strip_lines(value: Any) -> Any:
     return value
 
 
+def _invalid(value: Any, location: Location, problems: list[Problem]) -> None:
+    problems.append(Problem(str(Code.INVALID_VALUE), location, {"value": str(value)[:40]}))
+
+
+def _mapping(
+    doc: dict[str, Any], key: str, filename: str, problems: list[Problem]
+) -> dict[Any, Any]:
+    """``doc[key]`` when it is a mapping (or absent); anything else is a problem, not a crash."""
+    value = doc.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _invalid(value, Location(filename, key, doc.get("__line__"), key), problems)
+        return {}
+    return value
+
+
+def _list(value: Any, location: Location, problems: list[Problem]) -> list[Any]:
+    """``value`` when it is a list (or absent); anything else is a problem, not a crash."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        _invalid(value, location, problems)
+        return []
+    return value
+
+
 def parse_text(data: bytes, filename: str) -> RawForm:
     problems: list[Problem] = []
     try:
@@ -77,7 +104,7 @@ def parse_text(data: bytes, filename: str) -> RawForm:
     langs: list[str] = []
     names: dict[str, str] = {}
     statuses: dict[str, str] = {}
-    for code, info in (doc.get("languages") or {}).items():
+    for code, info in _mapping(doc, "languages", filename, problems).items():
         if code == "__line__":
             continue
         langs.append(str(code))
@@ -99,10 +126,10 @@ def parse_text(data: bytes, filename: str) -> RawForm:
         settings["default_language"] = langs[0]
 
     choices: dict[str, list[RawChoice]] = {}
-    for list_name, entries in (doc.get("choices") or {}).items():
+    for list_name, entries in _mapping(doc, "choices", filename, problems).items():
         if list_name == "__line__":
             continue
-        for entry in entries or []:
+        for entry in _list(entries, Location(filename, "choices", None, str(list_name)), problems):
             if not isinstance(entry, dict):
                 problems.append(
                     Problem(
@@ -122,7 +149,9 @@ def parse_text(data: bytes, filename: str) -> RawForm:
                     Location(filename, "choices", entry.get("__line__"), "name"),
                 )
             )
-    survey = _rows(doc.get("survey") or [], filename, problems)
+    survey = _rows(
+        _list(doc.get("survey"), Location(filename, "survey"), problems), filename, problems
+    )
     return RawForm(
         source=filename,
         survey=survey,
@@ -165,7 +194,8 @@ def _rows(entries: list[Any], filename: str, problems: list[Problem]) -> list[Ra
         row.cells["type"] = row.type
         row.cells["name"] = row.name
         if row.type in ("group", "repeat") or "children" in entry:
-            row.children = _rows(entry.get("children") or [], filename, problems)
+            children = _list(entry.get("children"), row.at("children"), problems)
+            row.children = _rows(children, filename, problems)
         out.append(row)
     return out
 

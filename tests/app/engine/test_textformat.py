@@ -117,3 +117,29 @@ def test_bad_yaml_is_one_located_problem() -> None:
     with pytest.raises(QuestionnaireError) as info:
         load_questionnaire(b"survey: [\n  {type: text", "x.yaml")
     assert info.value.problems[0].code == "unreadable_file"
+
+
+@pytest.mark.parametrize(
+    ("replace", "where"),
+    [
+        ("languages:\n  en: {name: English, status: reviewed}", "languages: English"),
+        ('choices:\n  yn:\n    - {name: "yes", label: {en: "Yes"}}', "choices: [yes, no]"),
+        ('choices:\n  yn:\n    - {name: "yes", label: {en: "Yes"}}', "choices:\n  yn: true"),
+        ("survey:\n  - {type: text, name: a, label: {en: A}}", "survey: 1.5"),
+        (
+            "survey:\n  - {type: text, name: a, label: {en: A}}",
+            "survey:\n  - {type: group, name: g, children: 7}",
+        ),
+    ],
+)
+def test_a_wrong_shape_is_a_located_problem_not_a_crash(replace: str, where: str) -> None:
+    text = (
+        'form_id: f\nversion: "1"\ndefault_language: en\n'
+        "languages:\n  en: {name: English, status: reviewed}\n"
+        'choices:\n  yn:\n    - {name: "yes", label: {en: "Yes"}}\n'
+        "survey:\n  - {type: text, name: a, label: {en: A}}\n"
+    )
+    assert replace in text
+    with pytest.raises(QuestionnaireError) as info:
+        load_questionnaire(text.replace(replace, where).encode(), "shape.yaml")
+    assert "invalid_value" in {p.code for p in info.value.problems}

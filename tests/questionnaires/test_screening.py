@@ -318,6 +318,23 @@ def test_child_mode_for_under_18_or_unsure_age(screening: Questionnaire) -> None
         assert ("child" in s.outcome().pathway_ids) is child
 
 
+def test_a_skipped_age_is_never_scored_as_adult(screening: Questionnaire) -> None:
+    """No age band given: child mode (best interests first, child wording), as for "unsure";
+    but the skip raises no flag either."""
+    s = start(
+        screening,
+        money_gate="continue",
+        work_gate="continue",
+        worked="yes",
+        safety_gate="continue",
+    )
+    assert s.relevant("age_band") and s.value("age_band") == ""
+    assert s.value("child_mode") == "yes"
+    assert s.relevant("child_welcome") and s.relevant("child_separated")
+    assert not s.relevant("owe_money") and not s.relevant("sexual_harm")
+    assert "child" not in s.outcome().flag_ids
+
+
 def test_child_mode_asks_fewer_questions(screening: Questionnaire) -> None:
     def asked(band: str) -> int:
         s = start(

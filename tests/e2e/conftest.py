@@ -291,12 +291,14 @@ def type_into(page: Any, ident: str, text: str) -> None:
         "() => { const e = document.activeElement; if (e) e.setAttribute('data-wm-old', '1'); }"
     )
     target.click()
-    page.wait_for_function(
+    is_input = (
         "() => { const e = document.activeElement;"
         " return !!e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA')"
-        " && !e.hasAttribute('data-wm-old'); }",
-        timeout=TIMEOUT_MS,
     )
+    try:
+        page.wait_for_function(is_input + " && !e.hasAttribute('data-wm-old'); }", timeout=2000)
+    except Exception:  # the field already had the focus (autofocus): its input stays
+        page.wait_for_function(is_input + "; }", timeout=TIMEOUT_MS)
     for _attempt in range(3):
         page.keyboard.type(text)
         got = page.evaluate("() => document.activeElement && document.activeElement.value")
@@ -329,6 +331,26 @@ def enrol(page: Any, code_or_qr_text: str, server_url: str = "") -> None:
     tap(page, ids.ENROL_SUBMIT)
 
 
+SHOWS_JS = """(text) => {
+  for (const e of document.querySelectorAll('flt-semantics, flt-semantics *')) {
+    const label = e.getAttribute('aria-label') || '';
+    if (label.includes(text)) return true;
+    if (e.childElementCount === 0 && (e.textContent || '').includes(text)) return true;
+  }
+  return false;
+}"""
+
+
+def wait_text(page: Any, text: str, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until ``text`` is part of some node of the accessibility tree (as its text or its
+    label: Flutter merges a card's texts into one node)."""
+    page.wait_for_function(SHOWS_JS, arg=text, timeout=timeout)
+
+
+def shows_text(page: Any, text: str) -> bool:
+    return bool(page.evaluate(SHOWS_JS, text))
+
+
 def settled_screenshot(page: Any, path: Path, attempts: int = 20) -> bytes:
     """Pixels lag the accessibility tree: take screenshots until two in a row are identical."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -356,6 +378,8 @@ def ui() -> SimpleNamespace:
         by_id=by_id,
         tap=tap,
         settle=settle,
+        wait_text=wait_text,
+        shows_text=shows_text,
         type_into=type_into,
         wait_screen=wait_screen,
         set_pin=set_pin,

@@ -236,7 +236,7 @@ def test_skeleton_screening_is_sealed_and_sent(
     ui.tap(page, ids.SYNC_NOW)
     result = ui.by_id(page, ids.SYNC_RESULT).first
     result.wait_for()
-    page.get_by_text("Sent 1 of 1. Problems: 0.").wait_for()
+    ui.wait_text(page, "Sent 1 of 1. Problems: 0.")
     shot(ui, page, artifacts_dir, viewport, "09-sync")
 
     records = stored_envelopes(agency)
@@ -354,7 +354,7 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
             # switch the respondent's language mid-interview, and back: nothing is lost
             ui.tap(page, ids.SWITCH_LANGUAGE)
             ui.tap(page, ids.SWITCH_RESPONDENT + "fa")
-            page.get_by_text(label_of("urgent_doctor", "fa")).first.wait_for()
+            ui.wait_text(page, label_of("urgent_doctor", "fa"))
             shot(ui, page, artifacts_dir, viewport, "12-language-switched")
             ui.tap(page, ids.SWITCH_RESPONDENT + "ar")
             ui.tap(page, ids.SWITCH_LANGUAGE)
@@ -380,7 +380,7 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     ui.tap(page, ids.HOME_SYNC)
     ui.tap(page, ids.SYNC_NOW)
     ui.by_id(page, ids.SYNC_PROGRESS).first.wait_for(state="attached")
-    page.get_by_text("Sent 1 of 1. Problems: 0.").wait_for()
+    ui.wait_text(page, "Sent 1 of 1. Problems: 0.")
     (record,) = stored_envelopes(agency)
     assert record["language"] == "ar"
     assert [p["id"] for p in record["outcome"]["pathways"]] == expected
@@ -388,3 +388,87 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     assert by_name["documents"] == ["held_by_other"]
     assert by_name["work_gate"] == "skip_section"
     assert "work_differs" not in by_name
+
+
+# --- urgent help, quick exit, unlock and resume, auto-lock, the other screens ----------------
+
+
+def drive_until(ui: Any, page: Any, answers: dict[str, Any], prompt: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        if f"{ids.PROMPT}{prompt}" in prompts_on_screen(page):
+            return
+        answer_screen(ui, page, answers)
+    pytest.fail(f"{prompt} never shown")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "tablet"])
+def test_urgent_screen_quick_exit_resume_and_auto_lock(
+    viewport: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
+) -> None:
+    answers = screening_answers() | {"urgent_doctor": "yes"}
+    server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "8", "WAYMARK_UI_TICK": "0.5"})
+    page = app_page(server, ui.VIEWPORTS[viewport])
+    ui.set_pin(page, PIN)
+    ui.enrol(page, agency.enrolment_text())
+    ui.wait_screen(page, "home")
+    ui.tap(page, ids.START_SCREENING)
+    ui.tap(page, ids.FORM + "screening.yaml")
+    ui.tap(page, ids.LANGUAGE + "ar")
+    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    ui.tap(page, ids.BEGIN)
+    ui.tap(page, ids.CONSENT_SCREENING)
+    ui.tap(page, ids.CONSENT_STORING)
+    ui.tap(page, ids.CONSENT_CONTINUE)
+    ui.wait_screen(page, "interview")
+    drive_until(ui, page, answers, "urgent_doctor")
+    answer_screen(ui, page, answers)
+
+    # urgent help: the site's emergency contact, for the worker
+    ui.wait_screen(page, "urgent")
+    ui.wait_text(page, "Site medical point")
+    shot(ui, page, artifacts_dir, viewport, "20-urgent")
+    ui.tap(page, ids.URGENT_CONTINUE)
+    ui.wait_screen(page, "interview")
+    before = prompts_on_screen(page)
+    assert before
+
+    # quick exit with Escape: nothing of the interview stays on screen
+    page.keyboard.press("Escape")
+    ui.wait_screen(page, "unlock")
+    assert prompts_on_screen(page) == []
+    assert not ui.shows_text(page, label_of("urgent_doctor", "en"))
+    shot(ui, page, artifacts_dir, viewport, "21-unlock-after-quick-exit")
+    ui.unlock(page, PIN)
+    ui.wait_screen(page, "interview")
+    assert prompts_on_screen(page) == before  # resumed where it was
+
+    # the always-visible button does the same
+    ui.tap(page, ids.QUICK_EXIT)
+    ui.wait_screen(page, "unlock")
+    ui.unlock(page, PIN)
+    ui.wait_screen(page, "interview")
+    assert prompts_on_screen(page) == before
+
+    # idle: the tablet locks itself, and the PIN resumes the interview
+    ui.wait_screen(page, "unlock", timeout=30_000)
+    assert prompts_on_screen(page) == []
+    ui.unlock(page, PIN)
+    ui.wait_screen(page, "interview")
+    assert prompts_on_screen(page) == before
+
+    # the rest of the main screens
+    ui.tap(page, ids.PAUSE)
+    ui.wait_screen(page, "home")
+    shot(ui, page, artifacts_dir, viewport, "22-home-with-draft")
+    ui.tap(page, ids.HOME_RECORDS)
+    ui.wait_screen(page, "records")
+    shot(ui, page, artifacts_dir, viewport, "23-records")
+    ui.tap(page, ids.BACK_HOME)
+    ui.tap(page, ids.HOME_SETTINGS)
+    ui.wait_screen(page, "settings")
+    ui.tap(page, ids.SETTING_LANGUAGE + "ar")
+    ui.wait_text(page, "لغة الواجهة")
+    shot(ui, page, artifacts_dir, viewport, "24-settings-arabic")
+    ui.tap(page, ids.BACK_HOME)
+    ui.wait_screen(page, "home")
+    shot(ui, page, artifacts_dir, viewport, "25-home-arabic")

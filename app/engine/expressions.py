@@ -189,9 +189,12 @@ def to_date(v: Any) -> _dt.date | None:
     if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) < 1e7:
         whole = math.floor(v)
         frac = v - whole
-        day = _EPOCH + _dt.timedelta(days=int(whole))
-        if frac:
-            return _dt.datetime.combine(day, _dt.time()) + _dt.timedelta(days=frac)
+        try:  # a number of days beyond year 1 or 9999 is not a date
+            day = _EPOCH + _dt.timedelta(days=int(whole))
+            if frac:
+                return _dt.datetime.combine(day, _dt.time()) + _dt.timedelta(days=frac)
+        except OverflowError:
+            return None
         return day
     return None
 
@@ -738,8 +741,13 @@ def _round(x: float, digits: float = 0.0) -> float:
     if x in (math.inf, -math.inf):
         return x
     sign = -1.0 if x < 0 else 1.0
-    factor: float = 10.0**digits
-    return sign * math.floor(abs(x) * factor + 0.5) / factor
+    try:
+        factor: float = 10.0**digits
+        return sign * math.floor(abs(x) * factor + 0.5) / factor
+    except (OverflowError, ZeroDivisionError, ValueError):
+        # more decimals than a float holds leave it as it is; rounding to a power of ten
+        # beyond any float gives 0
+        return x if digits > 0 else 0.0
 
 
 def _int(x: float) -> float:
@@ -844,7 +852,7 @@ def _regex(s: Any, pattern: Any) -> bool:
 def _selected_at(v: Any, i: Any) -> str:
     items = _split(v)
     n = to_num(i)
-    if n != n:
+    if n != n or n in (math.inf, -math.inf):
         return ""
     k = int(n)
     return items[k] if 0 <= k < len(items) else ""

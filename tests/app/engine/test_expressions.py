@@ -185,3 +185,60 @@ def test_relative_and_absolute_paths_read_the_named_question() -> None:
     assert parse("../age + ../../x").references == frozenset({"age", "x"})
     assert parse("/data/group/age").references == frozenset({"age"})
     assert parse("../age > 3").evaluate(SimpleContext({"age": "4"})) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("date(5000000)", ""),  # beyond year 9999
+        ("date(-1000000)", ""),  # before year 1
+        ("date(4000000.5)", ""),
+        ("round(1.5, 400)", 1.5),  # more decimals than a float holds
+        ("round(123, -400)", 0.0),
+        ("round(pow(10, 300), 300)", 1e300),
+        ("round(0, 1 div 0)", 0.0),
+        ("selected-at(${multi}, 1 div 0)", ""),
+        ("selected-at(${multi}, number('1e999'))", ""),
+    ],
+)
+def test_extreme_numbers_give_values_not_crashes(text: str, expected: object) -> None:
+    assert ev(text) == expected
+
+
+EXTREMES = [
+    "pow(10, 308)",
+    "-pow(10, 308)",
+    "1 div 0",
+    "-1 div 0",
+    "0 div 0",
+    "5000000",
+    "-5000000",
+    "'1e999'",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "date(%s)",
+            "round(%s, %s)",
+            "round(%s)",
+            "int(%s)",
+            "selected-at(${multi}, %s)",
+            "format-date(date(%s), '%%Y')",
+            "date(%s) + %s",
+            "substr('abc', %s, %s)",
+            "pow(%s, %s)",
+            "%s mod %s",
+            "decimal-date-time(%s)",
+        ]
+    ),
+    st.lists(st.sampled_from(EXTREMES), min_size=2, max_size=2),
+)
+def test_functions_on_extreme_numbers_never_crash(template: str, args: list[str]) -> None:
+    text = template % tuple(args[: template.count("%s")])
+    try:
+        ev(text)
+    except ExpressionError:
+        pass

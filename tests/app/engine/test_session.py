@@ -277,3 +277,23 @@ def test_groups_calculations_and_notes_take_no_answer() -> None:
         assert [e.code for e in s.answer(name, "x")] == ["read_only"]
     assert "total_age" not in s.values()  # sum over no instances is NaN, stored empty
     assert s.values()["how_many"] == "0"
+
+
+def test_an_answer_that_overflows_a_calculation_leaves_it_empty() -> None:
+    q = yaml_form(
+        """
+        form_id: f
+        version: "1"
+        default_language: en
+        languages: {en: {name: English, status: reviewed}}
+        survey:
+          - {type: integer, name: n, label: {en: N}}
+          - {type: calculate, name: day, calculation: "date(${n})"}
+          - {type: calculate, name: rounded, calculation: "round(1.5, ${n})"}
+        """
+    )
+    s = Session(q, language="en")
+    assert s.answer("n", 5000000) == []
+    assert s.values()["n"] == 5000000 and "day" not in s.values()
+    assert s.answer("n", 400) == []
+    assert s.values()["day"] == "1971-02-05" and s.values()["rounded"] == "1.5"

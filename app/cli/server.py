@@ -38,6 +38,7 @@ CODES = {
     "passphrase_mismatch": N_("The passphrases do not match."),
     "passphrase_short": N_("The passphrase must have at least 10 characters."),
     "file_exists": N_("{file} already exists; it was left unchanged."),
+    "file_unusable": N_("{file} could not be read or written."),
 }
 
 
@@ -101,6 +102,10 @@ def _guarded(handler: Any) -> Any:
             return _say_error(_, exc.code, exc.params)
         except SyncError as exc:
             return _say_error(_, exc.code, exc.params)
+        except OSError as exc:  # a missing key, passphrase or token file; a full disk
+            if exc.filename is None:
+                raise
+            return _say_error(_, "file_unusable", {"file": str(exc.filename)})
 
     return run
 

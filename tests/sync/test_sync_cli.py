@@ -147,3 +147,22 @@ def test_waymark_server_serves_and_migrates_its_data_folder(folder: Path) -> Non
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--key", "{missing}", "--passphrase-file", "{folder}/pass"),
+        ("export", "--key", "{folder}/pass", "--passphrase-file", "{missing}"),
+        ("keys", "install", "{missing}"),
+        ("keys", "new", "--out", "{folder}/k", "--passphrase-file", "{missing}"),
+    ],
+)
+def test_a_missing_file_is_a_message_not_a_traceback(
+    folder: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    missing = str(folder / "no-such-file")
+    filled = [a.format(folder=folder, missing=missing) for a in args]
+    code, _out, err = run(capsys, *filled, "--data-dir", str(folder / "data"))
+    assert code == 1
+    assert err.strip() == f"{missing} could not be read or written."

@@ -187,6 +187,23 @@ def load_key(pem: bytes, passphrase: str) -> crypto.AgencyPrivateKey:
         raise ExportError("key_unreadable") from exc
 
 
+def well_formed(payload: Any, record_id: str) -> bool:
+    """Whether an opened payload has the shape the console and the export read: a mapping
+    naming this record, whose ``values`` and ``outcome`` are mappings and whose outcome
+    ``flags`` and ``pathways`` are lists (docs/CONTRACTS.md). Anything else is counted as
+    unreadable when it arrives, so one odd envelope never breaks every later view."""
+    if not isinstance(payload, dict) or str(payload.get("record_id")) != record_id:
+        return False
+    values, outcome = payload.get("values"), payload.get("outcome")
+    if values is not None and not isinstance(values, dict):
+        return False
+    if outcome is None:
+        return True
+    if not isinstance(outcome, dict):
+        return False
+    return all(isinstance(outcome.get(k) or [], list) for k in ("flags", "pathways"))
+
+
 def open_envelopes(
     envelopes: Iterable[Sealed],
     key: crypto.AgencyPrivateKey,
@@ -203,7 +220,7 @@ def open_envelopes(
         except (crypto.CryptoError, ValueError):
             result.unreadable.append(env.record_id)
             continue
-        if not isinstance(payload, dict) or str(payload.get("record_id")) != env.record_id:
+        if not well_formed(payload, env.record_id):
             result.unreadable.append(env.record_id)
             continue
         result.records += 1

@@ -399,7 +399,7 @@ class Console:
             payload = json.loads(crypto.open_sealed(key, sealed, info))
         except (crypto.CryptoError, ValueError):
             payload = None
-        if not isinstance(payload, dict) or str(payload.get("record_id")) != record_id:
+        if not ex.well_formed(payload, record_id):
             result.unreadable.append(record_id)
             store.note_unreadable(record_id, digest, env.seq)
             return None

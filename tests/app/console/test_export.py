@@ -230,3 +230,20 @@ def test_a_real_session_exported_with_its_questionnaire(tmp_path: Path) -> None:
     engine = admin._ENGINES.pop(settings.url, None)
     if engine is not None:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("payload", "ok"),
+    [
+        ({"record_id": "r"}, True),
+        ({"record_id": "r", "values": {}, "outcome": {"flags": [], "pathways": []}}, True),
+        ({"record_id": "other"}, False),
+        (["r"], False),
+        ({"record_id": "r", "values": ["a"]}, False),
+        ({"record_id": "r", "outcome": "urgent"}, False),
+        ({"record_id": "r", "outcome": {"flags": 1}}, False),
+        ({"record_id": "r", "outcome": {"pathways": "urgent"}}, False),
+    ],
+)
+def test_only_payloads_of_the_contract_shape_are_opened(payload: object, ok: bool) -> None:
+    assert ex.well_formed(payload, "r") is ok

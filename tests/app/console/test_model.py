@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -52,6 +53,27 @@ def test_an_envelope_sealed_to_another_key_is_reported_not_kept(
     assert [r.id for r in console.rows()] == [good]
     assert console.store.unreadable() == [str(env.id)]
     assert console.dashboard().unreadable == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "outcome"),
+    [
+        ([1, 2], NOTHING),
+        ({"a": "b"}, "urgent"),
+        ({"a": "b"}, {"flags": 7, "pathways": []}),
+        ({"a": "b"}, {"flags": [], "pathways": "urgent"}),
+    ],
+)
+def test_a_payload_of_the_wrong_shape_is_unreadable_not_a_broken_console(
+    agency: Agency, console: Console, values: Any, outcome: Any
+) -> None:
+    env = sealed(agency.keys, agency.devices["north"], values, outcome)
+    assert agency.clients["north"].upload([env])[0].acknowledged
+    good = agency.upload("north", URGENT)
+    assert console.pull().unreadable == [str(env.id)]
+    assert [r.id for r in console.rows()] == [good]
+    assert console.dashboard().unreadable == 1
+    assert console.detail(good).row.id == good
 
 
 def test_dashboard_counts_sites_weeks_pathways_dimensions_devices(

@@ -177,6 +177,7 @@ class Kit:
             bgcolor=bg,
             color=fg,
             disabled=disabled,
+            rtl=is_rtl(lang),
             expand=True if expand else None,  # expand=False breaks a button in a Wrap
             style=ft.ButtonStyle(
                 padding=ft.Padding.symmetric(horizontal=16, vertical=14),

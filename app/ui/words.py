@@ -37,6 +37,7 @@ MESSAGES: dict[str, str] = {
         "The server's agency key does not match the QR code. Do not use this server."
     ),
     "enrolment_invalid": N_("This enrolment code is not valid or has expired."),
+    "server_setup": N_("The server is not set up yet. Ask your coordinator."),
     "sync_error": N_("Sending failed. The records are kept and will be tried again."),
 }
 
@@ -50,6 +51,6 @@ def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> s
 
     template = MESSAGES.get(code) or STORE_MESSAGES.get(code) or MESSAGES["unexpected_error"]
     try:
-        return _(template, **params) if params else _(template)
+        return str(_(template)).format(**params)
     except (KeyError, IndexError, ValueError):
-        return _(MESSAGES["unexpected_error"])
+        return str(_(MESSAGES["unexpected_error"]))

@@ -84,7 +84,7 @@ def urgent(shell: Shell) -> ft.Control:
         items.append(k.text(_("No emergency contact is set for this site. Call your coordinator.")))
     items += [
         k.button(
-            _("Continue the screening later, with the person's agreement"),
+            _("Continue the screening, if the person agrees"),
             shell.act(m.continue_after_urgent),
             ident=ids.URGENT_CONTINUE,
             kind="secondary",
@@ -147,7 +147,7 @@ def summary(shell: Shell) -> ft.Control:
                 )
             )
         for question, answer in f.get("answers", []):
-            lines.append(k.text(f"{question} \u2192 {answer}", 14))
+            lines.append(k.text(f"{question} \u2014 {answer}", 14))
         items.append(
             ft.Semantics(identifier=ids.FLAG + f["id"], content=k.card(lines), container=True)
         )

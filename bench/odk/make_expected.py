@@ -85,7 +85,8 @@ def write_case(
 
 def main() -> None:
     import gen_form  # type: ignore[import-not-found]
-    from openpyxl import Workbook
+
+    from tests.app.engine.workbooks import synthetic_xlsx
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as t:
@@ -106,19 +107,8 @@ def main() -> None:
             write_case(case, edge, script, [None], tmp)
         for n in SYNTHETIC_SIZES:
             survey, choices, answers = gen_form.build(n)
-            wb = Workbook()
-            ws = wb.active
-            ws.title = "survey"
-            for r in survey:
-                ws.append(r)
-            wc = wb.create_sheet("choices")
-            for r in choices:
-                wc.append(r)
-            st = wb.create_sheet("settings")
-            st.append(("form_id", "version", "default_language"))
-            st.append((f"synthetic_{n}", "1", "English (en)"))
             xlsx = tmp / f"synthetic_{n}.xlsx"
-            wb.save(xlsx)
+            xlsx.write_bytes(synthetic_xlsx(n, survey, choices))
             write_case(f"synthetic_{n}", xlsx, answers, ["en"], tmp)
 
 

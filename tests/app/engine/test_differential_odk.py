@@ -17,6 +17,7 @@ import pytest
 
 from app.engine import Session, load_questionnaire
 from tests.app.engine import feature_form
+from tests.app.engine.workbooks import synthetic_xlsx
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "engine" / "odk"
 CLOCK_DEPENDENT = {"start", "start_t", "instanceID"}
@@ -32,22 +33,9 @@ def _synthetic_form(shared_dir: Path, n: int, tmp: Path) -> Path:
     assert spec and spec.loader
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    from openpyxl import Workbook
-
     survey, choices, _answers = gen.build(n)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "survey"
-    for r in survey:
-        ws.append(r)
-    wc = wb.create_sheet("choices")
-    for r in choices:
-        wc.append(r)
-    st = wb.create_sheet("settings")
-    st.append(("form_id", "version", "default_language"))
-    st.append((f"synthetic_{n}", "1", "English (en)"))
     path = tmp / f"synthetic_{n}.xlsx"
-    wb.save(path)
+    path.write_bytes(synthetic_xlsx(n, survey, choices))
     return path
 
 

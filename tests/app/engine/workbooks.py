@@ -43,3 +43,11 @@ def xls(
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+def synthetic_xlsx(n: int, survey: list[Row], choices: list[Row]) -> bytes:
+    """synthetic_<n> from shared/anchors/gen_form.py's ``build(n)``, with the settings its own
+    writer gives it; the ODK expectations (bench/odk/make_expected.py) and the differential
+    test read the same bytes."""
+    settings = [("form_id", "version", "default_language"), (f"synthetic_{n}", "1", "English (en)")]
+    return xlsx(survey, choices, settings)

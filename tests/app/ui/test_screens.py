@@ -1,0 +1,125 @@
+"""Each screen's controls, built without a browser from the real view-model: every control a
+person taps is named, the text size setting reaches every text, right-to-left languages lay the
+screen out right-to-left, and flags never appear on a screen the respondent sees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import flet as ft
+import pytest
+
+from app.ui import ids
+from app.ui.model import AppModel, Route
+from app.ui.screens import build
+from app.ui.shell import Shell
+from tests.app.ui.test_model import start_skeleton
+
+
+def walk(control: Any) -> Iterator[Any]:
+    yield control
+    for attr in ("content", "controls"):
+        child = getattr(control, attr, None)
+        if isinstance(child, list):
+            for c in child:
+                yield from walk(c)
+        elif isinstance(child, ft.Control):
+            yield from walk(child)
+
+
+def texts(control: Any) -> list[str]:
+    return [c.value for c in walk(control) if isinstance(c, ft.Text) and c.value]
+
+
+def shell_for(model: AppModel) -> Shell:
+    page = SimpleNamespace(width=360, run_task=lambda *a, **k: None)
+    return Shell(page, model)  # type: ignore[arg-type]
+
+
+def screen(model: AppModel) -> tuple[Shell, ft.Control]:
+    shell = shell_for(model)
+    body = build(shell, model.route)
+    return shell, shell.frame(body)
+
+
+def every_route(m: AppModel) -> Iterator[Route]:
+    yield m.route  # home
+    for route in (Route.RECORDS, Route.SYNC, Route.SETTINGS, Route.NEW):
+        m.go(route)
+        yield route
+    start_skeleton(m)
+    yield Route.INTERVIEW
+    m.route = Route.URGENT
+    yield Route.URGENT
+    m.route = Route.INTERVIEW
+    iv = m.interview
+    assert iv is not None
+    iv.answer("case_code", "A-1")
+    m.next()
+    iv.answer("travelling_alone", "yes")
+    m.next()
+    yield Route.INTERVIEW  # the end of the questions
+    assert m.finish()
+    yield Route.SUMMARY
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ti"])
+def test_every_screen_builds_with_named_buttons(enrolled: AppModel, lang: str) -> None:
+    enrolled.set_language(lang)
+    seen = set()
+    for route in every_route(enrolled):
+        _shell, root = screen(enrolled)
+        seen.add(route)
+        buttons = [c for c in walk(root) if isinstance(c, ft.Button)]
+        assert buttons, route
+        for b in buttons:
+            assert texts(b), (route, "a button without words")
+        idents = {c.identifier for c in walk(root) if isinstance(c, ft.Semantics)}
+        assert ids.QUICK_EXIT in idents, route  # always visible
+        assert ids.SCREEN + route.value in idents
+    assert {Route.HOME, Route.INTERVIEW, Route.SUMMARY, Route.URGENT} <= seen
+
+
+def test_text_size_setting_reaches_every_text(enrolled: AppModel) -> None:
+    start_skeleton(enrolled)
+    sizes = {}
+    for scale in (1.0, 1.5):
+        enrolled.set_text_scale(scale)
+        _shell, root = screen(enrolled)
+        sizes[scale] = [c.size for c in walk(root) if isinstance(c, ft.Text)]
+    assert len(sizes[1.0]) == len(sizes[1.5])
+    for small, large in zip(sizes[1.0], sizes[1.5], strict=True):
+        assert large == pytest.approx(small * 1.5, abs=0.1)
+
+
+def test_right_to_left_per_language_in_a_mixed_pair(enrolled: AppModel) -> None:
+    start_skeleton(enrolled, "ar", "en")
+    _shell, root = screen(enrolled)
+    by_text = {c.value: c for c in walk(root) if isinstance(c, ft.Text)}
+    assert by_text["رمز الملف"].rtl is True
+    assert by_text["Case code"].rtl is False
+    assert by_text["رمز الملف"].font_family == "Noto Naskh Arabic Bold"
+    enrolled.set_language("fa")
+    _shell, root = screen(enrolled)
+    frames = [c for c in walk(root) if isinstance(c, ft.Container) and c.rtl]
+    assert frames  # the worker's interface in Farsi is laid out right-to-left
+
+
+def test_flags_never_show_on_the_respondents_screens(enrolled: AppModel) -> None:
+    enrolled.go(Route.NEW)
+    for k, v in (("form", "screening.yaml"), ("language", "en"), ("worker_language", "en")):
+        enrolled.choose(k, v)
+    assert enrolled.start()
+    enrolled.consent(True, True)
+    iv = enrolled.interview
+    assert iv is not None
+    iv.answer("consent_screening", "yes")
+    iv.answer("documents", ["held_by_other"])
+    flag_labels = [f.label_in("en") for f in iv.session.outcome().flags]
+    assert flag_labels
+    _shell, root = screen(enrolled)
+    shown = " ".join(texts(root))
+    for label in flag_labels:
+        assert label not in shown

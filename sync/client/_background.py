@@ -55,6 +55,7 @@ class BackgroundSyncer:
         self.failures = 0
         self.delays: list[float] = []
         self.wiped = False
+        self.last_error: str | None = None  # the kind of the last unexpected failure, if any
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -106,7 +107,12 @@ class BackgroundSyncer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            delay = self.step()
+            try:
+                delay = self.step()
+            except Exception as exc:  # the outbox or a callback failed: retry, never stop quietly
+                self.failures += 1
+                self.last_error = type(exc).__name__
+                delay = backoff_delay(self.failures, self.base, self.cap, self.rng)
             if self._stop.is_set():
                 break
             self._wake.wait(delay)

@@ -139,3 +139,35 @@ def test_background_syncer_thread_syncs_on_poke(server: Server) -> None:
     assert done.wait(10)
     syncer.stop()
     assert not outbox.items
+
+
+def test_background_syncer_survives_an_outbox_failure(server: Server) -> None:
+    """A failing outbox (a busy or damaged store) must not end the sync thread quietly."""
+    client = server.enrolled()
+
+    class FlakyOutbox(MemoryOutbox):
+        failed = 0
+
+        def pending(self, limit: int):  # type: ignore[no-untyped-def]
+            if not self.failed:
+                self.failed += 1
+                raise RuntimeError("storage busy")
+            return super().pending(limit)
+
+    outbox = FlakyOutbox()
+    outbox.add(sealed_record(server.keys, device_of(client)))
+    done = threading.Event()
+    syncer = BackgroundSyncer(
+        client,
+        outbox,
+        on_wipe=lambda: None,
+        interval=3600,
+        base=0.01,
+        cap=0.05,
+        on_report=lambda r: done.set() if r.stored else None,
+    )
+    syncer.start()
+    syncer.poke()
+    assert done.wait(10)
+    syncer.stop()
+    assert outbox.failed == 1 and syncer.last_error == "RuntimeError" and not outbox.items

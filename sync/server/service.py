@@ -437,7 +437,14 @@ def site_config(config_dir: Path, site: str) -> tuple[ConfigResponse, str]:
                 loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise ServerSetupError("site_config_invalid", params={"site": name}) from exc
-            if not isinstance(loaded, dict):
+            directory = loaded.get("referral_directory") if isinstance(loaded, dict) else None
+            settings = loaded.get("settings") if isinstance(loaded, dict) else None
+            if (
+                not isinstance(loaded, dict)
+                or not isinstance(directory or [], list)
+                or not all(isinstance(entry, dict) for entry in directory or [])
+                or not isinstance(settings or {}, dict)
+            ):
                 raise ServerSetupError("site_config_invalid", params={"site": name})
             site_data = loaded
             break

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from sync.errors import Refused, Revoked, Unauthorized
+from sync.errors import Refused, Revoked, SyncError, Unauthorized
 from sync.protocol import EnvelopeIn, ItemStatus, UploadRequest
 from sync.server import admin, create_app
 from sync.server.db import migrate
@@ -295,3 +295,26 @@ def test_database_holds_no_plaintext(server: Server) -> None:
 def test_unknown_routes_answer_with_codes(server: Server) -> None:
     response = raw(server).get("/nowhere")
     assert response.status_code == 404 and response.json() == {"detail": "not_found"}
+
+
+@pytest.mark.parametrize(
+    "site_file",
+    [
+        "referral_directory: 5\n",
+        "referral_directory: {clinic: x}\n",
+        "referral_directory: [clinic]\n",
+        "settings: [retention_days]\n",
+        "- not a mapping\n",
+    ],
+)
+def test_a_malformed_site_file_is_a_coded_503_and_claims_still_succeed(
+    server: Server, site_file: str
+) -> None:
+    (server.settings.config_path / "sites" / "west.yaml").write_text(site_file, encoding="utf-8")
+    code = admin.create_enrolment(server.settings, "west", "outreach")
+    client = server.client()
+    claimed = client.claim(code.code, "tablet", code.fingerprint)
+    assert claimed.site == "west" and claimed.config_etag == ""
+    with pytest.raises(SyncError) as err:
+        client.fetch_config()
+    assert (err.value.status, err.value.code) == (503, "site_config_invalid")

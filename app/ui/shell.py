@@ -159,7 +159,14 @@ class Shell:
             body.horizontal_alignment = ft.CrossAxisAlignment.STRETCH
         bar_items: list[ft.Control] = [
             ft.Container(
-                content=k.text("Waymark", 18, bold=True, lang="en", color="#ffffff"),
+                content=ft.Text(
+                    "Waymark",  # the name, in every language and at every text size
+                    size=18,
+                    font_family="Noto Sans Bold",
+                    color="#ffffff",
+                    no_wrap=True,
+                    overflow=ft.TextOverflow.ELLIPSIS,
+                ),
                 expand=True,
             )
         ]

@@ -472,3 +472,17 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     ui.tap(page, ids.BACK_HOME)
     ui.wait_screen(page, "home")
     shot(ui, page, artifacts_dir, viewport, "25-home-arabic")
+    # the largest text size, and the other orientation: nothing is cut off
+    ui.tap(page, ids.HOME_SETTINGS)
+    ui.wait_screen(page, "settings")
+    ui.tap(page, ids.SETTING_TEXT + "150")
+    ui.tap(page, ids.SETTING_LANGUAGE + "so")
+    ui.wait_text(page, "Dejinta")
+    shot(ui, page, artifacts_dir, viewport, "26-settings-somali-150")
+    ui.tap(page, ids.BACK_HOME)
+    ui.wait_screen(page, "home")
+    shot(ui, page, artifacts_dir, viewport, "27-home-somali-150")
+    vp = ui.VIEWPORTS[viewport]
+    page.set_viewport_size({"width": vp["height"], "height": vp["width"]})
+    ui.settle(page)
+    shot(ui, page, artifacts_dir, viewport, "28-home-landscape")

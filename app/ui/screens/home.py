@@ -89,24 +89,23 @@ def home(shell: Shell) -> ft.Control:
     ]
     items.append(k.card(sync_rows))
     items.append(
-        ft.Row(
+        ft.Column(
             [
                 k.button(
                     _("Records"),
                     shell.act(m.go, Route.RECORDS),
                     ident=ids.HOME_RECORDS,
                     kind="secondary",
-                    expand=True,
                 ),
                 k.button(
                     _("Settings"),
                     shell.act(m.go, Route.SETTINGS),
                     ident=ids.HOME_SETTINGS,
                     kind="secondary",
-                    expand=True,
                 ),
             ],
             spacing=10,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         )
     )
     items.append(

@@ -326,6 +326,8 @@ class Store:
 
     def _open_key(self, pin: str) -> bytes:
         """Try ``pin`` under the throttle; the data key, or WrongPin / Throttled / Wiped."""
+        if not isinstance(pin, str) or not pin:
+            raise PinRejected(min_length=self.settings.min_pin_length)  # nothing typed: no try
         now = self.settings.clock()
         with self._write() as conn:
             keyring = conn.exec_driver_sql("SELECT wrapped_key FROM keyring").first()

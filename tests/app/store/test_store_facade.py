@@ -104,6 +104,18 @@ def test_wrong_pins_are_throttled_with_growing_waits(store: Store, wall: Clock) 
     assert _events(store).count("unlock_failed") == 7
 
 
+def test_an_empty_pin_is_rejected_not_a_damaged_key_and_not_a_try(store: Store) -> None:
+    store.lock()
+    with pytest.raises(PinRejected):
+        store.unlock("")
+    with pytest.raises(PinRejected):
+        store.change_pin("", "a new pin 1")
+    with pytest.raises(WrongPin) as wrong:
+        store.unlock("0000")
+    assert wrong.value.remaining == 9  # the empty entry was not counted
+    store.unlock(PIN)
+
+
 def test_wait_is_capped(settings: StoreSettings) -> None:
     assert settings.unlock_delay(40) == settings.throttle_max_seconds
 

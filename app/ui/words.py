@@ -54,3 +54,13 @@ def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> s
         return str(_(template)).format(**params)
     except (KeyError, IndexError, ValueError):
         return str(_(MESSAGES["unexpected_error"]))
+
+
+def number(lang: str, n: int | float) -> str:
+    """A count in the worker's locale (Babel): grouping and decimal signs as people write them."""
+    from babel.numbers import format_decimal
+
+    try:
+        return str(format_decimal(n, locale=lang))
+    except Exception:  # an unknown locale: plain digits
+        return str(n)

@@ -12,6 +12,7 @@ from app.i18n import N_, SHIPPED, language, review_status
 from app.ui import ids
 from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, Route
 from app.ui.screens import notice
+from app.ui.words import number
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell
@@ -69,7 +70,7 @@ def home(shell: Shell) -> ft.Control:
         items.append(k.card(rows))
     sync_rows: list[ft.Control] = [
         k.text(
-            _("Records waiting to be sent: {n}", n=len(pending)),
+            _("Records waiting to be sent: {n}", n=number(m.settings.language, len(pending))),
             16,
         ),
         k.text(
@@ -162,7 +163,7 @@ def sync(shell: Shell) -> ft.Control:
     pending = len(m.pending())
     items: list[ft.Control] = [
         k.heading(_("Send records")),
-        k.text(_("Records waiting to be sent: {n}", n=pending)),
+        k.text(_("Records waiting to be sent: {n}", n=number(m.settings.language, pending))),
         *notice(shell),
     ]
     if state.running or state.done:
@@ -176,9 +177,9 @@ def sync(shell: Shell) -> ft.Control:
         )
         result = _(
             "Sent {sent} of {total}. Problems: {errors}.",
-            sent=state.sent,
-            total=state.total,
-            errors=state.errors,
+            sent=number(m.settings.language, state.sent),
+            total=number(m.settings.language, state.total),
+            errors=number(m.settings.language, state.errors),
         )
         items.append(k.text(result, 16, ident=ids.SYNC_RESULT))
         if state.error_code:

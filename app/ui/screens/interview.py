@@ -16,6 +16,7 @@ from app.ui import ids
 from app.ui.components import WORKER_BG
 from app.ui.interview import PromptView, ScreenView
 from app.ui.screens import notice
+from app.ui.words import number
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell
@@ -444,7 +445,11 @@ def interview(shell: Shell) -> ft.Control:
     )
     header.append(
         k.text(
-            _("Question {n} of {total}", n=min(view.done + 1, view.total), total=view.total),
+            _(
+                "Question {n} of {total}",
+                n=number(m.settings.language, min(view.done + 1, view.total)),
+                total=number(m.settings.language, view.total),
+            ),
             13,
             color="#57606a",
         )

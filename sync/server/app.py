@@ -252,10 +252,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())][:6], "type": str(e.get("type", ""))}
-            for e in exc.errors()[:20]
-        ]
+        errors = []
+        for e in exc.errors()[:20]:
+            loc = [str(p) for p in e.get("loc", ())][:6]
+            if e.get("type") == "extra_forbidden" and loc:
+                loc[-1] = "*"  # the unknown key is the sender's text: never echoed
+            errors.append({"loc": loc, "type": str(e.get("type", ""))})
         return JSONResponse({"detail": "request_invalid", "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

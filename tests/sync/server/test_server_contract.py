@@ -206,6 +206,9 @@ def test_malformed_requests_get_422_without_echoing_input(server: Server) -> Non
     assert response.status_code == 422
     assert response.json()["detail"] == "request_invalid"
     assert "MARKER" not in response.text
+    extra_key = http.post("/envelopes", json={"envelopes": [], "MARKER-AMINA-7731": "x"})
+    assert extra_key.status_code == 422 and "MARKER" not in extra_key.text
+    assert {"loc": ["body", "*"], "type": "extra_forbidden"} in extra_key.json()["errors"]
     not_json = http.post("/envelopes", content=b"{nope",
                          headers={"Content-Type": "application/json"})
     assert not_json.status_code == 422

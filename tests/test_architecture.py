@@ -33,10 +33,19 @@ def test_server_never_imports_the_field_app() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
-def test_sync_client_does_not_reach_into_the_store() -> None:
+def test_sync_client_speaks_only_through_the_outbox_protocol() -> None:
     offenders = {
-        str(p.relative_to(ROOT)): sorted(n for n in imports_of(p) if n.startswith("app.store"))
+        str(p.relative_to(ROOT)): sorted(n for n in imports_of(p) if n.split(".")[0] == "app")
         for p in python_files("sync", "client")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_store_does_not_depend_on_any_interface() -> None:
+    upward = ("app.ui", "app.console", "app.cli", "flet")
+    offenders = {
+        str(p.relative_to(ROOT)): sorted(n for n in imports_of(p) if n.startswith(upward))
+        for p in python_files("app", "store")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_helpers import PIN, Clock
 
 from app.store import crypto
 from app.store.store import Enrolment, Store, StoreSettings
+from tests.app.store.store_helpers import PIN, Clock
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from store_helpers import PIN
 
 from app.cli import main as waymark
 from app.store import audit, db
 from app.store.store import Store, StoreSettings
+from tests.app.store.store_helpers import PIN
 
 MARKER = "ANSWER-MARKER-e1f4"
 

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
-from store_helpers import PIN
 
 from app.store import crypto, db
 from app.store.store import Store, StoreSettings
+from tests.app.store.store_helpers import PIN
 
 KILLS = 200
 FORM = ("waymark_screening", "2026.11.1")

@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from store_helpers import PIN
 
 from app.store import db
 from app.store.errors import Corrupt, StoreError, WrongPin
 from app.store.store import Enrolment, Store, StoreSettings
+from tests.app.store.store_helpers import PIN
 
 
 def _sql(data_dir: Path, statement: str, *args: object) -> list[tuple[object, ...]]:

@@ -8,7 +8,6 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from store_helpers import PIN, Clock
 
 from app.store import crypto, db
 from app.store.errors import (
@@ -26,6 +25,7 @@ from app.store.errors import (
 )
 from app.store.store import Enrolment, Store, StoreSettings, record_aad
 from sync.protocol import EnvelopeIn, ItemResult, Outbox
+from tests.app.store.store_helpers import PIN, Clock
 
 SESSION = {"answers": {"consent/agree": "yes", "age": 34}, "position": "age", "language": "ar"}
 

@@ -6,10 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import sqlalchemy as sa
-from store_helpers import PIN
 
 from app.store import audit, crypto, db, models
 from app.store.store import Store, StoreSettings, record_aad
+from tests.app.store.store_helpers import PIN
 
 NOW = "2026-11-20T09:00:00.000+00:00"
 

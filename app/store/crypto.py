@@ -82,6 +82,11 @@ class WrongPin(CryptoError):
     code = "wrong_pin"
 
 
+#: The most memory a wrapped key may ask Argon2id for (4x the default): a tampered blob must not
+#: make a tablet's unlock exhaust its memory.
+MAX_KDF_MEMORY_KIB = 512 * 1024
+
+
 @dataclass(frozen=True)
 class KdfParams:
     """Argon2id cost: ``memory_kib`` KiB, ``iterations`` passes, ``lanes`` lanes.
@@ -99,7 +104,7 @@ class KdfParams:
         """Refuse values Argon2 cannot use or that a tampered blob could use to exhaust memory."""
         if not (1 <= self.lanes <= 64 and 1 <= self.iterations <= 64):
             raise CryptoError()
-        if not (8 * self.lanes <= self.memory_kib <= 2 * 1024 * 1024):
+        if not (8 * self.lanes <= self.memory_kib <= MAX_KDF_MEMORY_KIB):
             raise CryptoError()
 
 

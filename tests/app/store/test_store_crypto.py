@@ -276,3 +276,9 @@ def test_stored_session_vector_still_opens() -> None:
     assert aad.hex() == v["aad"]
     plaintext = crypto.decrypt(bytes.fromhex(v["data_key"]), bytes.fromhex(v["blob"]), aad)
     assert json.loads(plaintext) == v["session"]
+
+
+def test_a_wrapped_key_cannot_ask_for_more_memory_than_a_tablet_can_spare() -> None:
+    crypto.KdfParams(memory_kib=crypto.MAX_KDF_MEMORY_KIB).check()
+    with pytest.raises(crypto.CryptoError):
+        crypto.KdfParams(memory_kib=crypto.MAX_KDF_MEMORY_KIB + 1).check()

@@ -155,9 +155,6 @@ def next_question_times(page: Any, samples: int) -> list[float]:
     e2e.tap(page, ids.LANGUAGE + "ar")
     e2e.tap(page, ids.WORKER_LANGUAGE + "en")
     e2e.tap(page, ids.BEGIN)
-    e2e.tap(page, ids.CONSENT_SCREENING)
-    e2e.tap(page, ids.CONSENT_STORING)
-    e2e.tap(page, ids.CONSENT_CONTINUE)
     e2e.wait_screen(page, "interview")
     times: list[float] = []
     for _ in range(samples * 3):

@@ -58,3 +58,5 @@ SETTING_LANGUAGE = "setting-language-"  # + code
 SETTING_TEXT = "setting-text-"  # + 100 / 125 / 150
 SETTING_LOCK = "setting-lock-"  # + seconds
 LOCK_NOW = "lock-now"
+WITHDRAW = "withdraw"
+WITHDRAW_YES = "withdraw-confirm"

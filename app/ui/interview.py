@@ -25,6 +25,12 @@ QUESTIONNAIRE_SUFFIXES = (".yaml", ".yml", ".xlsx", ".xls")
 #: choice names a questionnaire uses for "prefer not to say" / "don't know"
 SKIP_CHOICES = ("prefer_not_to_say", "prefer_not", "pnts", "refuse", "refused", "skip")
 URGENT_PATHWAY = "urgent"
+#: consent items of a questionnaire that asks for consent itself (questionnaires/screening.yaml)
+CONSENT_SCREENING = "consent_screening"
+CONSENT_STORE = "consent_store"
+CONSENT_WITHDRAWN = "consent_withdrawn"
+#: the appearance of a group only the worker reads (never read to the person)
+WORKER_ONLY = "worker-only"
 
 
 def _now() -> str:
@@ -134,6 +140,12 @@ class ScreenView:
     interpreter: bool
     kind: str = "questions"
     repeat: str = ""
+    worker_only: bool = False
+
+    @property
+    def shown_language(self) -> str:
+        """The language the questions are drawn in: the worker's for a worker-only group."""
+        return self.worker_language if self.worker_only else self.language
 
     @property
     def rtl(self) -> bool:
@@ -318,7 +330,10 @@ class InterviewModel:
         s = self.session
         screen = s.screen()
         lang, wlang = self.language, self.worker_language
-        prompts = [self._prompt_view(p, lang, wlang) for p in (getattr(screen, "prompts", []))]
+        raw = list(getattr(screen, "prompts", ()) or ())
+        worker_only = any(self._worker_only(getattr(p, "item", None)) for p in raw)
+        shown = wlang if worker_only else lang  # a worker-only group is never read out
+        prompts = [self._prompt_view(p, shown, wlang) for p in raw]
         done, total = s.progress
         section = str(getattr(screen, "section", "") or "")
         worker_section = section
@@ -345,8 +360,18 @@ class InterviewModel:
             worker_language=wlang,
             interpreter=self.interpreter,
             kind=str(getattr(screen, "kind", "questions")),
+            worker_only=worker_only,
             repeat=str(getattr(screen, "repeat", "") or ""),
         )
+
+    @staticmethod
+    def _worker_only(item: Any) -> bool:
+        node = item
+        while node is not None:
+            if WORKER_ONLY in str(getattr(node, "appearance", "") or "").split():
+                return True
+            node = getattr(node, "parent", None)
+        return False
 
     def _prompt_view(self, p: Any, lang: str, wlang: str) -> PromptView:
         ptype = str(getattr(p, "type", ""))
@@ -456,6 +481,34 @@ class InterviewModel:
         except Exception:
             return False
 
+    # --- consent --------------------------------------------------------------------------
+
+    @property
+    def own_consent(self) -> bool:
+        """The questionnaire asks for consent itself (``consent_screening``, ``consent_store``)."""
+        return CONSENT_SCREENING in self.questionnaire.by_name
+
+    def consent_answers(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in (CONSENT_SCREENING, CONSENT_STORE, CONSENT_WITHDRAWN):
+            if name in self.questionnaire.by_name:
+                value = self.session.values().get(self._path(name))
+                if value not in (None, ""):
+                    out[name] = value
+        return out
+
+    def keep_record(self) -> bool:
+        """Whether the person agreed that the record is kept and sent (never when they said
+        no to the screening, to keeping it, or withdrew)."""
+        if not self.own_consent:
+            return bool(self.consent.get("storing"))
+        answers = self.consent_answers()
+        return (
+            answers.get(CONSENT_SCREENING) == "yes"
+            and answers.get(CONSENT_STORE) == "yes"
+            and answers.get(CONSENT_WITHDRAWN) != "yes"
+        )
+
     def payload(self, device_id: str) -> dict[str, Any]:
         """The sealed record payload (CONTRACTS.md)."""
         q = self.questionnaire
@@ -469,7 +522,7 @@ class InterviewModel:
             "finalised_at": _now(),
             "values": self.session.values(),
             "outcome": self.session.outcome().to_data(),
-            "consent": self.consent,
+            "consent": {**self.consent, **self.consent_answers()},
         }
 
     def finalise(self, store: Any) -> dict[str, Any]:

@@ -371,7 +371,14 @@ class AppModel:
             self.notice = error_notice(exc)
             return False
         self.notice = None
-        self.route = Route.CONSENT
+        if self.interview.own_consent:
+            # the questionnaire asks for consent itself, in the person's language
+            self.interview.consent = {"asked_by": "questionnaire", "at": now_iso()}
+            self.interview.started_clock = self.monotonic()
+            self.interview.save()
+            self.route = Route.INTERVIEW
+        else:
+            self.route = Route.CONSENT
         return True
 
     def consent(self, screening: bool, storing: bool) -> None:
@@ -456,16 +463,35 @@ class AppModel:
             return False
         try:
             iv.save()
-            outcome = iv.finalise(self.store)
+            if iv.keep_record():
+                outcome = iv.finalise(self.store)
+                self.notice = Notice("record_sealed", error=False)
+            else:  # the person said no to keeping it: the worker still sees where help is
+                outcome = iv.summary()
+                self.store.withdraw(iv.record_id)
+                self.notice = Notice("no_consent_nothing_kept", error=False)
         except Exception as exc:
             self.notice = error_notice(exc)
             return False
         self.summary_outcome = outcome
         self.summary_interview = iv
         self.interview = None
-        self.notice = Notice("record_sealed", error=False)
         self.route = Route.SUMMARY
         return True
+
+    def withdraw(self) -> None:
+        """The person withdraws: the draft and everything answered are deleted at once."""
+        iv = self.interview
+        if iv is None:
+            return
+        try:
+            self.store.withdraw(iv.record_id)
+        except Exception as exc:
+            self.notice = error_notice(exc)
+            return
+        self.interview = None
+        self.notice = Notice("no_consent_nothing_kept", error=False)
+        self.route = Route.HOME
 
     def close_summary(self) -> None:
         self.summary_outcome = None

@@ -35,6 +35,7 @@ class Shell:
         self.kit = Kit(model.settings.language, model.settings.text_scale, model.touch)
         self.drafts: dict[str, Any] = {}  # text typed into fields, until Next commits it
         self.show_languages = False
+        self.confirm_withdraw = False
 
     # --- words ---------------------------------------------------------------------------
 

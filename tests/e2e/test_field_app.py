@@ -335,11 +335,7 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     ui.tap(page, ids.LANGUAGE + "ar")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
     ui.tap(page, ids.BEGIN)
-    ui.wait_screen(page, "consent")
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_CONTINUE)
-    ui.wait_screen(page, "interview")
+    ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
 
     seen: list[str] = []
     switched = False
@@ -384,6 +380,7 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     (record,) = stored_envelopes(agency)
     assert record["language"] == "ar"
     assert [p["id"] for p in record["outcome"]["pathways"]] == expected
+    assert record["consent"]["consent_store"] == "yes"
     by_name = {path.rsplit("/", 1)[-1]: v for path, v in record["values"].items()}
     assert by_name["documents"] == ["held_by_other"]
     assert by_name["work_gate"] == "skip_section"
@@ -416,10 +413,7 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     ui.tap(page, ids.LANGUAGE + "ar")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
     ui.tap(page, ids.BEGIN)
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_CONTINUE)
-    ui.wait_screen(page, "interview")
+    ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
     drive_until(ui, page, answers, "urgent_doctor")
     answer_screen(ui, page, answers)
 

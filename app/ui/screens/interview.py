@@ -210,7 +210,7 @@ def _prompt(
     k, m = shell.kit, shell.model
     iv = m.interview
     assert iv is not None
-    lang, wlang = view.language, view.worker_language
+    lang, wlang = view.shown_language, view.worker_language
     both = view.interpreter and wlang != lang
     out: list[ft.Control] = [
         ft.Container(
@@ -389,7 +389,7 @@ def interview(shell: Shell) -> ft.Control:
     if iv is None:
         return ft.Column([k.text(_("No screening is open."))])
     view = iv.view()
-    lang = view.language
+    lang = view.shown_language
     items: list[ft.Control] = []
     if m.break_due():
         shell._break_shown = True
@@ -428,7 +428,7 @@ def interview(shell: Shell) -> ft.Control:
             )
         )
     total = max(view.total, 1)
-    section = view.section
+    section = view.worker_section if view.worker_only else view.section
     header: list[ft.Control] = []
     if section:
         header.append(k.text(section, 15, lang=lang, color="#57606a"))
@@ -560,6 +560,43 @@ def interview(shell: Shell) -> ft.Control:
             spacing=10,
         )
     )
+    if shell.confirm_withdraw:
+        items.append(
+            k.card(
+                [
+                    k.text(
+                        _("Delete everything answered in this screening? This cannot be undone."),
+                        16,
+                    ),
+                    ft.Row(
+                        [
+                            k.button(
+                                _("Delete"),
+                                _withdraw(shell, True),
+                                ident=ids.WITHDRAW_YES,
+                                kind="danger",
+                                expand=True,
+                            ),
+                            k.button(
+                                _("Cancel"), _withdraw(shell, False), kind="secondary", expand=True
+                            ),
+                        ],
+                        spacing=8,
+                    ),
+                ],
+                bg="#fde7e5",
+            )
+        )
+    else:
+        items.append(
+            k.button(
+                _("The person withdraws: keep nothing"),
+                _withdraw(shell, None),
+                ident=ids.WITHDRAW,
+                kind="secondary",
+                icon=ft.Icons.DELETE_OUTLINE,
+            )
+        )
     show = shell.show_languages
     items.append(
         k.button(
@@ -574,6 +611,23 @@ def interview(shell: Shell) -> ft.Control:
     if show:
         items.append(_languages_panel(shell, view))
     return ft.Column(items, spacing=12)
+
+
+def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
+    """None: ask to confirm; True: delete the draft now; False: keep going."""
+
+    def handler(_e: Any) -> None:
+        shell.model.touch()
+        if confirmed is None:
+            shell.confirm_withdraw = True
+        else:
+            shell.confirm_withdraw = False
+            if confirmed:
+                shell.drafts.clear()
+                shell.model.withdraw()
+        shell.render()
+
+    return handler
 
 
 def _toggle_languages(shell: Shell) -> Any:

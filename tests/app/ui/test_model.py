@@ -325,3 +325,72 @@ def test_prefer_not_to_say_uses_the_questionnaires_skip_choice(enrolled: AppMode
             break
         enrolled.next()
     pytest.fail("no question with a prefer-not-to-say choice was reached")
+
+
+def start_screening(m: AppModel, lang: str = "ar", worker: str = "en") -> None:
+    m.go(Route.NEW)
+    for k, v in (("form", "screening.yaml"), ("language", lang), ("worker_language", worker)):
+        m.choose(k, v)
+    assert m.start(), m.notice
+
+
+def test_a_questionnaire_that_asks_consent_itself_skips_the_consent_screen(
+    enrolled: AppModel,
+) -> None:
+    start_screening(enrolled)
+    assert enrolled.route is Route.INTERVIEW
+    view = enrolled.interview.view()  # type: ignore[union-attr]
+    # the set-up group is for the worker only: drawn in the worker's language
+    assert view.worker_only and view.shown_language == "en"
+    assert (
+        view.prompts[0].label == "Ask first: which gender does the person prefer for the "
+        "interviewer and interpreter?"
+    )
+
+
+def test_no_to_keeping_the_record_keeps_nothing_but_shows_the_summary(
+    enrolled: AppModel,
+) -> None:
+    start_screening(enrolled)
+    iv = enrolled.interview
+    assert iv is not None
+    for name, value in (
+        ("interview_language", "ar"),
+        ("consent_screening", "yes"),
+        ("consent_store", "no"),
+        ("consent_withdrawn", "no"),
+        ("documents", ["held_by_other"]),
+    ):
+        iv.answer(name, value)
+    assert not iv.keep_record()
+    assert enrolled.finish()
+    assert enrolled.route is Route.SUMMARY
+    assert enrolled.notice is not None and enrolled.notice.code == "no_consent_nothing_kept"
+    assert enrolled.records() == [] and enrolled.pending() == []
+
+
+def test_consent_answers_travel_in_the_sealed_record(enrolled: AppModel, agency: Agency) -> None:
+    start_screening(enrolled)
+    iv = enrolled.interview
+    assert iv is not None
+    for name, value in (
+        ("interview_language", "ar"),
+        ("consent_screening", "yes"),
+        ("consent_store", "yes"),
+        ("consent_withdrawn", "no"),
+    ):
+        iv.answer(name, value)
+    assert iv.keep_record()
+    assert enrolled.finish()
+    enrolled.sync_now()
+    (record,) = agency.envelopes()
+    assert record["consent"]["consent_store"] == "yes"
+    assert record["consent"]["asked_by"] == "questionnaire"
+
+
+def test_withdrawal_deletes_the_draft_at_once(enrolled: AppModel) -> None:
+    start_skeleton(enrolled)
+    enrolled.interview.answer("case_code", "W-1")  # type: ignore[union-attr]
+    enrolled.withdraw()
+    assert enrolled.route is Route.HOME and enrolled.interview is None
+    assert enrolled.records() == []

@@ -443,17 +443,18 @@ def interview(shell: Shell) -> ft.Control:
             content=ft.ProgressBar(value=min(1.0, view.done / total), height=8, border_radius=4),
         )
     )
-    header.append(
-        k.text(
-            _(
-                "Question {n} of {total}",
-                n=number(m.settings.language, min(view.done + 1, view.total)),
-                total=number(m.settings.language, view.total),
-            ),
-            13,
-            color="#57606a",
+    if not view.at_end:
+        header.append(
+            k.text(
+                _(
+                    "Question {n} of {total}",
+                    n=number(m.settings.language, min(view.done + 1, view.total)),
+                    total=number(m.settings.language, view.total),
+                ),
+                13,
+                color="#57606a",
+            )
         )
-    )
     items += header
     items += notice(shell)
     names: list[str] = []

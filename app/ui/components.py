@@ -216,6 +216,7 @@ class Kit:
             on_submit=on_submit,
             keyboard_type=ft.KeyboardType.NUMBER if numeric else ft.KeyboardType.TEXT,
             text_size=self.size(18),
+            label_style=ft.TextStyle(size=self.size(15)),
             rtl=is_rtl(lang),
             autocorrect=False,
             enable_suggestions=False,

@@ -13,7 +13,7 @@ import flet as ft
 
 from app.i18n import N_, is_rtl, language, translator
 from app.ui import ids
-from app.ui.components import WORKER_BG
+from app.ui.components import WORKER_BG, family
 from app.ui.interview import PromptView, ScreenView
 from app.ui.screens import notice
 from app.ui.words import number
@@ -165,11 +165,15 @@ def consent(shell: Shell) -> ft.Control:
 
         return handler
 
+    label_style = ft.TextStyle(size=k.size(16), font_family=family(wlang))
     screening = ft.Checkbox(
-        label=translator(wlang)(AGREES_SCREENING), on_change=toggle("screening")
+        label=translator(wlang)(AGREES_SCREENING),
+        label_style=label_style,
+        on_change=toggle("screening"),
     )
     storing = ft.Checkbox(
         label=translator(wlang)(AGREES_STORING),
+        label_style=label_style,
         on_change=toggle("storing"),
     )
 

@@ -23,3 +23,10 @@ def artifacts_dir() -> Path:
     """A git-ignored folder for screenshots and other things a person should look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the real-browser tests last. Playwright's synchronous API keeps an asyncio loop
+    running in the main thread for as long as its browser lives, and code under test that
+    calls ``asyncio.run`` (the in-process server transport) cannot run beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

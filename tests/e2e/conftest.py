@@ -283,30 +283,28 @@ def settle(page: Any, quiet_ms: int = 250, limit_ms: int = 5000) -> None:
 
 
 def type_into(page: Any, ident: str, text: str) -> None:
-    """Focus the text field inside ``ident`` and type with the keyboard."""
+    """Focus the text field ``ident`` and type with the keyboard (never ``fill``). With the
+    accessibility tree on, Flutter's text field is a real <input> inside the node: wait until
+    it has the focus, type, and check the input holds the text (retyping if keys were lost)."""
     target = by_id(page, ident).first
-    # Flutter makes a fresh <input> for the focused field a moment after the tap; keys typed
-    # before it exists (or into the previous field's input) are lost.
-    page.evaluate(
-        "() => { const e = document.activeElement; if (e) e.setAttribute('data-wm-old', '1'); }"
-    )
-    target.click()
-    is_input = (
-        "() => { const e = document.activeElement;"
-        " return !!e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA')"
-    )
-    try:
-        page.wait_for_function(is_input + " && !e.hasAttribute('data-wm-old'); }", timeout=2000)
-    except Exception:  # the field already had the focus (autofocus): its input stays
-        page.wait_for_function(is_input + "; }", timeout=TIMEOUT_MS)
+    target.wait_for(state="attached", timeout=TIMEOUT_MS)
+    field = target.locator("input, textarea").first
     for _attempt in range(3):
-        page.keyboard.type(text)
-        got = page.evaluate("() => document.activeElement && document.activeElement.value")
-        if got == text:
-            break
-        # keys typed before Flutter listened were lost: select what is there and type again
+        field.click()
+        field.evaluate(
+            """e => new Promise((resolve, reject) => {
+                 const t0 = performance.now();
+                 const check = () => document.activeElement === e ? resolve(true)
+                   : performance.now() - t0 > 5000 ? reject(new Error('no focus'))
+                   : setTimeout(check, 20);
+                 check();
+               })"""
+        )
         page.keyboard.press("Control+A")
         page.keyboard.press("Backspace")
+        page.keyboard.type(text)
+        if field.evaluate("e => e.value") == text:
+            break
     settle(page, quiet_ms=150)
 
 

@@ -480,3 +480,28 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     page.set_viewport_size({"width": vp["height"], "height": vp["width"]})
     ui.settle(page)
     shot(ui, page, artifacts_dir, viewport, "28-home-landscape")
+
+
+def test_break_prompt_after_a_long_interview(
+    agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
+) -> None:
+    """The break is offered gently (here after 3 seconds instead of 20 minutes); continuing
+    keeps the interview where it was."""
+    server = serve_app(env={"WAYMARK_BREAK_SECONDS": "3", "WAYMARK_UI_TICK": "0.5"})
+    page = app_page(server, ui.PHONE)
+    ui.set_pin(page, PIN)
+    ui.enrol(page, agency.enrolment_text())
+    ui.tap(page, ids.START_SCREENING)
+    ui.tap(page, ids.FORM + "skeleton.yaml")
+    ui.tap(page, ids.LANGUAGE + "so")
+    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    ui.tap(page, ids.BEGIN)
+    ui.tap(page, ids.CONSENT_SCREENING)
+    ui.tap(page, ids.CONSENT_STORING)
+    ui.tap(page, ids.CONSENT_CONTINUE)
+    ui.wait_screen(page, "interview")
+    ui.by_id(page, ids.BREAK_PROMPT).first.wait_for(state="attached", timeout=15_000)
+    shot(ui, page, artifacts_dir, "phone", "30-break-prompt")
+    ui.tap(page, ids.BREAK_CONTINUE)
+    assert ui.by_id(page, ids.BREAK_PROMPT).count() == 0
+    assert prompts_on_screen(page) == [ids.PROMPT + "case_code"]

@@ -87,6 +87,9 @@ class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     envelopes: list[EnvelopeIn] = Field(min_length=1, max_length=MAX_BATCH)
+    #: sealed records the device still holds unsent, this batch included; the coordinator sees
+    #: what is waiting on each device (``DeviceInfo.waiting``)
+    waiting: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class ItemStatus(StrEnum):
@@ -157,6 +160,8 @@ class DeviceInfo(BaseModel):
     enrolled_at: datetime
     last_seen_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: records waiting on the device after its last upload (None: it never said)
+    waiting: int | None = None
 
 
 class EnvelopeOut(BaseModel):

@@ -58,6 +58,7 @@ class DeviceRow:
     last_seen_at: str | None
     revoked: bool
     records: int
+    waiting: int | None = None  # sealed records still on the device at its last upload
 
 
 @dataclass
@@ -340,6 +341,7 @@ class Console:
                         "enrolled_at": d.enrolled_at.isoformat(),
                         "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
                         "revoked_at": d.revoked_at.isoformat() if d.revoked_at else None,
+                        "waiting": d.waiting,
                     }
                     for d in devices
                 ]
@@ -517,6 +519,7 @@ class Console:
                 last_seen_at=d["last_seen_at"],
                 revoked=d["revoked_at"] is not None,
                 records=per_device.get(d["id"], 0),
+                waiting=d["waiting"],
             )
             for d in store.devices()
         ]

@@ -100,7 +100,8 @@ SCHEMA = [
         role TEXT NOT NULL,
         enrolled_at TEXT,
         last_seen_at TEXT,
-        revoked_at TEXT)""",
+        revoked_at TEXT,
+        waiting INTEGER)""",
     """CREATE TABLE erasure (
         record_id TEXT PRIMARY KEY,
         requested_at TEXT NOT NULL,
@@ -131,7 +132,11 @@ SCHEMA = [
     """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
 ]
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Steps from an older console store to this one, by the version each step reaches.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE device ADD COLUMN waiting INTEGER",),
+}
 
 
 def _now() -> datetime:
@@ -293,6 +298,13 @@ class ConsoleStore:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     conn.execute("COMMIT")
                 else:
+                    if version < SCHEMA_VERSION:
+                        conn.execute("BEGIN IMMEDIATE")
+                        for step in range(version + 1, SCHEMA_VERSION + 1):
+                            for statement in MIGRATIONS[step]:
+                                conn.execute(statement)
+                        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                        conn.execute("COMMIT")
                     row = conn.execute(
                         "SELECT wrapped_key, agency_fingerprint FROM meta WHERE id = 1"
                     ).fetchone()
@@ -379,17 +391,21 @@ class ConsoleStore:
         with self._tx() as c:
             c.execute("DELETE FROM device")
             c.executemany(
-                "INSERT INTO device (id, name, site, role, enrolled_at, last_seen_at, revoked_at)"
-                " VALUES (:id, :name, :site, :role, :enrolled_at, :last_seen_at, :revoked_at)",
-                list(devices),
+                "INSERT INTO device"
+                " (id, name, site, role, enrolled_at, last_seen_at, revoked_at, waiting)"
+                " VALUES (:id, :name, :site, :role, :enrolled_at, :last_seen_at, :revoked_at,"
+                " :waiting)",
+                [{"waiting": None, **d} for d in devices],
             )
 
     def devices(self) -> list[dict[str, Any]]:
         rows = self._read(
-            "SELECT id, name, site, role, enrolled_at, last_seen_at, revoked_at FROM device"
-            " ORDER BY site, name, id"
+            "SELECT id, name, site, role, enrolled_at, last_seen_at, revoked_at, waiting"
+            " FROM device ORDER BY site, name, id"
         )
-        keys = ("id", "name", "site", "role", "enrolled_at", "last_seen_at", "revoked_at")
+        keys = (
+            "id", "name", "site", "role", "enrolled_at", "last_seen_at", "revoked_at", "waiting"
+        )
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def site_of(self, device_id: str) -> str:

@@ -338,6 +338,12 @@ class ConsoleShell:
                 site=dev.site,
                 seen=seen,
             )
+            if dev.waiting is not None:
+                words += " - " + _.ngettext(
+                    "{n} record waiting on the device",
+                    "{n} records waiting on the device",
+                    dev.waiting,
+                )
             if dev.revoked:
                 words += " - " + _("revoked")
             devices.append(ft.Semantics(identifier=ids.DEVICE + dev.id, content=k.text(words, 14)))

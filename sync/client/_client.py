@@ -145,9 +145,11 @@ class SyncClient:
         self.token = claimed.token
         return claimed
 
-    def upload(self, envelopes: list[EnvelopeIn]) -> list[ItemResult]:
-        """Send one batch; returns the server's results for envelopes of this batch only."""
-        payload = UploadRequest(envelopes=envelopes).model_dump_json().encode("utf-8")
+    def upload(self, envelopes: list[EnvelopeIn], waiting: int | None = None) -> list[ItemResult]:
+        """Send one batch; returns the server's results for envelopes of this batch only.
+        ``waiting``: records the outbox holds unsent, this batch included (a count only)."""
+        request = UploadRequest(envelopes=envelopes, waiting=waiting)
+        payload = request.model_dump_json(exclude_none=True).encode("utf-8")
         headers = {**self._headers(), "Content-Type": "application/json"}
         if len(payload) >= GZIP_MIN_BYTES:
             payload = gzip.compress(payload, compresslevel=1)
@@ -177,11 +179,7 @@ class SyncClient:
     def _sync(self, outbox: Outbox, progress: Progress | None) -> SyncReport:
         report = SyncReport()
         tried: set[Any] = set()
-        counter = getattr(outbox, "pending_count", None)
-        if callable(counter):
-            report.total = int(counter())
-        elif isinstance(outbox, Sized):
-            report.total = len(outbox)
+        report.total = _waiting(outbox) or 0
 
         def tell() -> None:
             if progress is not None:
@@ -195,7 +193,7 @@ class SyncClient:
                 break
             report.total = max(report.total, report.sent + len(batch))
             try:
-                results = self.upload(batch)
+                results = self.upload(batch, waiting=_waiting(outbox))
             except Revoked:
                 raise
             except SyncError as exc:
@@ -213,6 +211,16 @@ class SyncClient:
             report.sent += len(batch)
             tell()
         return report
+
+
+def _waiting(outbox: Outbox) -> int | None:
+    """How many records the outbox holds unsent, when it can say."""
+    counter = getattr(outbox, "pending_count", None)
+    if callable(counter):
+        return int(counter())
+    if isinstance(outbox, Sized):
+        return len(outbox)
+    return None
 
 
 def _parse(model: type[M], response: httpx.Response, where: str) -> M:

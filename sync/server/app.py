@@ -148,7 +148,10 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         if len(body.envelopes) > settings.max_batch:
             raise Refused("batch_too_large", status=413)
         with db() as session:
-            return UploadResponse(results=service.upload(session, device, body.envelopes))
+            results = service.upload(session, device, body.envelopes)
+            if body.waiting is not None:
+                service.note_waiting(session, device, body.waiting, results)
+            return UploadResponse(results=results)
 
     @api.get(
         "/config",
@@ -220,6 +223,7 @@ def device_info(d: Device) -> DeviceInfo:
         enrolled_at=as_utc(d.enrolled_at),  # type: ignore[arg-type]
         last_seen_at=as_utc(d.last_seen_at),
         revoked_at=as_utc(d.revoked_at),
+        waiting=d.waiting,
     )
 
 

@@ -61,6 +61,7 @@ class Device(SQLModel, table=True):
     enrolled_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_seen_at: datetime | None = Field(default=None, sa_column=_ts(True))
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(True))
+    waiting: int | None = None
 
 
 class Envelope(SQLModel, table=True):

@@ -236,6 +236,17 @@ def _insert(dialect: str) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Envelope)
 
 
+def note_waiting(
+    session: Session, device: Device, waiting: int, results: Sequence[ItemResult]
+) -> None:
+    """Keep how many sealed records the device still holds after this upload, for the
+    coordinator's device list; a count, never anything about the records themselves."""
+    left = max(0, waiting - sum(1 for r in results if r.acknowledged))
+    if device.waiting != left:
+        session.execute(sa.update(Device).where(col(Device.id) == device.id).values(waiting=left))
+        session.commit()
+
+
 def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) -> list[ItemResult]:
     """Store a batch idempotently; one result per envelope, in order.
 

@@ -440,3 +440,14 @@ def test_after_the_key_passphrase_changes_the_previous_one_moves_the_store(
     c.lock()
     with pytest.raises(WrongPassphrase):
         c.unlock(pem, new, previous="not the old one at all")
+
+
+def test_the_dashboard_shows_what_still_waits_on_each_device(
+    agency: Agency, console: Console
+) -> None:
+    north = agency.devices["north"]
+    batch = [sealed(agency.keys, north, {"intro/name": MARKER}, TRAFFICKING) for _ in range(2)]
+    agency.clients["north"].upload(batch, waiting=5)  # two sent, three still on the tablet
+    console.pull()
+    waiting = {x.site: x.waiting for x in console.dashboard().devices}
+    assert waiting == {"north": 3, "south": None}  # the south tablet has never said

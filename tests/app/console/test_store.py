@@ -267,3 +267,19 @@ def test_follow_up_matches_the_transition_table_for_any_sequence(steps: list) ->
         assert {k: v.state for k, v in store.states("r1").items()} == {
             k: v for k, v in current.items() if v is not None
         }
+
+
+def test_a_store_from_the_first_schema_is_upgraded_and_keeps_its_devices(tmp_path: Path) -> None:
+    device = {"id": "d1", "name": "tablet", "site": "north", "role": "outreach",
+              "enrolled_at": None, "last_seen_at": None, "revoked_at": None}
+    with _open(tmp_path) as store:
+        store.put_devices([device])
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:  # back to schema version 1
+        conn.execute("ALTER TABLE device DROP COLUMN waiting")
+        conn.execute("PRAGMA user_version = 1")
+    with _open(tmp_path) as store:
+        assert store.devices() == [{**device, "waiting": None}]
+        store.put_devices([{**device, "waiting": 4}])
+        assert store.devices()[0]["waiting"] == 4
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2

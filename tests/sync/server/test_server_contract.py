@@ -38,7 +38,7 @@ def test_health_needs_no_token(server: Server) -> None:
 
 def test_migrations_run_twice_without_change(server: Server) -> None:
     migrate(server.engine)
-    assert server.rows("SELECT version_num FROM alembic_version") == [("0001_initial",)]
+    assert server.rows("SELECT version_num FROM alembic_version") == [("0002_device_waiting",)]
 
 
 def test_claim_gives_token_key_fingerprint_and_site(server: Server) -> None:
@@ -153,6 +153,26 @@ def test_revoked_device_is_told_to_wipe(server: Server) -> None:
     assert len(outbox.items) == 1
     listed = {d.id: d.revoked_at for d in admin.list_devices(server.settings)}
     assert listed[device] is not None
+
+
+def test_the_coordinator_sees_how_many_records_wait_on_each_device(server: Server) -> None:
+    client = server.enrolled()
+    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    outbox = MemoryOutbox()
+    for _ in range(5):
+        outbox.add(sealed_record(server.keys, device))
+    client.batch_size = 2
+    assert {d.id: d.waiting for d in admin.list_devices(server.settings)} == {device: None}
+    first = outbox.pending(2)
+    client.upload(first, waiting=5)
+    assert {d.id: d.waiting for d in admin.list_devices(server.settings)} == {device: 3}
+    for e in first:
+        outbox.items.pop(e.id)
+    client.sync_once(outbox)
+    assert {d.id: d.waiting for d in admin.list_devices(server.settings)} == {device: 0}
+    coordinator = admin.add_coordinator(server.settings, "ana")
+    listed = raw(server, coordinator).get("/devices").json()
+    assert [(d["device_id"], d["waiting"]) for d in listed] == [(device, 0)]
 
 
 def test_oversized_requests_get_413(server: Server) -> None:

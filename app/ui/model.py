@@ -346,6 +346,10 @@ class AppModel:
         if key == "form":
             self.new_choice.pop("language", None)
             self.new_choice.pop("worker_language", None)
+            info = next((q for q in self.questionnaires() if q.key == value), None)
+            if info is not None and self.settings.language in info.load().languages:
+                # the worker's own language is the likely choice; they can change it
+                self.new_choice["worker_language"] = self.settings.language
 
     def can_start(self) -> bool:
         return all(self.new_choice.get(k) for k in ("form", "language", "worker_language"))

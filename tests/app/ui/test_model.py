@@ -394,3 +394,11 @@ def test_withdrawal_deletes_the_draft_at_once(enrolled: AppModel) -> None:
     enrolled.withdraw()
     assert enrolled.route is Route.HOME and enrolled.interview is None
     assert enrolled.records() == []
+
+
+def test_the_workers_interface_language_is_offered_first(enrolled: AppModel) -> None:
+    enrolled.set_language("fr")
+    enrolled.go(Route.NEW)
+    enrolled.choose("form", "skeleton.yaml")
+    assert enrolled.new_choice["worker_language"] == "fr"
+    assert not enrolled.can_start()  # the respondent's language is always chosen

@@ -105,11 +105,12 @@ def test_screens_behind_the_lock_cannot_be_reached(enrolled: AppModel) -> None:
 
 def test_start_needs_a_questionnaire_and_both_languages(enrolled: AppModel) -> None:
     enrolled.go(Route.NEW)
-    enrolled.choose("form", "skeleton.yaml")
-    enrolled.choose("language", "ar")
-    assert not enrolled.can_start()
     assert not enrolled.start()
     assert enrolled.notice is not None and enrolled.notice.code == "choose_form_and_languages"
+    enrolled.choose("form", "skeleton.yaml")
+    assert not enrolled.can_start()  # no respondent's language yet
+    enrolled.choose("language", "ar")
+    assert enrolled.can_start()
 
 
 def test_declined_consent_keeps_nothing(enrolled: AppModel) -> None:

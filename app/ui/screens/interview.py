@@ -13,7 +13,7 @@ import flet as ft
 
 from app.i18n import N_, is_rtl, language, translator
 from app.ui import ids
-from app.ui.components import WORKER_BG, family
+from app.ui.components import WORKER_BG
 from app.ui.interview import PromptView, ScreenView
 from app.ui.screens import notice
 from app.ui.words import number
@@ -123,13 +123,19 @@ CONSENT_TEXT = (
 
 
 def _both(shell: Shell, words: str, lang: str, wlang: str, size: float = 17) -> list[ft.Control]:
-    """A catalog text in the respondent's language, with the worker's below when different."""
+    """A catalog text in the respondent's language, with the worker's below when different;
+    each block laid out in its own direction (never one nested in the other's)."""
     k = shell.kit
-    out = [k.text(translator(lang)(words), size, lang=lang)]
+    out: list[ft.Control] = [
+        ft.Container(
+            content=ft.Column([k.text(translator(lang)(words), size, lang=lang)]),
+            rtl=is_rtl(lang),
+        )
+    ]
     if wlang != lang:
         out.append(
             ft.Container(
-                content=k.text(translator(wlang)(words), size - 3, lang=wlang),
+                content=ft.Column([k.text(translator(wlang)(words), size - 3, lang=wlang)]),
                 bgcolor=WORKER_BG,
                 padding=8,
                 border_radius=8,
@@ -151,11 +157,7 @@ def consent(shell: Shell) -> ft.Control:
         k.text(_("Read this aloud:"), 15, color="#57606a"),
     ]
     for para in CONSENT_TEXT:
-        body.append(
-            ft.Container(
-                content=ft.Column(_both(shell, para, lang, wlang), spacing=6), rtl=is_rtl(lang)
-            )
-        )
+        body += _both(shell, para, lang, wlang)
     state = {"screening": False, "storing": False}
 
     def toggle(key: str) -> Any:
@@ -165,25 +167,32 @@ def consent(shell: Shell) -> ft.Control:
 
         return handler
 
-    label_style = ft.TextStyle(size=k.size(16), font_family=family(wlang))
-    screening = ft.Checkbox(
-        label=translator(wlang)(AGREES_SCREENING),
-        label_style=label_style,
-        on_change=toggle("screening"),
-    )
-    storing = ft.Checkbox(
-        label=translator(wlang)(AGREES_STORING),
-        label_style=label_style,
-        on_change=toggle("storing"),
-    )
+    def agreement(key: str, words: str, ident: str) -> ft.Control:
+        """A checkbox with its words beside it, wrapping on a narrow screen."""
+        box = ft.Checkbox(semantics_label=words, on_change=toggle(key))
+
+        def flip(_e: Any) -> None:
+            box.value = not box.value
+            state[key] = bool(box.value)
+            m.touch()
+            box.update()
+
+        return ft.Row(
+            [
+                ft.Semantics(identifier=ident, content=box),
+                ft.Container(content=k.text(words, 16, lang=wlang), expand=True, on_click=flip),
+            ],
+            vertical_alignment=ft.CrossAxisAlignment.CENTER,
+            rtl=is_rtl(wlang),
+        )
 
     def go_on(_e: Any) -> None:
         m.consent(state["screening"], state["storing"])
         shell.render()
 
     body += [
-        ft.Semantics(identifier=ids.CONSENT_SCREENING, content=screening),
-        ft.Semantics(identifier=ids.CONSENT_STORING, content=storing),
+        agreement("screening", translator(wlang)(AGREES_SCREENING), ids.CONSENT_SCREENING),
+        agreement("storing", translator(wlang)(AGREES_STORING), ids.CONSENT_STORING),
         k.button(_("Continue"), go_on, ident=ids.CONSENT_CONTINUE),
         k.button(
             _("The person does not agree"),

@@ -16,6 +16,7 @@ is a draft until its header says ``X-Review-Status: reviewed``; the app shows dr
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -88,6 +89,16 @@ def write(code: str, catalog: Catalog, status: str | None = None) -> None:
     path = po_path(code)
     path.parent.mkdir(parents=True, exist_ok=True)
     catalog.fuzzy = False
+    catalog.project, catalog.version = "Waymark", "0.1"
+    catalog.revision_date = datetime.now(UTC)
+    catalog.copyright_holder = "Waymark contributors"
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = "draft, not yet reviewed by a qualified translator"
+    catalog.language_team = f"{code} <translators of Waymark>"
+    catalog.header_comment = (
+        f"# Waymark interface text in {code}.\n"
+        "# A draft until the header says X-Review-Status: reviewed (see locales/README.md)."
+    )
     buf = io.BytesIO()
     write_po(buf, catalog, sort_output=True, include_lineno=False, width=100)
     text = buf.getvalue().decode("utf-8")

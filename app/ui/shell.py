@@ -97,6 +97,7 @@ class Shell:
 
     def quick_exit(self, _e: Any = None) -> None:
         self.drafts.clear()
+        self.show_languages = self.confirm_withdraw = False
         self.model.quick_exit()
         self.render()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,10 @@ from app.console.words import ACTION_WORDS, audit_word, message, state_word
 from app.i18n import SHIPPED, is_rtl, language, translator
 from app.store import crypto
 from app.ui.components import FONTS, PRIMARY, Kit, theme
+from app.ui.web import run_offline
 
 log = logging.getLogger(__name__)
 
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
 WIDTH = 960
 TICK_SECONDS = float(os.environ.get("WAYMARK_UI_TICK", "2"))
@@ -764,22 +763,4 @@ def serve(
     **options: Any,
 ) -> None:
     """Serve the console at http://host:port/ until SIGTERM or Ctrl-C (blocking)."""
-    os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")
-    os.environ["FLET_WEB_NO_CDN"] = "1"
-    main = make_app(server_url, token, data_dir, **options)
-
-    def stop(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        ft.run(
-            main,
-            view=ft.AppView.WEB_BROWSER,
-            host=host,
-            port=port,
-            assets_dir=str(ASSETS_DIR),
-            no_cdn=True,
-        )
-    except KeyboardInterrupt:
-        pass
+    run_offline(make_app(server_url, token, data_dir, **options), host, port)

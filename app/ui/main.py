@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
 
 log = logging.getLogger(__name__)
@@ -62,27 +60,11 @@ def serve(
     store_settings: Any = None,
 ) -> None:
     """Serve the app at http://host:port/ until SIGTERM or Ctrl-C (blocking)."""
-    import flet as ft
+    from app.ui.web import run_offline
 
-    os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")
-    os.environ["FLET_WEB_NO_CDN"] = "1"
     main = make_app(data_dir, questionnaires_dir=questionnaires_dir, store_settings=store_settings)
-
-    def stop(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     try:
-        ft.run(
-            main,
-            view=ft.AppView.WEB_BROWSER,
-            host=host,
-            port=port,
-            assets_dir=str(ASSETS_DIR),
-            no_cdn=True,
-        )
-    except KeyboardInterrupt:
-        pass
+        run_offline(main, host, port)
     finally:
         try:
             main.store.lock("shutdown")  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -554,15 +554,13 @@ class ConsoleStore:
             raise ConsoleError("record_unknown", record_id=record_id)
         if not any(pathway in v.pathways for v in versions):
             raise ConsoleError("pathway_unknown", record_id=record_id, pathway=pathway)
-        entry_id = str(uuid.uuid4())
         when = _iso(at or _now())
         assert when is not None
-        body = json.dumps(
+        entry_id, blob = self._seal_entry(
+            _follow_aad,
+            record_id,
             {"pathway": pathway, "state": state, "at": when, "by": by[:128], "note": note},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        blob = crypto.encrypt(self._data_key, body, _follow_aad(record_id, entry_id))
+        )
         with self._tx() as c:
             # the current state is read inside the write transaction: two console pages (or
             # processes) cannot both move the same pathway from the same state
@@ -619,6 +617,14 @@ class ConsoleStore:
             )
         return out
 
+    def _seal_entry(
+        self, aad: Callable[[str, str], bytes], record_id: str, fields: dict[str, Any]
+    ) -> tuple[str, bytes]:
+        """A new entry id, and ``fields`` as ciphertext bound to the record and the entry."""
+        entry_id = str(uuid.uuid4())
+        body = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return entry_id, crypto.encrypt(self._data_key, body, aad(record_id, entry_id))
+
     def _open_entry(self, blob: Any, aad: bytes, record_id: str) -> dict[str, Any]:
         try:
             d = json.loads(crypto.decrypt(self._data_key, bytes(blob), aad))
@@ -656,14 +662,12 @@ class ConsoleStore:
             raise ConsoleError("record_unknown", record_id=record_id)
         if not path or not any(path in (v.payload.get("values") or {}) for v in versions):
             raise ConsoleError("answer_unknown", record_id=record_id)
-        entry_id = str(uuid.uuid4())
         when = _iso(_now()) or ""
-        body = json.dumps(
+        entry_id, blob = self._seal_entry(
+            _correct_aad,
+            record_id,
             {"path": path, "value": value, "at": when, "by": by[:128], "reason": reason},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        blob = crypto.encrypt(self._data_key, body, _correct_aad(record_id, entry_id))
+        )
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO correction (entry_id, record_id, body) VALUES (?, ?, ?)",

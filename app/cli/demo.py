@@ -145,6 +145,10 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run(args: argparse.Namespace, _: Any) -> int:
+    from app.store.errors import StoreError
+    from app.store.messages import describe
+    from sync.errors import SyncError
+
     data: Path = args.data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     for port in (args.server_port, args.app_port):
@@ -172,7 +176,14 @@ def run(args: argparse.Namespace, _: Any) -> int:
         if not _wait_for_port(args.server_port, server, 60):
             print(_("The agency server did not start."), file=sys.stderr)
             return 1
-        ensure_device(data, server_url)
+        try:
+            ensure_device(data, server_url)
+        except (StoreError, SyncError) as exc:
+            # e.g. the demo PIN was changed in the app, or the server refused the enrolment
+            print(_("The demo device could not be prepared: {reason}",
+                    reason=describe(exc, _) if isinstance(exc, StoreError) else exc.code),
+                  file=sys.stderr)
+            return 1
         field_app = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             _waymark("app", "--data", str(data / "device"), "--port", str(args.app_port)),
             start_new_session=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from app.cli import demo
+from app.i18n import translator
 from app.store import Store, crypto
 from sync.server import Settings, admin, server
 
@@ -76,3 +78,23 @@ def test_device_is_enrolled_once_under_the_demo_pin(running_server: tuple[Path, 
         assert enrolment.device_id == devices[0].id
         assert enrolment.server_url == url
         assert enrolment.site == demo.DEMO_SITE
+
+
+def test_a_changed_demo_pin_gives_a_clear_error_and_keeps_the_device(
+    running_server: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, url = running_server
+    demo.ensure_device(data, url)
+    with Store.open(data / "device") as store:
+        store.unlock(demo.DEMO_PIN)
+        store.change_pin(demo.DEMO_PIN, "97531086")
+    args = argparse.Namespace(data=data, server_port=_free_port(), app_port=_free_port())
+
+    assert demo.run(args, translator("en")) == 1
+    err = capsys.readouterr().err
+    assert "The demo device could not be prepared" in err
+    assert "97531086" not in err and demo.DEMO_PIN not in err
+    with Store.open(data / "device") as store:  # nothing was wiped or re-enrolled
+        store.unlock("97531086")
+        assert store.enrolment is not None
+    assert len(admin.list_devices(Settings(data_dir=data))) == 1

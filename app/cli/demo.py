@@ -165,6 +165,9 @@ def run(args: argparse.Namespace, _: Any) -> int:
     def on_signal(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C stops the demo even when it was started from a shell that ignores SIGINT in
+    # background jobs (Python then keeps ignoring it); SIGTERM stops it the same way.
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and module

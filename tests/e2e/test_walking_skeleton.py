@@ -139,7 +139,12 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(30)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            printed = log.read_text("utf-8")
+            raise AssertionError("Ctrl-C did not stop the demo:\n" + printed) from None
     assert "Stopping." in log.read_text("utf-8")
     assert proc.returncode == 0
 

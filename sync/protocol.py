@@ -30,6 +30,22 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = r"^[A-Za-z0-9_.:\-]{1,128}$"
 
 
+#: Crockford's base32 alphabet: no I, L, O or U, so a code read aloud is not misheard.
+_CASE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def case_code(record_id: str) -> str:
+    """The pseudonymous case code a worker and a coordinator both see for a record.
+
+    Derived from the record's random id (40 bits of its SHA-256, Crockford base32, ``XXXX-XXXX``),
+    so the field app, the console and exports agree without storing or sending anything more;
+    it names no person and cannot be turned back into anything but the record id.
+    """
+    n = int.from_bytes(hashlib.sha256(str(record_id).lower().encode("ascii")).digest()[:5], "big")
+    chars = "".join(_CASE_ALPHABET[(n >> shift) & 31] for shift in range(35, -1, -5))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
 def digest_of(sealed: bytes) -> str:
     """SHA-256 hex of the sealed bytes: the envelope's identity for idempotency."""
     return hashlib.sha256(sealed).hexdigest()

@@ -1,4 +1,4 @@
-"""``waymark questionnaire check FILE...`` and ``waymark questionnaire run FILE --answers``.
+"""``waymark questionnaire check [FILE...]`` and ``waymark questionnaire run FILE --answers``.
 
 Files are read here (the engine takes bytes). ``check`` prints every problem of every file,
 located and in the person's language, and exits 1 when any file has an error. ``run`` applies
@@ -17,6 +17,7 @@ from typing import Any
 from app.engine import Problem, QuestionnaireError, Session, SessionError, load_questionnaire
 from app.engine.errors import Location
 from app.i18n import N_, Translator
+from app.resources import bundled_questionnaires
 
 #: message templates for problem codes; parameters fill the braces
 MESSAGES: dict[str, str] = {
@@ -121,7 +122,8 @@ def _location(loc: Location, _: Translator) -> str:
 
 def _check(args: argparse.Namespace, _: Translator) -> int:
     failed = False
-    for name in args.files:
+    names = args.files or [str(p) for p in bundled_questionnaires()]
+    for name in names:
         path = Path(name)
         try:
             data = path.read_bytes()
@@ -214,7 +216,12 @@ def register(subparsers: Any, _: Translator) -> None:
     parser = subparsers.add_parser("questionnaire", help=_("check and try out questionnaires"))
     sub = parser.add_subparsers(dest="questionnaire_command", metavar="ACTION", required=True)
     check = sub.add_parser("check", help=_("list every problem in questionnaire files"))
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help=_("questionnaire files (default: the questionnaires Waymark ships)"),
+    )
     check.set_defaults(func=_check)
     run = sub.add_parser("run", help=_("apply an answer script and print the result as JSON"))
     run.add_argument("file", metavar="FILE")

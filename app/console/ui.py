@@ -23,13 +23,14 @@ from app.console.model import Console, RecordDetail
 from app.console.view import ConsoleView, Route
 from app.console.words import ACTION_WORDS, audit_word, message, state_word
 from app.i18n import SHIPPED, is_rtl, language, translator
+from app.resources import questionnaires_dir
 from app.store import crypto
 from app.ui.components import FONTS, PRIMARY, Kit, theme
 from app.ui.web import run_offline
 
 log = logging.getLogger(__name__)
 
-QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+QUESTIONNAIRES_DIR = questionnaires_dir()
 WIDTH = 960
 TICK_SECONDS = float(os.environ.get("WAYMARK_UI_TICK", "2"))
 BAR_MAX = 320

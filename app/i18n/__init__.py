@@ -12,14 +12,15 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+from app.resources import locales_dir
+
+LOCALES_DIR = locales_dir()
 
 #: The shipped interface languages, in the order a worker is offered them.
 #: Dari is written with the Persian catalog (``fa``); the questionnaire records the dialect.

@@ -12,7 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+from app.resources import questionnaires_dir
+
+QUESTIONNAIRES_DIR = questionnaires_dir()
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+from app.resources import assets_dir
+
+ASSETS_DIR = assets_dir()
 
 
 def run_offline(main: Callable[[Any], Any], host: str, port: int) -> None:

@@ -1,0 +1,58 @@
+"""The bundled files are found through app.resources, from the command a person runs."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from app import resources
+from app.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_check_with_no_file_checks_the_bundled_questionnaires(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["questionnaire", "check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    checked = sorted(Path(line.split(":")[0]).name for line in out if "loads (" in line)
+    assert checked == sorted(p.name for p in resources.bundled_questionnaires())
+    assert resources.DEFAULT_QUESTIONNAIRE in checked
+
+
+def test_check_with_no_file_speaks_the_persons_language(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--language", "fr", "questionnaire", "check"]) == 0
+    assert f"{resources.default_questionnaire()} : se charge (" in capsys.readouterr().out
+
+
+def test_in_a_checkout_the_resources_are_the_repository_folders() -> None:
+    assert resources.questionnaires_dir() == ROOT / "questionnaires"
+    assert resources.locales_dir() == ROOT / "locales"
+    assert (resources.fonts_dir() / "NotoSans-Regular.ttf").is_file()
+    assert (resources.assets_dir() / "icon.png").is_file()
+
+
+def _parents_lookups(path: Path) -> list[int]:
+    """Lines that climb from ``__file__`` with ``.parents[N]`` or ``.parent.parent``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
+            if node.value.attr == "parents" and "__file__" in ast.unparse(node.value):
+                found.append(node.lineno)
+    return found
+
+
+def test_no_part_of_waymark_climbs_from_its_own_file_to_find_data() -> None:
+    offenders = {
+        str(p.relative_to(ROOT)): lines
+        for tree in ("app", "sync")
+        for p in sorted((ROOT / tree).rglob("*.py"))
+        if (lines := _parents_lookups(p))
+    }
+    assert offenders == {}

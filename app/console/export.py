@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from app.console.errors import ExportError
 from app.store import crypto
 
 FORMATS = ("csv", "xlsx", "json")
@@ -41,15 +42,6 @@ META_COLUMNS = (
     "end",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class ExportError(Exception):
-    """``code``: key_unreadable, questionnaire_unreadable, format_unknown, source_unreachable."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
 
 
 class SealedEnvelope(Protocol):

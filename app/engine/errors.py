@@ -2,6 +2,10 @@
 
     QuestionnaireError        a questionnaire cannot be loaded; carries EVERY problem found
     ExpressionError           one expression cannot be parsed or evaluated (code, position)
+    SessionError              (in app.engine.session) a session cannot do what it was asked
+
+All three are ``sync.errors.WaymarkError`` (a pure-Python module: the one error contract);
+their codes are the StrEnums ``ExpressionCode`` and ``SessionCode`` below.
 
 Only the interface turns a ``Problem`` into a sentence, through the gettext catalogs, in the
 person's language. Nothing here ever carries an answer a person gave.
@@ -10,7 +14,10 @@ person's language. Nothing here ever carries an answer a person gave.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from sync.errors import WaymarkError
 
 
 @dataclass(frozen=True)
@@ -42,15 +49,61 @@ class Problem:
     severity: str = "error"
 
 
-class QuestionnaireError(Exception):
+class EngineCode(StrEnum):
+    QUESTIONNAIRE_INVALID = "questionnaire_invalid"
+
+
+class QuestionnaireError(WaymarkError):
+    """The questionnaire cannot be loaded; ``problems`` lists every problem found, located."""
+
+    codes = EngineCode
+    code = EngineCode.QUESTIONNAIRE_INVALID
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} problem(s) in questionnaire")
+        super().__init__(params={"problems": len(self.problems)})
+
+    def _summary(self) -> str:
+        return f"{len(self.problems)} problem(s) in questionnaire"
 
 
-class ExpressionError(Exception):
+class ExpressionCode(StrEnum):
+    """Why an expression cannot be read or evaluated."""
+
+    EXPRESSION_ERROR = "expression_error"
+    BAD_REFERENCE = "bad_reference"
+    EMPTY_EXPRESSION = "empty_expression"
+    INDEXED_REPEAT_TARGET = "indexed_repeat_target"
+    NOT_TEXT = "not_text"
+    UNEXPECTED_CHARACTER = "unexpected_character"
+    UNEXPECTED_END = "unexpected_end"
+    UNEXPECTED_TOKEN = "unexpected_token"  # noqa: S105 - a code, not a secret
+    UNKNOWN_FUNCTION = "unknown_function"
+    UNTERMINATED_REFERENCE = "unterminated_reference"
+    UNTERMINATED_STRING = "unterminated_string"
+    WRONG_ARITY = "wrong_arity"
+
+
+class ExpressionError(WaymarkError):
+    """``position`` (the location) is the character where reading stopped."""
+
+    codes = ExpressionCode
+    code = ExpressionCode.EXPRESSION_ERROR
+
     def __init__(self, code: str, position: int = 0, **params: Any) -> None:
-        self.code = code
         self.position = position
-        self.params = params
-        super().__init__(f"{code} at {position}")
+        super().__init__(code, params=params, location=position)
+
+
+class SessionCode(StrEnum):
+    """Why a session refused what it was asked (``app.engine.session.SessionError``)."""
+
+    SESSION_ERROR = "session_error"
+    BAD_SESSION_DATA = "bad_session_data"
+    NO_INSTANCE = "no_instance"
+    NOT_A_USER_REPEAT = "not_a_user_repeat"
+    NOT_ON_ANY_SCREEN = "not_on_any_screen"
+    OTHER_QUESTIONNAIRE = "other_questionnaire"
+    TOO_MANY_INSTANCES = "too_many_instances"
+    UNKNOWN_QUESTION = "unknown_question"
+    WRONG_INSTANCE = "wrong_instance"

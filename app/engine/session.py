@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.engine.errors import ExpressionError
+from app.engine.errors import ExpressionError, SessionCode
 from app.engine.expressions import (
     Expr,
     NodeSet,
@@ -30,6 +30,7 @@ from app.engine.expressions import (
     to_str,
 )
 from app.engine.model import INPUT_TYPES, Choice, Item, Questionnaire, pick
+from sync.errors import WaymarkError
 
 Instance = tuple[int, ...]
 Key = tuple[int, Instance]
@@ -39,13 +40,14 @@ MAX_REPEAT_COUNT = 500
 DATA_FORMAT = 1
 
 
-class SessionError(Exception):
+class SessionError(WaymarkError):
     """A session was asked for something it cannot do; ``code`` names the reason."""
 
+    codes = SessionCode
+    code = SessionCode.SESSION_ERROR
+
     def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
+        super().__init__(code, params=params)
 
 
 @dataclass(frozen=True)

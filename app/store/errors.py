@@ -2,7 +2,7 @@
 
 ::
 
-    StoreError                  code, record_id, params
+    StoreError                  code (StoreCode), record_id, params; a sync.errors.WaymarkError
     ├── Locked                  the store is locked; unlock first
     ├── PinNotSet / PinAlreadySet
     ├── PinRejected             a new PIN is too short (params: min_length)
@@ -19,45 +19,72 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
+from sync.errors import WaymarkError
 
-class StoreError(Exception):
+
+class StoreCode(StrEnum):
+    """Every code a store error carries."""
+
+    STORE_ERROR = "store_error"
+    STORE_LOCKED = "store_locked"
+    PIN_NOT_SET = "pin_not_set"
+    PIN_ALREADY_SET = "pin_already_set"
+    PIN_TOO_SHORT = "pin_too_short"
+    WRONG_PIN = "wrong_pin"
+    UNLOCK_THROTTLED = "unlock_throttled"
+    STORE_WIPED = "store_wiped"
+    RECORD_NOT_FOUND = "record_not_found"
+    RECORD_PURGED = "record_purged"
+    RECORD_INVALID_STATE = "record_invalid_state"
+    PAYLOAD_MISMATCH = "payload_mismatch"
+    NOT_ENROLLED = "not_enrolled"
+    STORE_CORRUPT = "store_corrupt"
+    DATABASE_CORRUPT = "database_corrupt"
+    RECORD_CORRUPT = "record_corrupt"
+    ENROLMENT_CORRUPT = "enrolment_corrupt"
+    KEY_CORRUPT = "key_corrupt"
+    SCHEMA_TOO_NEW = "schema_too_new"
+    STORAGE_ERROR = "storage_error"
+    BAD_AGENCY_KEY = "bad_agency_key"
+    NOT_JSON_DATA = "not_json_data"
+    UNKNOWN_STATUS = "unknown_status"
+
+
+class StoreError(WaymarkError):
     """Base of every store error; ``str()`` is the code and location only."""
 
-    code = "store_error"
+    codes = StoreCode
+    code = StoreCode.STORE_ERROR
 
     def __init__(
         self, code: str | None = None, *, record_id: str | None = None, **params: Any
     ) -> None:
-        if code is not None:
-            self.code = code
-        self.record_id = record_id
-        self.params: dict[str, Any] = params
-        where = f" record={record_id}" if record_id else ""
-        super().__init__(f"{self.code}{where}")
+        super().__init__(code, params=params, record_id=record_id)
 
 
 class Locked(StoreError):
-    code = "store_locked"
+    code = StoreCode.STORE_LOCKED
 
 
 class PinNotSet(StoreError):
-    code = "pin_not_set"
+    code = StoreCode.PIN_NOT_SET
 
 
 class PinAlreadySet(StoreError):
-    code = "pin_already_set"
+    code = StoreCode.PIN_ALREADY_SET
 
 
 class PinRejected(StoreError):
-    code = "pin_too_short"
+    code = StoreCode.PIN_TOO_SHORT
 
 
 class WrongPin(StoreError):
     """A wrong PIN: ``wait_seconds`` before the next try, ``remaining`` tries before the wipe."""
 
-    code = "wrong_pin"
+    code = StoreCode.WRONG_PIN
 
     def __init__(self, *, wait_seconds: float, remaining: int) -> None:
         super().__init__(wait_seconds=wait_seconds, remaining=remaining)
@@ -68,7 +95,7 @@ class WrongPin(StoreError):
 class Throttled(StoreError):
     """Asked again before the wait after a wrong PIN was over; nothing was tried."""
 
-    code = "unlock_throttled"
+    code = StoreCode.UNLOCK_THROTTLED
 
     def __init__(self, *, wait_seconds: float) -> None:
         super().__init__(wait_seconds=wait_seconds)
@@ -76,20 +103,20 @@ class Throttled(StoreError):
 
 
 class Wiped(StoreError):
-    code = "store_wiped"
+    code = StoreCode.STORE_WIPED
 
 
 class NotFound(StoreError):
-    code = "record_not_found"
+    code = StoreCode.RECORD_NOT_FOUND
 
 
 class InvalidState(StoreError):
-    code = "record_invalid_state"
+    code = StoreCode.RECORD_INVALID_STATE
 
 
 class NotEnrolled(StoreError):
-    code = "not_enrolled"
+    code = StoreCode.NOT_ENROLLED
 
 
 class Corrupt(StoreError):
-    code = "store_corrupt"
+    code = StoreCode.STORE_CORRUPT

@@ -14,6 +14,7 @@ from pathlib import Path
 from app.cli.questionnaire import GENERIC, MESSAGES, describe
 from app.engine import QuestionnaireError, load_questionnaire
 from app.i18n import translator
+from sync.errors import WaymarkError
 
 ENGINE = Path(__file__).resolve().parents[3] / "app" / "engine"
 
@@ -31,15 +32,29 @@ def _code_of(node: ast.expr, module: object) -> str | None:
     return None
 
 
+def _error_code_enums() -> set[type]:
+    """The enums of exception codes (``WaymarkError.codes``): not questionnaire problems."""
+    found: set[type] = set()
+    todo: list[type[WaymarkError]] = [WaymarkError]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.codes is not None:
+            found.add(cls.codes)
+    return found
+
+
 def engine_problem_codes() -> set[str]:
     codes: set[str] = set()
-    for path in sorted(ENGINE.glob("*.py")):
-        module = importlib.import_module(f"app.engine.{path.stem}")
+    modules = [importlib.import_module(f"app.engine.{p.stem}") for p in sorted(ENGINE.glob("*.py"))]
+    error_codes = _error_code_enums()
+    for path, module in zip(sorted(ENGINE.glob("*.py")), modules, strict=True):
         for value in vars(module).values():
             if (
                 isinstance(value, type)
                 and issubclass(value, Enum)
                 and value.__name__.endswith("Code")
+                and value not in error_codes
             ):
                 codes.update(str(member) for member in value)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from app.console.errors import ExportError
+from app.console.errors import ExportError as ExportError  # its home before the one tree
 from app.store import crypto
 
 FORMATS = ("csv", "xlsx", "json")

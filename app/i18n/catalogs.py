@@ -178,7 +178,7 @@ def check() -> list[str]:
                 and any(str(f).startswith(FIELD_PATHS) for f, _line in m.locations)
             ):
                 problems.append(f"{code}: field-app text cannot be pending: {m.id!r}")
-            if m.id and isinstance(m.id, str) and m.string:
+            if m.id and isinstance(m.id, str) and m.string and isinstance(m.string, str):
                 if sorted(field.findall(m.id)) != sorted(field.findall(m.string)):
                     problems.append(f"{code}: placeholders differ in {m.id!r}")
     return problems

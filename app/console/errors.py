@@ -5,9 +5,10 @@
     ConsoleError                 code, params, record_id
     +-- WrongPassphrase          the passphrase does not open the console store
     +-- ConsoleStoreCorrupt      the store file is damaged, foreign or tampered with
-    +-- ServerError              the agency server refused or could not be reached
 
-Only the interface turns codes into words (``app.console.words``).
+The server's refusals and a dead network are :mod:`sync.errors` codes, raised by the one
+coordinator client and shown as they are. Only the interface turns codes into words
+(``app.console.words``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,3 @@ class WrongPassphrase(ConsoleError):
 
 class ConsoleStoreCorrupt(ConsoleError):
     code = "store_corrupt"
-
-
-class ServerError(ConsoleError):
-    """``server_unreachable`` or ``server_refused`` (params: ``status``, ``detail``)."""
-
-    code = "server_unreachable"

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.console.errors import ConsoleError
 from app.console.model import Console, Labels, RecordRow, load_labels
+from sync.errors import SyncError
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,11 @@ class ConsoleView:
         self._labels = None
 
     def _fail(self, exc: Exception) -> None:
-        if isinstance(exc, ConsoleError):
-            self.notice = Notice(exc.code, dict(exc.params))
+        if isinstance(exc, (ConsoleError, SyncError)):
+            params = dict(exc.params)
+            if isinstance(exc, SyncError) and exc.status is not None:
+                params["status"] = exc.status
+            self.notice = Notice(exc.code, params)
         else:  # never the exception's text: it could carry content
             log.error("console action failed: %s", type(exc).__name__)
             self.notice = Notice("unexpected_error")

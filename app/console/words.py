@@ -35,6 +35,19 @@ MESSAGES: dict[str, str] = {
         "The server could not be reached. The records already here can still be used."
     ),
     "server_refused": N_("The server refused the request ({status})."),
+    # the coordinator client's codes (sync.errors), the same as the field app's
+    "unreachable": N_(
+        "The server could not be reached. The records already here can still be used."
+    ),
+    "reply_invalid": N_("The server's reply could not be read. Try again later."),
+    "refused": N_("The server refused the request ({status})."),
+    "unauthenticated": N_(
+        "The server did not accept the coordinator token: it is unknown, expired or revoked."
+    ),
+    "forbidden": N_("This coordinator token may not do that."),
+    "rate_limited": N_("The server is busy. Try again in a few minutes."),
+    "server_error": N_("The server had a problem. Try again later."),
+    "file_exists": N_("{file} already exists; it was left unchanged."),
     "actor_required": N_("Type your name first: every follow-up step records who did it."),
     "record_unknown": N_("This record is no longer in the console."),
     "pathway_unknown": N_("This record has no such pathway."),

@@ -170,6 +170,19 @@ def test_every_code_the_console_raises_has_words() -> None:
     assert sorted(codes - set(MESSAGES)) == []
 
 
+def test_every_code_the_coordinator_client_raises_has_words() -> None:
+    """The console shows the one client's codes as they are (no second mapping)."""
+    from sync import errors
+
+    device_only = {errors.Revoked, errors.ServerSetupError}
+    classes = [errors.Unreachable, errors.Refused, errors.Unauthorized, errors.RateLimited,
+               errors.ServerError]
+    codes = {c.code for c in classes if c not in device_only} | {"reply_invalid", "forbidden"}
+    assert sorted(codes - set(MESSAGES)) == []
+    _ = translator("fr")
+    assert message(_, "unauthenticated") != MESSAGES["unauthenticated"]
+
+
 def test_every_audit_event_has_words() -> None:
     import re
 
@@ -209,5 +222,5 @@ def test_opening_without_the_server_still_shows_what_is_kept(
     v.lock()
     down["now"] = True
     v.open(str(key), agency.passphrase, "Ana")
-    assert v.route is Route.DASHBOARD and v.notice.code == "server_unreachable"  # type: ignore[union-attr]
+    assert v.route is Route.DASHBOARD and v.notice.code == "unreachable"  # type: ignore[union-attr]
     assert [r.id for r in v.console.rows()] == [rid]

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from app.console import export as ex
+from app.console import table as tbl
 from app.console.errors import ConsoleError
 from app.console.store import (
     STATES,
@@ -181,6 +182,18 @@ def _corrected(values: dict[str, Any], corrections: Sequence[Correction]) -> dic
     return out
 
 
+def _day(value: object) -> str:
+    """The ISO date of an ISO date or datetime text, or ""."""
+    text = str(value or "")
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        try:
+            return date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            return ""
+
+
 def iso_week(value: str | None, fallback: str) -> str:
     """``2026-W48`` for an ISO date or datetime text (else the fallback's week)."""
     for text in (value, fallback):
@@ -225,6 +238,7 @@ class Console:
         self.questionnaires_dir = questionnaires_dir
         self._key: crypto.AgencyPrivateKey | None = None
         self._store: ConsoleStore | None = None
+        self._index: tuple[list[tbl.Submission], tbl.Facets] | None = None
 
     def __repr__(self) -> str:
         return f"Console(server_url={self.server_url!r}, unlocked={self.unlocked})"
@@ -288,6 +302,7 @@ class Console:
             self._store.close()
         self._store = None
         self._key = None
+        self._index = None
 
     # --- server ----------------------------------------------------------------------------
 
@@ -340,6 +355,8 @@ class Console:
                     store.set_since(settled)
                 if progress is not None:
                     progress(result.new)
+        if result.new:
+            self._changed()
         store.audit(
             "pull",
             self.actor or "console",
@@ -411,6 +428,44 @@ class Console:
             },
             conflict=rec.conflict or conflicted,
         )
+
+    # --- the submissions table -------------------------------------------------------------
+
+    def submissions(self) -> tuple[list[tbl.Submission], tbl.Facets]:
+        """Every record as a table row, and the values its filters offer; built in memory
+        from the open store once, and again after anything that changes a row."""
+        if self._index is None:
+            by_record: dict[str, dict[str, str]] = {}
+            for (rid, pw), entry in self.store.all_states().items():
+                by_record.setdefault(rid, {})[pw] = entry.state
+            firsts, conflicted = self._firsts()
+            rows = [
+                tbl.submission(
+                    rec.id,
+                    site=rec.site,
+                    day=_day(rec.payload.get("finalised_at")) or rec.received_on,
+                    received_on=rec.received_on,
+                    form_id=rec.form_id,
+                    form_version=rec.form_version,
+                    language=str(rec.payload.get("language") or ""),
+                    pathways=rec.pathways,
+                    flags=[str(f["id"]) for f in rec.flags],
+                    states=by_record.get(rec.id, {}),
+                    conflict=rec.conflict or rec.id in conflicted,
+                    seq=rec.seq,
+                )
+                for rec in firsts
+            ]
+            self._index = (rows, tbl.facets(rows))
+        return self._index
+
+    def table(self, query: tbl.TableQuery | None = None) -> tbl.TablePage:
+        """One page of the submissions table."""
+        rows, known = self.submissions()
+        return tbl.query(rows, query or tbl.TableQuery(), known=known)
+
+    def _changed(self) -> None:
+        self._index = None
 
     def rows(self) -> list[RecordRow]:
         """The record list, newest first."""
@@ -501,7 +556,9 @@ class Console:
         """Move one pathway of one record to ``state``, as the coordinator ``actor``."""
         if not self.actor:
             raise ConsoleError("actor_required", record_id=record_id)
-        return self.store.follow(record_id, pathway, state, self.actor, note=note)
+        entry = self.store.follow(record_id, pathway, state, self.actor, note=note)
+        self._changed()
+        return entry
 
     def correct(self, record_id: str, path: str, value: Any, reason: str = "") -> Correction:
         """Correct one answer at the person's request; the original stays, the history too."""
@@ -517,6 +574,7 @@ class Console:
         if not self.store.record(record_id) and record_id not in self.store.pending_erasures():
             raise ConsoleError("record_unknown", record_id=record_id)
         local = self.store.erase_local(record_id, self.actor)
+        self._changed()
         try:
             with self._client() as http:
                 count = self._erase_on_server(http, record_id)

@@ -24,8 +24,9 @@ def http_client(
     base_url: str, *, transport: httpx.BaseTransport | None = None, timeout: float = 20.0
 ) -> httpx.Client:
     """An ``httpx.Client`` rooted at the server's versioned API."""
-    return httpx.Client(base_url=base_url.rstrip("/") + API_PREFIX, transport=transport,
-                        timeout=timeout)
+    return httpx.Client(
+        base_url=base_url.rstrip("/") + API_PREFIX, transport=transport, timeout=timeout
+    )
 
 
 def send(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:

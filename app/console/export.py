@@ -315,8 +315,9 @@ def private_file(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]
     overwritten or followed through a link); when writing fails the partial file is removed,
     so no half-written copy of decrypted records is left behind."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
     except FileExistsError:
         raise ExportError("file_exists", file=str(path)) from None
     except OSError:

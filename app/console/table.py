@@ -103,7 +103,7 @@ class TableQuery:
     sort: Column = Column.date
     descending: bool = True
     page: int = 0
-    page_size: int = 50
+    page_size: int = 25
     columns: tuple[Column, ...] = DEFAULT_COLUMNS
 
     def toggled(self, name: str, value: str) -> TableQuery:
@@ -275,7 +275,7 @@ def query(rows: Sequence[Submission], q: TableQuery, *, known: Facets | None = N
     preds = _matches(q, normalise_code(q.search))
     matched = [r for r in rows if all(p(r) for p in preds)] if preds else list(rows)
     matched.sort(key=_SORT_KEYS[q.sort], reverse=q.descending)
-    size = q.page_size if q.page_size > 0 else 50
+    size = q.page_size if q.page_size > 0 else PAGE_SIZES[0]
     pages = max(1, -(-len(matched) // size))
     page = min(max(q.page, 0), pages - 1)
     shown = matched[page * size : (page + 1) * size]

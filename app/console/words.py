@@ -54,6 +54,7 @@ MESSAGES: dict[str, str] = {
     "state_unknown": N_("Unknown follow-up state."),
     "transition_invalid": N_("This pathway cannot move from {before} to {state}."),
     "format_unknown": N_("Unknown format {format}."),
+    "date_invalid": N_("Type dates as year-month-day, for example 2026-11-30."),
     "export_unwritable": N_("The export file could not be written. Check the folder."),
     "unexpected_error": N_("Something went wrong. Nothing saved was lost. Please try again."),
     # outcomes of actions
@@ -94,6 +95,33 @@ AUDIT_WORDS: dict[str, str] = {
     "erase_server": N_("erased a record on the server"),
     "passphrase_changed": N_("moved the console's store to a new passphrase"),
 }
+
+
+#: Column headings of the submissions table.
+COLUMN_WORDS: dict[str, str] = {
+    "case": N_("Case code"),
+    "site": N_("Site"),
+    "date": N_("Date"),
+    "questionnaire": N_("Questionnaire"),
+    "pathways": N_("Pathways"),
+    "follow_up": N_("Follow-up"),
+    "flags": N_("Flags"),
+    "language": N_("Language"),
+    "received": N_("Received"),
+}
+
+#: Unicode's left-to-right isolate and its end: a case code, a date, a week or a key path keeps
+#: its own order inside Arabic, Farsi, Pashto or Urdu text (and moves nothing around it).
+LRI, PDI = "\u2066", "\u2069"
+
+
+def isolate(text: str) -> str:
+    """``text`` as a left-to-right island in any paragraph direction."""
+    return f"{LRI}{text}{PDI}" if text else text
+
+
+def column_word(_: Translator, column: str) -> str:
+    return _(COLUMN_WORDS[column]) if column in COLUMN_WORDS else humanise(column)
 
 
 def audit_word(_: Translator, event: str) -> str:

@@ -39,6 +39,13 @@ CODES = {
     "passphrase_short": N_("The passphrase must have at least 10 characters."),
     "file_exists": N_("{file} already exists; it was left unchanged."),
     "file_unusable": N_("{file} could not be read or written."),
+    "export_unwritable": N_("The export file could not be written. Check the folder."),
+    "unreachable": N_("The server could not be reached."),
+    "reply_invalid": N_("The server's reply could not be read. Try again later."),
+    "refused": N_("The server refused the request ({status})."),
+    "unauthenticated": N_(
+        "The server did not accept the coordinator token: it is unknown, expired or revoked."
+    ),
 }
 
 
@@ -101,7 +108,7 @@ def _guarded(handler: Any) -> Any:
         except (_CliError, ExportError) as exc:
             return _say_error(_, exc.code, exc.params)
         except SyncError as exc:
-            return _say_error(_, exc.code, exc.params)
+            return _say_error(_, exc.code, {"status": exc.status, **exc.params})
         except OSError as exc:  # a missing key, passphrase or token file; a full disk
             if exc.filename is None:
                 raise
@@ -242,7 +249,7 @@ def cmd_export(args: argparse.Namespace, _: Any) -> int:
         )
         envelopes = list(ex.envelopes_from_server(args.server, token))
     else:
-        envelopes = list(ex.envelopes_from_database(_settings(args)))
+        envelopes = list(_database_envelopes(_settings(args)))
     plan = None
     if args.questionnaire:
         plan = ex.load_plan(args.questionnaire)
@@ -265,6 +272,19 @@ def cmd_export(args: argparse.Namespace, _: Any) -> int:
                 ids=" ".join(result.unreadable)), file=sys.stderr)
         return 1
     return 0
+
+
+def _database_envelopes(settings: Any) -> Any:
+    """Every envelope in the server's own database, for ``waymark export`` run on the server
+    machine without ``--server`` (the console package itself reads only through the API)."""
+    from app.console.export import Sealed
+    from sync.server import admin
+
+    for row in admin.envelopes(settings):
+        yield Sealed(record_id=row.record_id, device_id=row.device_id, form_id=row.form_id,
+                     form_version=row.form_version, sealed=bytes(row.sealed),
+                     seq=int(row.seq or 0), received_at=row.received_at,
+                     conflict=bool(row.conflict))
 
 
 # --- registration -----------------------------------------------------------------------------

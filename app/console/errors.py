@@ -6,10 +6,11 @@
     +-- ConsoleError             codes: ConsoleCode
     |   +-- WrongPassphrase      the passphrase does not open the console store
     |   +-- ConsoleStoreCorrupt  the store file is damaged, foreign or tampered with
-    |   +-- ServerError          the agency server refused or could not be reached
     +-- ExportError              ``waymark export``; codes: ExportCode
 
-Only the interface turns codes into words (``app.console.words``).
+The server's refusals and a dead network are :mod:`sync.errors` codes, raised by the one
+coordinator client and shown as they are. Only the interface turns codes into words
+(``app.console.words``).
 """
 
 from __future__ import annotations
@@ -70,11 +71,6 @@ class ConsoleStoreCorrupt(ConsoleError):
     code = ConsoleCode.STORE_CORRUPT
 
 
-class ServerError(ConsoleError):
-    """``server_unreachable`` or ``server_refused`` (params: ``status``, ``detail``)."""
-
-    code = ConsoleCode.SERVER_UNREACHABLE
-
 
 class ExportCode(StrEnum):
     """Every code ``waymark export`` fails with."""
@@ -86,6 +82,8 @@ class ExportCode(StrEnum):
     OUTPUT_REQUIRED = "output_required"
     SOURCE_UNREACHABLE = "source_unreachable"
     SOURCE_REFUSED = "source_refused"
+    FILE_EXISTS = "file_exists"
+    EXPORT_UNWRITABLE = "export_unwritable"
 
 
 class ExportError(WaymarkError):

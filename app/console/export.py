@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import base64
 import csv
-import io
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import httpx
 
 from app.console.errors import ExportError as ExportError  # its home before the one tree
 from app.store import crypto
+from sync.client import CoordinatorClient
+from sync.protocol import EnvelopeOut
 
 FORMATS = ("csv", "xlsx", "json")
 
@@ -41,7 +44,6 @@ META_COLUMNS = (
     "start",
     "end",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class SealedEnvelope(Protocol):
@@ -115,58 +117,28 @@ class ExportResult:
 # --- sources ----------------------------------------------------------------------------------
 
 
-def envelopes_from_database(settings: Any) -> Iterator[Sealed]:
-    """Every envelope in the server's database (SQLite file or PostgreSQL URL)."""
-    from sync.server import admin
-
-    for row in admin.envelopes(settings):
-        yield Sealed(
-            record_id=row.record_id,
-            device_id=row.device_id,
-            form_id=row.form_id,
-            form_version=row.form_version,
-            sealed=bytes(row.sealed),
-            seq=int(row.seq or 0),
-            received_at=row.received_at,
-            conflict=bool(row.conflict),
-        )
+def sealed_from(env: EnvelopeOut) -> Sealed:
+    """An envelope as the coordinator API returns it, with its sealed bytes decoded."""
+    return Sealed(
+        record_id=str(env.id),
+        device_id=env.device_id,
+        form_id=env.form_id,
+        form_version=env.form_version,
+        sealed=base64.b64decode(env.sealed),
+        seq=env.seq,
+        received_at=env.received_at,
+        conflict=env.conflict,
+    )
 
 
 def envelopes_from_server(
     url: str, token: str, transport: httpx.BaseTransport | None = None
 ) -> Iterator[Sealed]:
-    """Every envelope, paged from the server's coordinator endpoint."""
-    from sync.protocol import API_PREFIX, EnvelopesPage
-
-    since = 0
-    with httpx.Client(
-        base_url=url.rstrip("/") + API_PREFIX,
-        headers={"Authorization": f"Bearer {token}"},
-        transport=transport,
-        timeout=60,
-    ) as http:
-        while True:
-            try:
-                response = http.get("/coordinator/envelopes", params={"since": since})
-            except httpx.HTTPError as exc:
-                raise ExportError("source_unreachable") from exc
-            if response.status_code != 200:
-                raise ExportError("source_refused", status=response.status_code)
-            page = EnvelopesPage.model_validate_json(response.content)
-            if not page.envelopes:
-                return
-            for e in page.envelopes:
-                yield Sealed(
-                    record_id=str(e.id),
-                    device_id=e.device_id,
-                    form_id=e.form_id,
-                    form_version=e.form_version,
-                    sealed=base64.b64decode(e.sealed),
-                    seq=e.seq,
-                    received_at=e.received_at,
-                    conflict=e.conflict,
-                )
-            since = page.next_since
+    """Every envelope, paged from the server's coordinator endpoint through the one
+    coordinator client (its :mod:`sync.errors` codes pass through unchanged)."""
+    with CoordinatorClient(url, token, transport=transport) as client:
+        for env in client.envelopes():
+            yield sealed_from(env)
 
 
 # --- opening ----------------------------------------------------------------------------------
@@ -196,6 +168,18 @@ def well_formed(payload: Any, record_id: str) -> bool:
     return all(isinstance(outcome.get(k) or [], list) for k in ("flags", "pathways"))
 
 
+def open_envelope(key: crypto.AgencyPrivateKey, env: Sealed) -> dict[str, Any] | None:
+    """The one way an envelope is opened (export and console alike): the payload, or None
+    when it does not open with this key, was sealed for another record or device, or is not
+    the shape docs/CONTRACTS.md gives a sealed record."""
+    info = crypto.envelope_info(env.record_id, env.device_id, env.form_id, env.form_version)
+    try:
+        payload = json.loads(crypto.open_sealed(key, env.sealed, info))
+    except (crypto.CryptoError, ValueError):
+        return None
+    return payload if well_formed(payload, env.record_id) else None
+
+
 def open_envelopes(
     envelopes: Iterable[Sealed],
     key: crypto.AgencyPrivateKey,
@@ -206,13 +190,8 @@ def open_envelopes(
     for env in envelopes:
         if form_id and env.form_id != form_id:
             continue
-        info = crypto.envelope_info(env.record_id, env.device_id, env.form_id, env.form_version)
-        try:
-            payload = json.loads(crypto.open_sealed(key, env.sealed, info))
-        except (crypto.CryptoError, ValueError):
-            result.unreadable.append(env.record_id)
-            continue
-        if not well_formed(payload, env.record_id):
+        payload = open_envelope(key, env)
+        if payload is None:
             result.unreadable.append(env.record_id)
             continue
         result.records += 1
@@ -304,44 +283,76 @@ def tabulate(
 
 # --- writing ----------------------------------------------------------------------------------
 
+#: What a spreadsheet program reads as the start of a formula (OWASP's list, with the
+#: full-width forms some programs accept too).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
-def _csv_safe(value: Any) -> Any:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
+
+def formula_safe(value: Any) -> Any:
+    """Keep spreadsheet programs from running a cell or a header as a formula: text starting
+    (after any spaces) with a formula character gets a leading apostrophe; numbers written
+    as text (``-5``, ``+3.2``) and non-text values stay as they are."""
+    if not isinstance(value, str) or not value.lstrip(" ").startswith(FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
     return value
 
 
-def write_csv(columns: list[str], rows: list[dict[str, Any]], out: io.TextIOBase | Any) -> None:
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
+@contextmanager
+def private_file(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """A NEW file only its owner can read (0600, ``O_EXCL``: an existing file is never
+    overwritten or followed through a link); when writing fails the partial file is removed,
+    so no half-written copy of decrypted records is left behind."""
+    try:
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+    except FileExistsError:
+        raise ExportError("file_exists", file=str(path)) from None
+    except OSError:
+        raise ExportError("export_unwritable", file=str(path)) from None
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise ExportError("export_unwritable", file=str(path)) from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def write_csv(columns: list[str], rows: list[dict[str, Any]], out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow([formula_safe(c) for c in columns])
     for row in rows:
-        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+        writer.writerow([formula_safe(row.get(c, "")) for c in columns])
 
 
-def write_xlsx(columns: list[str], rows: list[dict[str, Any]], path: Path) -> None:
+def write_xlsx(columns: list[str], rows: list[dict[str, Any]], out: Path | IO[bytes]) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("records")
-    sheet.append(columns)
+
+    def cell(value: Any) -> WriteOnlyCell:
+        c = WriteOnlyCell(sheet, value=formula_safe(value))
+        if isinstance(c.value, str):
+            c.data_type = "s"  # text stays text, never a formula
+        return c
+
+    sheet.append([cell(c) for c in columns])
     for row in rows:
-        cells = []
-        for col in columns:
-            value = row.get(col, "")
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text stays text, never a formula
-            cells.append(cell)
-        sheet.append(cells)
-    book.save(path)
+        sheet.append([cell(row.get(col, "")) for col in columns])
+    book.save(out)
 
 
-def write_json(records: Sequence[OpenedRecord], out: Any) -> None:
+def write_json(records: Sequence[OpenedRecord], out: IO[str]) -> None:
     data = [
         {
             "_id": r.envelope.seq,
@@ -356,6 +367,38 @@ def write_json(records: Sequence[OpenedRecord], out: Any) -> None:
     json.dump(data, out, ensure_ascii=False, indent=2, default=str)
 
 
+def write(
+    records: Sequence[OpenedRecord],
+    fmt: str,
+    output: Path | None,
+    *,
+    plan: ColumnPlan | None = None,
+    stdout: IO[str] | None = None,
+) -> None:
+    """Write records as ``fmt`` to a new private file (or to ``stdout`` for csv and json)."""
+    if fmt not in FORMATS:
+        raise ExportError("format_unknown", format=fmt)
+    if output is None and (fmt == "xlsx" or stdout is None):
+        raise ExportError("output_required")
+    if fmt == "json":
+        if output is None:
+            write_json(records, stdout)  # type: ignore[arg-type]
+        else:
+            with private_file(output, "w", encoding="utf-8") as fh:
+                write_json(records, fh)
+        return
+    columns, rows = tabulate(records, plan)
+    if fmt == "xlsx":
+        assert output is not None
+        with private_file(output, "wb") as fh:
+            write_xlsx(columns, rows, fh)
+    elif output is None:
+        write_csv(columns, rows, stdout)  # type: ignore[arg-type]
+    else:
+        with private_file(output, "w", encoding="utf-8-sig", newline="") as fh:
+            write_csv(columns, rows, fh)
+
+
 def export(
     envelopes: Iterable[Sealed],
     key: crypto.AgencyPrivateKey,
@@ -364,7 +407,7 @@ def export(
     *,
     plan: ColumnPlan | None = None,
     form_id: str | None = None,
-    stdout: Any = None,
+    stdout: IO[str] | None = None,
 ) -> ExportResult:
     """Open every envelope and write one table (csv, xlsx) or list (json)."""
     if fmt not in FORMATS:
@@ -373,21 +416,7 @@ def export(
         raise ExportError("output_required")
     result = ExportResult()
     records = list(open_envelopes(envelopes, key, result, form_id))
-    if fmt == "json":
-        if output is None:
-            write_json(records, stdout)
-        else:
-            with output.open("w", encoding="utf-8") as fh:
-                write_json(records, fh)
-        return result
-    columns, rows = tabulate(records, plan)
-    if fmt == "xlsx":
-        write_xlsx(columns, rows, output)  # type: ignore[arg-type]
-    elif output is None:
-        write_csv(columns, rows, stdout)
-    else:
-        with output.open("w", encoding="utf-8-sig", newline="") as fh:
-            write_csv(columns, rows, fh)
+    write(records, fmt, output, plan=plan, stdout=stdout)
     return result
 
 

@@ -9,9 +9,6 @@ exports through :mod:`app.console.export`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +19,8 @@ from typing import Any
 import httpx
 
 from app.console import export as ex
-from app.console.errors import ConsoleError, ServerError
+from app.console import table as tbl
+from app.console.errors import ConsoleError
 from app.console.store import (
     STATES,
     TRANSITIONS,
@@ -34,9 +32,11 @@ from app.console.store import (
 )
 from app.console.words import humanise
 from app.store import crypto
+from sync.client import CoordinatorClient
+from sync.errors import SyncError
+from sync.protocol import EnvelopeOut, digest_of
 
 PAGE_LIMIT = 500
-MAX_PAGES = 100_000  # a bound on one pull: 50 million envelopes
 
 
 @dataclass
@@ -182,6 +182,18 @@ def _corrected(values: dict[str, Any], corrections: Sequence[Correction]) -> dic
     return out
 
 
+def _day(value: object) -> str:
+    """The ISO date of an ISO date or datetime text, or ""."""
+    text = str(value or "")
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        try:
+            return date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            return ""
+
+
 def iso_week(value: str | None, fallback: str) -> str:
     """``2026-W48`` for an ISO date or datetime text (else the fallback's week)."""
     for text in (value, fallback):
@@ -226,6 +238,7 @@ class Console:
         self.questionnaires_dir = questionnaires_dir
         self._key: crypto.AgencyPrivateKey | None = None
         self._store: ConsoleStore | None = None
+        self._index: tuple[list[tbl.Submission], tbl.Facets] | None = None
 
     def __repr__(self) -> str:
         return f"Console(server_url={self.server_url!r}, unlocked={self.unlocked})"
@@ -289,48 +302,25 @@ class Console:
             self._store.close()
         self._store = None
         self._key = None
+        self._index = None
 
     # --- server ----------------------------------------------------------------------------
 
-    def _client(self) -> httpx.Client:
-        from sync.protocol import API_PREFIX
-
-        return httpx.Client(
-            base_url=self.server_url + API_PREFIX,
-            headers={"Authorization": f"Bearer {self._token}"},
-            transport=self._transport,
-            timeout=60,
-        )
-
-    def _call(self, http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = http.request(method, url, **kwargs)
-        except httpx.HTTPError:
-            raise ServerError("server_unreachable") from None
-        if response.status_code != 200:
-            try:
-                detail = str(response.json().get("detail", ""))[:64]
-            except (ValueError, AttributeError):
-                detail = ""
-            raise ServerError("server_refused", status=response.status_code, detail=detail)
-        return response
+    def _client(self) -> CoordinatorClient:
+        return CoordinatorClient(self.server_url, self._token, transport=self._transport)
 
     def pull(self, progress: Callable[[int], None] | None = None) -> PullResult:
         """Fetch new envelopes, open and keep them; refresh devices; retry pending erasures.
 
         The cursor kept is the server's ``settled_since``, so an envelope committed out of
         order is never missed (seen twice at worst; the store keeps it once)."""
-        from sync.protocol import DeviceInfo, EnvelopesPage
-
         store, key = self.store, self.key
         result = PullResult()
         with self._client() as http:
             for record_id in store.pending_erasures():
                 self._erase_on_server(http, record_id)
                 result.erasures_sent += 1
-            devices = [
-                DeviceInfo.model_validate(d) for d in self._call(http, "GET", "/devices").json()
-            ]
+            devices = http.devices()
             store.put_devices(
                 [
                     {
@@ -349,14 +339,7 @@ class Console:
             sites = {d.device_id: d.site for d in devices}
             since = store.since
             settled, frozen = since, False
-            for _page in range(MAX_PAGES):
-                response = self._call(
-                    http,
-                    "GET",
-                    "/coordinator/envelopes",
-                    params={"since": since, "limit": PAGE_LIMIT},
-                )
-                page = EnvelopesPage.model_validate_json(response.content)
+            for page in http.pages(since, PAGE_LIMIT):
                 opened = [
                     kept
                     for env in page.envelopes
@@ -372,9 +355,8 @@ class Console:
                     store.set_since(settled)
                 if progress is not None:
                     progress(result.new)
-                if not page.envelopes or page.next_since <= since:
-                    break
-                since = page.next_since
+        if result.new:
+            self._changed()
         store.audit(
             "pull",
             self.actor or "console",
@@ -388,25 +370,20 @@ class Console:
         self,
         store: ConsoleStore,
         key: crypto.AgencyPrivateKey,
-        env: Any,
+        env: EnvelopeOut,
         sites: dict[str, str],
         result: PullResult,
     ) -> NewRecord | None:
         """Open one envelope; one that does not open is noted and None returned."""
-        record_id = str(env.id)
-        sealed = base64.b64decode(env.sealed)
-        digest = hashlib.sha256(sealed).hexdigest()
-        info = crypto.envelope_info(record_id, env.device_id, env.form_id, env.form_version)
-        try:
-            payload = json.loads(crypto.open_sealed(key, sealed, info))
-        except (crypto.CryptoError, ValueError):
-            payload = None
-        if not ex.well_formed(payload, record_id):
-            result.unreadable.append(record_id)
-            store.note_unreadable(record_id, digest, env.seq)
+        sealed = ex.sealed_from(env)
+        digest = digest_of(sealed.sealed)
+        payload = ex.open_envelope(key, sealed)
+        if payload is None:
+            result.unreadable.append(sealed.record_id)
+            store.note_unreadable(sealed.record_id, digest, env.seq)
             return None
         return NewRecord(
-            record_id=record_id,
+            record_id=sealed.record_id,
             digest=digest,
             seq=env.seq,
             device_id=env.device_id,
@@ -451,6 +428,44 @@ class Console:
             },
             conflict=rec.conflict or conflicted,
         )
+
+    # --- the submissions table -------------------------------------------------------------
+
+    def submissions(self) -> tuple[list[tbl.Submission], tbl.Facets]:
+        """Every record as a table row, and the values its filters offer; built in memory
+        from the open store once, and again after anything that changes a row."""
+        if self._index is None:
+            by_record: dict[str, dict[str, str]] = {}
+            for (rid, pw), entry in self.store.all_states().items():
+                by_record.setdefault(rid, {})[pw] = entry.state
+            firsts, conflicted = self._firsts()
+            rows = [
+                tbl.submission(
+                    rec.id,
+                    site=rec.site,
+                    day=_day(rec.payload.get("finalised_at")) or rec.received_on,
+                    received_on=rec.received_on,
+                    form_id=rec.form_id,
+                    form_version=rec.form_version,
+                    language=str(rec.payload.get("language") or ""),
+                    pathways=rec.pathways,
+                    flags=[str(f["id"]) for f in rec.flags],
+                    states=by_record.get(rec.id, {}),
+                    conflict=rec.conflict or rec.id in conflicted,
+                    seq=rec.seq,
+                )
+                for rec in firsts
+            ]
+            self._index = (rows, tbl.facets(rows))
+        return self._index
+
+    def table(self, query: tbl.TableQuery | None = None) -> tbl.TablePage:
+        """One page of the submissions table."""
+        rows, known = self.submissions()
+        return tbl.query(rows, query or tbl.TableQuery(), known=known)
+
+    def _changed(self) -> None:
+        self._index = None
 
     def rows(self) -> list[RecordRow]:
         """The record list, newest first."""
@@ -541,7 +556,9 @@ class Console:
         """Move one pathway of one record to ``state``, as the coordinator ``actor``."""
         if not self.actor:
             raise ConsoleError("actor_required", record_id=record_id)
-        return self.store.follow(record_id, pathway, state, self.actor, note=note)
+        entry = self.store.follow(record_id, pathway, state, self.actor, note=note)
+        self._changed()
+        return entry
 
     def correct(self, record_id: str, path: str, value: Any, reason: str = "") -> Correction:
         """Correct one answer at the person's request; the original stays, the history too."""
@@ -557,16 +574,16 @@ class Console:
         if not self.store.record(record_id) and record_id not in self.store.pending_erasures():
             raise ConsoleError("record_unknown", record_id=record_id)
         local = self.store.erase_local(record_id, self.actor)
+        self._changed()
         try:
             with self._client() as http:
                 count = self._erase_on_server(http, record_id)
-        except ServerError:
+        except SyncError:
             return EraseResult(record_id, local, False, None)
         return EraseResult(record_id, local, True, count)
 
-    def _erase_on_server(self, http: httpx.Client, record_id: str) -> int:
-        response = self._call(http, "DELETE", f"/coordinator/records/{record_id}")
-        count = int(response.json().get("erased", 0))
+    def _erase_on_server(self, http: CoordinatorClient, record_id: str) -> int:
+        count = http.erase(record_id)
         self.store.server_erased(record_id, count, self.actor or "console")
         return count
 
@@ -616,21 +633,14 @@ class Console:
         records = self.opened(record_ids)
         if plan is None:
             plan = self._plan(records)
-        output.parent.mkdir(parents=True, exist_ok=True)
         try:
-            if fmt == "json":
-                with output.open("w", encoding="utf-8") as fh:
-                    ex.write_json(records, fh)
-            else:
-                columns, rows = ex.tabulate(records, plan)
-                if fmt == "xlsx":
-                    ex.write_xlsx(columns, rows, output)
-                else:
-                    with output.open("w", encoding="utf-8-sig", newline="") as fh:
-                        ex.write_csv(columns, rows, fh)
+            output.parent.mkdir(parents=True, exist_ok=True)
         except OSError:
             raise ConsoleError("export_unwritable") from None
-        output.chmod(0o600)
+        try:
+            ex.write(records, fmt, output, plan=plan)
+        except ex.ExportError as exc:
+            raise ConsoleError(exc.code, **exc.params) from None
         self.store.audit(
             "export",
             self.actor or "console",

@@ -17,12 +17,28 @@ from pathlib import Path
 from typing import Any
 
 import flet as ft
+from babel import UnknownLocaleError
 
 from app.console import ids
 from app.console.model import Console, RecordDetail
+from app.console.table import (
+    PAGE_SIZES,
+    REQUIRED_COLUMNS,
+    Column,
+    Submission,
+    TablePage,
+    follow_summary,
+)
 from app.console.view import ConsoleView, Route
-from app.console.words import ACTION_WORDS, audit_word, message, state_word
-from app.i18n import SHIPPED, is_rtl, language, translator
+from app.console.words import (
+    ACTION_WORDS,
+    audit_word,
+    column_word,
+    isolate,
+    message,
+    state_word,
+)
+from app.i18n import SHIPPED, Translator, is_rtl, language, translator
 from app.resources import questionnaires_dir
 from app.store import crypto
 from app.ui.components import FONTS, PRIMARY, Kit, theme
@@ -35,6 +51,18 @@ WIDTH = 960
 TICK_SECONDS = float(os.environ.get("WAYMARK_UI_TICK", "2"))
 BAR_MAX = 320
 AUDIT_SHOWN = 300
+#: Width of each column of the submissions table, in logical pixels.
+CELL_WIDTH = {
+    Column.case: 130,
+    Column.site: 110,
+    Column.date: 110,
+    Column.questionnaire: 190,
+    Column.pathways: 230,
+    Column.follow_up: 200,
+    Column.flags: 90,
+    Column.language: 100,
+    Column.received: 110,
+}
 BAR_COLOURS = {"sites": PRIMARY, "weeks": "#2e7d5b", "pathways": "#8b4a1f", "dimensions": "#6a3d9a"}
 
 
@@ -49,7 +77,7 @@ class ConsoleShell:
         self.kit = Kit(view.lang, 1.0, view.touch)
 
     @property
-    def _(self) -> Any:
+    def _(self) -> Translator:
         return translator(self.view.lang)
 
     # --- set-up and events ------------------------------------------------------------------
@@ -386,76 +414,249 @@ class ConsoleShell:
         )
 
     def records_screen(self) -> ft.Control:
+        """The submissions table: search, filters, column picker, sortable headings, pages."""
         k, _ = self.kit, self._
         v = self.view
-        rows, matching, sites = v.listed()
-        filters: list[ft.Control] = [
-            k.button(
-                _("All sites"),
-                self.act(v.filter_site, None),
-                ident=ids.FILTER_SITE + "*",
-                kind="secondary",
-                selected=v.site_filter is None,
-            )
-        ]
-        for site in sites:
-            filters.append(
-                k.button(
-                    site,
-                    self.act(v.filter_site, site),
-                    ident=ids.FILTER_SITE + site,
-                    kind="secondary",
-                    selected=v.site_filter == site,
-                )
-            )
-        filters.append(
-            k.button(
-                _("Open follow-up only"),
-                self.act(v.toggle_open_only),
-                ident=ids.FILTER_OPEN,
-                kind="secondary",
-                selected=v.open_only,
-            )
+        page = v.table()
+        q = page.query
+        search = k.field(_("Case code"), value=q.search)
+        first = k.field(
+            _("From (year-month-day)"), value=q.date_from.isoformat() if q.date_from else ""
         )
+        last = k.field(_("To (year-month-day)"), value=q.date_to.isoformat() if q.date_to else "")
+
+        def find(_e: Any = None) -> None:
+            v.search(search.value or "")
+
+        def dates() -> None:
+            v.set_dates(first.value or "", last.value or "")
+
         items: list[ft.Control] = [
             k.heading(_("Records")),
-            ft.Row(filters, wrap=True),
-            k.text(_.ngettext("{n} record", "{n} records", matching), 14, ident=ids.RECORD_COUNT),
+            ft.Row(
+                [
+                    ft.Container(ft.Semantics(identifier=ids.SEARCH, content=search), width=260),
+                    k.button(_("Find"), self.act(find), ident=ids.SEARCH_GO, kind="secondary"),
+                    ft.Container(ft.Semantics(identifier=ids.DATE_FROM, content=first), width=200),
+                    ft.Container(ft.Semantics(identifier=ids.DATE_TO, content=last), width=200),
+                    k.button(
+                        _("Apply dates"), self.act(dates), ident=ids.DATES_GO, kind="secondary"
+                    ),
+                ],
+                wrap=True,
+                vertical_alignment=ft.CrossAxisAlignment.CENTER,
+            ),
         ]
-        if not rows:
-            items.append(k.text(_("No records here. Use 'Get new records'."), 15))
-        for row in rows:
-            pathways = ", ".join(
-                _(
-                    "{pathway}: {state}",
-                    pathway=v.labels.pathway(p),
-                    state=state_word(_, row.states.get(p)),
-                )
-                for p in row.pathways
-            ) or _("no pathway")
-            words = _(
-                "{day} · {site} · {record} · {pathways}",
-                day=row.received_on,
-                site=row.site,
-                record=row.id[:8],
-                pathways=pathways,
-            )
-            if row.conflict:
-                words += " · " + _("two versions")
-            items.append(
+        labels = v.labels
+        groups: list[tuple[str, str, tuple[str, ...], Callable[[str], str]]] = [
+            ("sites", _("Site"), page.facets.sites, lambda s: s or _("unknown site")),
+            ("pathways", _("Pathway"), page.facets.pathways, labels.pathway),
+            ("follow", _("Follow-up"), page.facets.follow, lambda s: state_word(_, s)),
+            ("flags", _("Flag"), page.facets.flags, labels.flag),
+        ]
+        for name, title, values, word in groups:
+            if not values:
+                continue
+            chosen: frozenset[str] = getattr(q, name)
+            chips: list[ft.Control] = [k.text(title, 14, bold=True)]
+            chips.extend(
                 k.button(
-                    words,
-                    self.act(v.open_record, row.id),
-                    ident=ids.RECORD + row.id,
+                    word(value),
+                    self.act(v.toggle_filter, name, value),
+                    ident=f"{ids.FILTER}{name}-{value}",
                     kind="secondary",
-                    disabled=self.busy,
+                    selected=value in chosen,
+                )
+                for value in values
+            )
+            items.append(ft.Row(chips, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+        tools: list[ft.Control] = [
+            k.text(
+                _.ngettext(
+                    "{n} record of {total}",
+                    "{n} records of {total}",
+                    page.matching,
+                    total=page.total,
+                ),
+                14,
+                ident=ids.RECORD_COUNT,
+            ),
+            k.button(
+                _("Columns"),
+                self.act(v.toggle_column_picker),
+                ident=ids.COLUMNS,
+                kind="secondary",
+                selected=v.picking_columns,
+            ),
+        ]
+        if q.filtered:
+            tools.append(
+                k.button(
+                    _("Clear filters"),
+                    self.act(v.clear_filters),
+                    ident=ids.FILTER_CLEAR,
+                    kind="secondary",
                 )
             )
-        if matching > len(rows):
+        items.append(ft.Row(tools, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+        if v.picking_columns:
             items.append(
-                k.button(_("Show more"), self.act(v.more), ident=ids.MORE, kind="secondary")
+                ft.Row(
+                    [
+                        k.button(
+                            column_word(_, col),
+                            self.act(v.toggle_column, col.value),
+                            ident=ids.COLUMN + col.value,
+                            kind="secondary",
+                            selected=col in q.columns,
+                            disabled=col in REQUIRED_COLUMNS,
+                        )
+                        for col in Column
+                    ],
+                    wrap=True,
+                )
             )
+        items.append(self.submissions(page))
+        sizes: list[ft.Control] = [k.text(_("Rows per page"), 14)]
+        sizes.extend(
+            k.button(
+                str(n),
+                self.act(v.set_page_size, n),
+                ident=ids.PAGE_SIZE + str(n),
+                kind="secondary",
+                selected=q.page_size == n,
+            )
+            for n in PAGE_SIZES
+        )
+        if page.pages > 1:
+            items.append(
+                ft.Row(
+                    [
+                        *sizes,
+                        k.button(
+                            _("Previous page"),
+                            self.act(v.go_page, page.page - 1),
+                            ident=ids.PAGE_PREV,
+                            kind="secondary",
+                            disabled=page.page == 0,
+                        ),
+                        k.text(
+                            _("Page {n} of {pages}", n=page.page + 1, pages=page.pages),
+                            14,
+                            ident=ids.PAGE,
+                        ),
+                        k.button(
+                            _("Next page"),
+                            self.act(v.go_page, page.page + 1),
+                            ident=ids.PAGE_NEXT,
+                            kind="secondary",
+                            disabled=page.page + 1 >= page.pages,
+                        ),
+                    ],
+                    wrap=True,
+                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                )
+            )
+        elif page.matching > PAGE_SIZES[0]:
+            items.append(ft.Row(sizes, wrap=True))
         return ft.Column(items, spacing=8)
+
+    def submissions(self, page: TablePage) -> ft.Control:
+        """Sortable headings over one row per record; a row opens its record."""
+        k, _ = self.kit, self._
+        v = self.view
+        q = page.query
+        cols = list(q.columns)
+        heads: list[ft.Control] = []
+        for col in cols:
+            sorted_here = col == q.sort
+            heads.append(
+                ft.Container(
+                    ft.Semantics(
+                        identifier=ids.SORT + col.value,
+                        container=True,
+                        content=ft.TextButton(
+                            content=ft.Text(
+                                column_word(_, col),
+                                size=k.size(14),
+                                weight=ft.FontWeight.BOLD,
+                                color=PRIMARY,
+                                style=ft.TextStyle(
+                                    decoration=ft.TextDecoration.UNDERLINE if sorted_here else None
+                                ),
+                            ),
+                            on_click=self.act(v.sort, col.value),
+                        ),
+                    ),
+                    width=CELL_WIDTH[col],
+                    bgcolor="#d8e4ee" if sorted_here else None,
+                )
+            )
+        order = _("descending") if q.descending else _("ascending")
+        lines: list[ft.Control] = [
+            k.text(
+                _("Sorted by {column}, {order}", column=column_word(_, q.sort), order=order),
+                13,
+                color="#57606a",
+                ident=ids.SORTED,
+            ),
+            ft.Container(ft.Row(heads, spacing=4), bgcolor="#eaeef2", border_radius=6),
+        ]
+        if not page.rows:
+            words = (
+                _("No record matches. Change the search or the filters.")
+                if q.filtered
+                else _("No records here. Use 'Get new records'.")
+            )
+            lines.append(k.text(words, 15))
+        for row in page.rows:
+            cells: list[ft.Control] = [
+                ft.Container(k.text(self.cell(row, col), 14), width=CELL_WIDTH[col]) for col in cols
+            ]
+            lines.append(
+                ft.Semantics(
+                    identifier=ids.RECORD + row.record_id,
+                    container=True,
+                    content=ft.Container(
+                        ft.Row(cells, spacing=4),
+                        on_click=self.act(v.open_record, row.record_id),
+                        ink=True,
+                        padding=ft.Padding.symmetric(vertical=10),
+                        border=ft.Border.only(bottom=ft.BorderSide(1, "#d0d7de")),
+                    ),
+                )
+            )
+        return ft.Row([ft.Column(lines, spacing=0)], scroll=ft.ScrollMode.AUTO)
+
+    def cell(self, row: Submission, col: Column) -> str:
+        """One cell as words; codes, dates and versions isolated from the text direction."""
+        _ = self._
+        labels = self.view.labels
+        if col is Column.case:
+            text = isolate(row.case)
+            return text + (" \u00b7 " + _("two versions") if row.conflict else "")
+        if col is Column.site:
+            return row.site or _("unknown site")
+        if col is Column.date:
+            return isolate(row.day)
+        if col is Column.received:
+            return isolate(row.received_on)
+        if col is Column.questionnaire:
+            return isolate(f"{row.form_id} {row.form_version}")
+        if col is Column.pathways:
+            return ", ".join(labels.pathway(p) for p in row.pathways) or _("no pathway")
+        if col is Column.follow_up:
+            return (
+                ", ".join(
+                    _("{state}: {n}", state=state_word(_, s), n=n) for s, n in follow_summary(row)
+                )
+                or "\u2014"
+            )
+        if col is Column.flags:
+            return _.ngettext("{n} flag", "{n} flags", len(row.flags))
+        if col is Column.language:
+            return _language_name(row.language) if row.language else "\u2014"
+        return ""
 
     def record_screen(self) -> ft.Control:
         k, _ = self.kit, self._
@@ -719,6 +920,14 @@ class ConsoleShell:
             ],
             spacing=14,
         )
+
+
+def _language_name(code: str) -> str:
+    """A language's own name, or its code when Babel does not know it."""
+    try:
+        return str(language(code).native_name)
+    except (ValueError, TypeError, LookupError, UnknownLocaleError):
+        return code
 
 
 def _value(value: Any) -> str:

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from app.console.errors import ConsoleError
-from app.console.model import Console, Labels, RecordRow, load_labels
+from app.console.model import Console, Labels, load_labels
+from app.console.table import PAGE_SIZES, Column, TablePage, TableQuery
+from sync.errors import SyncError
 
 log = logging.getLogger(__name__)
 
 
-PAGE = 50  # records listed at a time
+#: The table's filters a click can toggle.
+FILTERS = ("sites", "pathways", "flags", "follow")
 
 
 class Route(StrEnum):
@@ -61,9 +64,8 @@ class ConsoleView:
         self.export_dir = export_dir or console.data_dir / "exports"
         self._labels: Labels | None = None
         self.correcting: str | None = None
-        self.site_filter: str | None = None
-        self.open_only = False
-        self.list_limit = PAGE
+        self.query = TableQuery()
+        self.picking_columns = False
         self.idle_seconds = idle_seconds
         self.last_touch = time.monotonic()
 
@@ -90,8 +92,11 @@ class ConsoleView:
         self._labels = None
 
     def _fail(self, exc: Exception) -> None:
-        if isinstance(exc, ConsoleError):
-            self.notice = Notice(exc.code, dict(exc.params))
+        if isinstance(exc, (ConsoleError, SyncError)):
+            params = dict(exc.params)
+            if isinstance(exc, SyncError) and exc.status is not None:
+                params["status"] = exc.status
+            self.notice = Notice(exc.code, params)
         else:  # never the exception's text: it could carry content
             log.error("console action failed: %s", type(exc).__name__)
             self.notice = Notice("unexpected_error")
@@ -149,28 +154,58 @@ class ConsoleView:
         self.correcting = None
         self.notice = None
 
-    def filter_site(self, site: str | None) -> None:
-        self.site_filter = site
-        self.list_limit = PAGE
+    # --- the submissions table -------------------------------------------------------------
 
-    def toggle_open_only(self) -> None:
-        self.open_only = not self.open_only
-        self.list_limit = PAGE
+    def table(self) -> TablePage:
+        """The page of the submissions table the coordinator's query asks for."""
+        return self.console.table(self.query)
 
-    def more(self) -> None:
-        self.list_limit += PAGE
+    def search(self, text: str) -> None:
+        self.query = replace(self.query, search=text.strip()[:32], page=0)
 
-    def listed(self) -> tuple[list[RecordRow], int, list[str]]:
-        """(rows shown, rows matching, every site) for the record list, newest first.
+    def toggle_filter(self, name: str, value: str) -> None:
+        """Add or remove one value of a filter (sites, pathways, flags, follow)."""
+        if name in FILTERS:
+            self.query = self.query.toggled(name, value)
 
-        ``open_only`` keeps records with a pathway not yet closed."""
-        rows = self.console.rows()
-        sites = sorted({r.site for r in rows})
-        if self.site_filter is not None:
-            rows = [r for r in rows if r.site == self.site_filter]
-        if self.open_only:
-            rows = [r for r in rows if any(r.states.get(p) != "closed" for p in r.pathways)]
-        return rows[: self.list_limit], len(rows), sites
+    def set_dates(self, first: str, last: str) -> None:
+        """The date range (ISO dates, either may be empty); a date that does not read is
+        refused with a notice and the range left as it was."""
+        self.notice = None
+        try:
+            lo = date.fromisoformat(first.strip()) if first.strip() else None
+            hi = date.fromisoformat(last.strip()) if last.strip() else None
+        except ValueError:
+            self.notice = Notice("date_invalid")
+            return
+        if lo and hi and hi < lo:
+            lo, hi = hi, lo
+        self.query = replace(self.query, date_from=lo, date_to=hi, page=0)
+
+    def clear_filters(self) -> None:
+        self.query = TableQuery(
+            sort=self.query.sort,
+            descending=self.query.descending,
+            page_size=self.query.page_size,
+            columns=self.query.columns,
+        )
+
+    def sort(self, column: str) -> None:
+        self.query = self.query.sorted_by(Column(column))
+
+    def toggle_column(self, column: str) -> None:
+        col = Column(column)
+        self.query = self.query.with_column(col, col not in self.query.columns)
+
+    def set_page_size(self, size: int) -> None:
+        if size in PAGE_SIZES:
+            self.query = replace(self.query, page_size=size, page=0)
+
+    def go_page(self, page: int) -> None:
+        self.query = replace(self.query, page=max(0, page))
+
+    def toggle_column_picker(self) -> None:
+        self.picking_columns = not self.picking_columns
 
     def open_record(self, record_id: str) -> None:
         """Show one record; who viewed which record is audited (without content)."""

@@ -35,12 +35,26 @@ MESSAGES: dict[str, str] = {
         "The server could not be reached. The records already here can still be used."
     ),
     "server_refused": N_("The server refused the request ({status})."),
+    # the coordinator client's codes (sync.errors), the same as the field app's
+    "unreachable": N_(
+        "The server could not be reached. The records already here can still be used."
+    ),
+    "reply_invalid": N_("The server's reply could not be read. Try again later."),
+    "refused": N_("The server refused the request ({status})."),
+    "unauthenticated": N_(
+        "The server did not accept the coordinator token: it is unknown, expired or revoked."
+    ),
+    "forbidden": N_("This coordinator token may not do that."),
+    "rate_limited": N_("The server is busy. Try again in a few minutes."),
+    "server_error": N_("The server had a problem. Try again later."),
+    "file_exists": N_("{file} already exists; it was left unchanged."),
     "actor_required": N_("Type your name first: every follow-up step records who did it."),
     "record_unknown": N_("This record is no longer in the console."),
     "pathway_unknown": N_("This record has no such pathway."),
     "state_unknown": N_("Unknown follow-up state."),
     "transition_invalid": N_("This pathway cannot move from {before} to {state}."),
     "format_unknown": N_("Unknown format {format}."),
+    "date_invalid": N_("Type dates as year-month-day, for example 2026-11-30."),
     "export_unwritable": N_("The export file could not be written. Check the folder."),
     "unexpected_error": N_("Something went wrong. Nothing saved was lost. Please try again."),
     # outcomes of actions
@@ -81,6 +95,33 @@ AUDIT_WORDS: dict[str, str] = {
     "erase_server": N_("erased a record on the server"),
     "passphrase_changed": N_("moved the console's store to a new passphrase"),
 }
+
+
+#: Column headings of the submissions table.
+COLUMN_WORDS: dict[str, str] = {
+    "case": N_("Case code"),
+    "site": N_("Site"),
+    "date": N_("Date"),
+    "questionnaire": N_("Questionnaire"),
+    "pathways": N_("Pathways"),
+    "follow_up": N_("Follow-up"),
+    "flags": N_("Flags"),
+    "language": N_("Language"),
+    "received": N_("Received"),
+}
+
+#: Unicode's left-to-right isolate and its end: a case code, a date, a week or a key path keeps
+#: its own order inside Arabic, Farsi, Pashto or Urdu text (and moves nothing around it).
+LRI, PDI = "\u2066", "\u2069"
+
+
+def isolate(text: str) -> str:
+    """``text`` as a left-to-right island in any paragraph direction."""
+    return f"{LRI}{text}{PDI}" if text else text
+
+
+def column_word(_: Translator, column: str) -> str:
+    return _(COLUMN_WORDS[column]) if column in COLUMN_WORDS else humanise(column)
 
 
 def audit_word(_: Translator, event: str) -> str:

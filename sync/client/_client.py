@@ -13,22 +13,15 @@ import hashlib
 import threading
 from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
-from sync.errors import (
-    RateLimited,
-    Refused,
-    Revoked,
-    ServerError,
-    SyncError,
-    Unauthorized,
-    Unreachable,
-)
+from sync.client._http import http_client
+from sync.client._http import parse as _parse
+from sync.client._http import raise_for as _raise_for
+from sync.errors import Revoked, SyncError, Unreachable
 from sync.protocol import (
-    API_PREFIX,
     ClaimRequest,
     ClaimResponse,
     ConfigResponse,
@@ -41,7 +34,6 @@ from sync.protocol import (
 )
 
 Progress = Callable[[int, int, int], None]
-M = TypeVar("M", bound=BaseModel)
 
 GZIP_MIN_BYTES = 1024
 
@@ -88,9 +80,7 @@ class SyncClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.batch_size = batch_size
-        self._http = httpx.Client(
-            base_url=self.base_url + API_PREFIX, transport=transport, timeout=timeout
-        )
+        self._http = http_client(self.base_url, transport=transport, timeout=timeout)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -221,31 +211,3 @@ def _waiting(outbox: Outbox) -> int | None:
     if isinstance(outbox, Sized):
         return len(outbox)
     return None
-
-
-def _parse(model: type[M], response: httpx.Response, where: str) -> M:
-    try:
-        return model.model_validate_json(response.content)
-    except (ValidationError, ValueError) as exc:
-        raise Unreachable("reply_invalid", request=where) from exc
-
-
-def _raise_for(response: httpx.Response, where: str) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    try:
-        body = response.json()
-        detail = str(body.get("detail", ""))[:64] if isinstance(body, dict) else ""
-        wipe = isinstance(body, dict) and body.get("wipe") is True
-    except ValueError:
-        detail, wipe = "", False
-    if status == 403 and wipe:
-        raise Revoked(request=where, status=status)
-    if status == 401:
-        raise Unauthorized(request=where, status=status)
-    if status == 429:
-        raise RateLimited(request=where, status=status)
-    if status >= 500:
-        raise ServerError(detail or None, request=where, status=status)
-    raise Refused(detail or None, request=where, status=status)

@@ -35,17 +35,21 @@ ACTOR = "Coordinator One"
 
 
 @pytest.fixture
-def agency(tmp_path: Path) -> Iterator[tuple[Agency, str]]:
-    """The agency with three records, served over HTTP on 127.0.0.1."""
+def agency(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Agency, str]]:
+    """The agency with three records (more when a test asks: ``indirect`` parameter),
+    served over HTTP on 127.0.0.1."""
     import uvicorn
 
     made: list[Agency] = []
+    more = int(getattr(request, "param", 0))
 
     def seed() -> None:  # in its own thread: Playwright's loop runs in this one
         a = make_agency(tmp_path)
         a.upload("north", TRAFFICKING)
         a.upload("north", NOTHING)
         a.upload("south", URGENT)
+        for i in range(more):
+            a.upload("south" if i % 3 == 0 else "north", NOTHING if i % 2 else TRAFFICKING)
         made.append(a)
 
     seeder = threading.Thread(target=seed)
@@ -314,3 +318,97 @@ def test_dashboard_in_arabic_is_right_to_left_with_questionnaire_labels(
     bar = _wait_text(page, ids.BAR + "dimensions-coercion_destination", expected)
     assert expected in bar
     ui.settled_screenshot(page, artifacts_dir / "console" / "08-dashboard-ar.png")
+
+
+def _row_ids(page: Any) -> list[str]:
+    """The record ids of the rows on screen, in screen order (read in one step)."""
+    found = page.evaluate(
+        "(prefix) => Array.from(document.querySelectorAll("
+        "`[flt-semantics-identifier^='${prefix}']`)).map("
+        "e => e.getAttribute('flt-semantics-identifier'))",
+        ids.RECORD,
+    )
+    return [str(f)[len(ids.RECORD) :] for f in found]
+
+
+def _wait_rows(page: Any, count: int, timeout_s: float = 20) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        seen = _row_ids(page)
+        if len(seen) == count:
+            return seen
+        page.wait_for_timeout(150)
+    raise AssertionError(f"expected {count} rows, saw {len(seen)}")
+
+
+@pytest.mark.parametrize("agency", [30], indirect=True)
+def test_the_submissions_table_searches_filters_sorts_pages_and_picks_columns(
+    console_server: SimpleNamespace, app_page: Any, ui: Any, artifacts_dir: Path
+) -> None:
+    from sync.protocol import case_code
+
+    page = app_page(console_server, ui.TABLET)
+    shots = artifacts_dir / "console"
+    ui.by_id(page, ids.PASSPHRASE).first.wait_for(state="attached")
+    ui.type_into(page, ids.PASSPHRASE, console_server.agency.passphrase)
+    ui.tap(page, ids.OPEN)
+    ui.by_id(page, ids.SCREEN + "dashboard").first.wait_for(state="attached", timeout=60_000)
+    _wait_text(page, ids.TOTAL, "33")
+    kept = {r.id: r for r in _store_rows(console_server)}
+
+    ui.tap(page, ids.NAV + "records")
+    ui.by_id(page, ids.SCREEN + "records").first.wait_for(state="attached")
+    first_page = _wait_rows(page, 25)
+    _wait_text(page, ids.PAGE, "1")
+    ui.settled_screenshot(page, shots / "09-table.png")
+    ui.tap(page, ids.PAGE_NEXT)
+    second_page = _wait_rows(page, 8)
+    assert not set(first_page) & set(second_page)
+    assert set(first_page) | set(second_page) == set(kept)
+
+    # a site filter: only that site's records, back on the first page
+    ui.tap(page, ids.FILTER + "sites-south")
+    south = {i for i, r in kept.items() if r.site == "south"}
+    assert set(_wait_rows(page, len(south))) == south
+    _wait_text(page, ids.RECORD_COUNT, str(len(south)))
+    ui.tap(page, ids.FILTER + "sites-south")
+    _wait_rows(page, 25)
+
+    # a pathway filter
+    ui.tap(page, ids.FILTER + "pathways-urgent")
+    urgent = {i for i, r in kept.items() if "urgent" in r.pathways}
+    assert set(_wait_rows(page, len(urgent))) == urgent
+    ui.tap(page, ids.FILTER_CLEAR)
+    _wait_rows(page, 25)
+
+    # sort by case code, then reversed
+    ui.tap(page, ids.SORT + "case")
+    codes = sorted(case_code(i) for i in kept)
+    deadline = time.monotonic() + 20
+    while [case_code(i) for i in _row_ids(page)] != codes[:25]:
+        if time.monotonic() > deadline:
+            ui.settled_screenshot(page, shots / "debug-sort.png")
+        assert time.monotonic() < deadline, ([case_code(i) for i in _row_ids(page)], codes)
+        page.wait_for_timeout(150)
+    ui.tap(page, ids.SORT + "case")
+    deadline = time.monotonic() + 20
+    while [case_code(i) for i in _row_ids(page)] != codes[::-1][:25]:
+        assert time.monotonic() < deadline, "the table never reversed"
+        page.wait_for_timeout(150)
+
+    # search by the case code a worker reads out
+    wanted = next(iter(kept))
+    ui.type_into(page, ids.SEARCH, case_code(wanted).lower())
+    ui.tap(page, ids.SEARCH_GO)
+    assert _wait_rows(page, 1) == [wanted]
+    ui.settled_screenshot(page, shots / "10-table-search.png")
+
+    # the column picker: flags shown, site hidden, the case code always there
+    ui.tap(page, ids.COLUMNS)
+    ui.tap(page, ids.COLUMN + "flags")
+    ui.by_id(page, ids.SORT + "flags").first.wait_for(state="attached")
+    ui.tap(page, ids.COLUMN + "site")
+    ui.by_id(page, ids.SORT + "site").first.wait_for(state="detached")
+    assert ui.by_id(page, ids.SORT + "case").count() == 1
+    ui.settled_screenshot(page, shots / "11-table-columns.png")

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.console import export as ex
+from sync.errors import Unauthorized
 from sync.server import Settings, admin, create_app
 from tests.sync.helpers import AgencyKeys, InProcessTransport
 
@@ -68,6 +69,13 @@ def _with_outcome(keys: AgencyKeys, device: str, values: dict, outcome: dict):  
                             form_version="2026.11.1", created_at=datetime.now(UTC), sealed=sealed)
 
 
+def _source(settings: Settings):  # type: ignore[no-untyped-def]
+    """Every envelope, read through the coordinator API of the real server app."""
+    token = admin.add_coordinator(settings, "Export test")
+    return ex.envelopes_from_server("http://s", token,
+                                    transport=InProcessTransport(create_app(settings)))
+
+
 PLAN = ex.ColumnPlan(
     paths=["intro/name", "intro/age_band", "journey/documents", "journey/note"],
     multiple={"journey/documents": ["held_by_other", "lost", "with_me"]},
@@ -79,7 +87,7 @@ PLAN = ex.ColumnPlan(
 def test_csv_has_kobo_columns_choice_columns_and_outcome(stored) -> None:  # type: ignore[no-untyped-def]
     settings, keys, ids = stored
     out = io.StringIO()
-    result = ex.export(ex.envelopes_from_database(settings), keys.private(), "csv", None,
+    result = ex.export(_source(settings), keys.private(), "csv", None,
                        plan=PLAN, stdout=out)
     assert (result.records, result.unreadable) == (3, [])
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
@@ -106,7 +114,7 @@ def test_csv_has_kobo_columns_choice_columns_and_outcome(stored) -> None:  # typ
 def test_without_questionnaire_only_the_space_separated_column(stored) -> None:  # type: ignore[no-untyped-def]
     settings, keys, _ids = stored
     out = io.StringIO()
-    ex.export(ex.envelopes_from_database(settings), keys.private(), "csv", None, stdout=out)
+    ex.export(_source(settings), keys.private(), "csv", None, stdout=out)
     header = out.getvalue().splitlines()[0].split(",")
     assert "journey/documents" in header
     assert not any(h.startswith("journey/documents/") for h in header)
@@ -115,12 +123,12 @@ def test_without_questionnaire_only_the_space_separated_column(stored) -> None: 
 def test_xlsx_keeps_text_as_text(stored, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings, keys, ids = stored
     target = tmp_path / "out.xlsx"
-    ex.export(ex.envelopes_from_database(settings), keys.private(), "xlsx", target, plan=PLAN)
+    ex.export(_source(settings), keys.private(), "xlsx", target, plan=PLAN)
     sheet = load_workbook(target).active
     rows = list(sheet.iter_rows(values_only=True))
     header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
     assert "journey/documents/lost" in header and len(rows) == 4
-    assert first["journey/note"] == "=HYPERLINK(\"x\")" and first["_uuid"] == ids[0]
+    assert first["journey/note"] == "'=HYPERLINK(\"x\")" and first["_uuid"] == ids[0]
     cell = sheet.cell(row=2, column=header.index("journey/note") + 1)
     assert cell.data_type == "s"
 
@@ -135,15 +143,15 @@ def test_json_and_reading_through_the_coordinator_api(stored, tmp_path: Path) ->
     data = json.loads(target.read_text(encoding="utf-8"))
     assert [d["record_id"] for d in data] == ids
     assert data[0]["values"]["journey/documents"] == ["held_by_other", "lost"]
-    with pytest.raises(ex.ExportError) as err:
+    with pytest.raises(Unauthorized) as err:
         list(ex.envelopes_from_server("http://s", "coord_x.bad", transport=transport))
-    assert err.value.code == "source_refused"
+    assert (err.value.code, err.value.status) == ("unauthenticated", 401)
 
 
 def test_wrong_key_counts_unreadable_and_wrong_passphrase_is_a_code(stored) -> None:  # type: ignore[no-untyped-def]
     settings, keys, ids = stored
     other = AgencyKeys.new()
-    result = ex.export(ex.envelopes_from_database(settings), other.private(), "json", None,
+    result = ex.export(_source(settings), other.private(), "json", None,
                        stdout=io.StringIO())
     assert result.records == 0 and result.unreadable == ids
     with pytest.raises(ex.ExportError) as err:
@@ -219,7 +227,7 @@ def test_a_real_session_exported_with_its_questionnaire(tmp_path: Path) -> None:
                                     sealed=sealed)])
     out = io.StringIO()
     plan = ex.load_plan(ex.find_questionnaire(tmp_path, "export_check", "1"))  # type: ignore[arg-type]
-    ex.export(ex.envelopes_from_database(settings), keys.private(), "csv", None, plan=plan,
+    ex.export(_source(settings), keys.private(), "csv", None, plan=plan,
               stdout=out)
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["journey/documents"] == "held_by_other"
@@ -247,3 +255,95 @@ def test_a_real_session_exported_with_its_questionnaire(tmp_path: Path) -> None:
 )
 def test_only_payloads_of_the_contract_shape_are_opened(payload: object, ok: bool) -> None:
     assert ex.well_formed(payload, "r") is ok
+
+
+# --- files only the coordinator can read, and cells no spreadsheet runs --------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_export_files_are_new_and_private(stored, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    settings, keys, _ids = stored
+    target = tmp_path / f"out.{fmt}"
+    old = os.umask(0)  # even with a permissive umask
+    try:
+        ex.export(_source(settings), keys.private(), fmt, target, plan=PLAN)
+    finally:
+        os.umask(old)
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    before = target.read_bytes()
+    with pytest.raises(ex.ExportError) as err:  # O_EXCL: an existing file is never replaced
+        ex.export(_source(settings), keys.private(), fmt, target, plan=PLAN)
+    assert err.value.code == "file_exists" and target.read_bytes() == before
+
+
+def test_an_export_through_a_link_is_refused(stored, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings, keys, _ids = stored
+    elsewhere = tmp_path / "elsewhere.csv"
+    link = tmp_path / "link.csv"
+    link.symlink_to(elsewhere)
+    with pytest.raises(ex.ExportError) as err:
+        ex.export(_source(settings), keys.private(), "csv", link)
+    assert err.value.code == "file_exists" and not elsewhere.exists()
+
+
+def test_a_failed_write_leaves_no_partial_file(stored, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, keys, _ids = stored
+    target = tmp_path / "out.csv"
+
+    def full_disk(*_a: object, **_k: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ex, "write_csv", full_disk)
+    with pytest.raises(ex.ExportError) as err:
+        ex.export(_source(settings), keys.private(), "csv", target)
+    assert err.value.code == "export_unwritable" and not target.exists()
+
+
+HOSTILE = ["=cmd|' /C calc'!A0", "+SUM(1)", "-2+3", "@x", "\t=1", " =1", "\uff1d1+1", "\r=1"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_every_formula_start_is_escaped(text: str) -> None:
+    assert ex.formula_safe(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["-5", "+3.25", "plain", 7, -2.5, None, "a=b"])
+def test_numbers_and_plain_text_stay(value: object) -> None:
+    assert ex.formula_safe(value) == value
+
+
+def test_headers_and_cells_are_escaped_in_csv_and_xlsx(tmp_path: Path) -> None:
+    """A questionnaire can name a question anything: headers are cells too."""
+    columns = ["_uuid", "=HYPERLINK(\"http://x\")", "@note"]
+    rows = [{"_uuid": "r1", "=HYPERLINK(\"http://x\")": "+1+1", "@note": "-x"}]
+    out = io.StringIO()
+    ex.write_csv(columns, rows, out)
+    [header, row] = list(csv.reader(io.StringIO(out.getvalue())))
+    assert header == ["_uuid", "'=HYPERLINK(\"http://x\")", "'@note"]
+    assert row == ["r1", "'+1+1", "'-x"]
+    target = tmp_path / "t.xlsx"
+    ex.write_xlsx(columns, rows, target)
+    sheet = load_workbook(target).active
+    values = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert values == [["_uuid", "'=HYPERLINK(\"http://x\")", "'@note"], ["r1", "'+1+1", "'-x"]]
+    assert all(c.data_type == "s" for r in sheet.iter_rows() for c in r)
+
+
+def test_the_console_package_reads_the_server_only_through_its_api() -> None:
+    """No arrow from app.console to sync.server: export and the console use the one
+    coordinator client."""
+    import ast
+
+    folder = Path(__file__).resolve().parents[3] / "app" / "console"
+    imported = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names)
+    assert not {m for m in imported if m == "sync.server" or m.startswith("sync.server.")}
+    assert "sync.client" in imported

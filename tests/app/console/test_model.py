@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.console.errors import ConsoleError, ServerError, WrongPassphrase
+from app.console.errors import ConsoleError, WrongPassphrase
 from app.console.model import Console, iso_week
 from app.console.store import DB_FILES
 from app.store import crypto
+from sync.errors import Unauthorized, Unreachable
 from sync.server import admin
 from tests.app.console.agency import MARKER, NOTHING, TRAFFICKING, URGENT, Agency, sealed
 
@@ -181,9 +182,9 @@ def test_erasure_while_the_server_is_down_is_sent_at_the_next_pull(
     result = c.erase(rid)
     assert not result.server_done
     assert c.rows() == [] and rid in _server_ids(agency)
-    with pytest.raises(ServerError) as err:
+    with pytest.raises(Unreachable) as err:
         c.pull()
-    assert err.value.code == "server_unreachable"
+    assert err.value.code == "unreachable"
     state["down"] = False
     assert c.pull().erasures_sent == 1
     assert rid not in _server_ids(agency) and c.store.pending_erasures() == []
@@ -232,9 +233,9 @@ def test_a_wrong_token_is_a_refusal_with_the_status(agency: Agency, tmp_path: Pa
         kdf=crypto.TEST_KDF,
     )
     c.unlock(agency.keys.private_pem, agency.passphrase)
-    with pytest.raises(ServerError) as err:
+    with pytest.raises(Unauthorized) as err:
         c.pull()
-    assert (err.value.code, err.value.params["status"]) == ("server_refused", 401)
+    assert (err.value.code, err.value.status) == ("unauthenticated", 401)
     c.lock()
 
 

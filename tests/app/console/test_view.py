@@ -3,6 +3,7 @@ with confirmation, export."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from app.console.model import Console
@@ -107,32 +108,46 @@ def test_correction_keeps_the_answer_type_and_idle_lock(agency: Agency, tmp_path
     assert v.notice.code == "idle_locked"  # type: ignore[union-attr]
 
 
-def test_the_record_list_filters_by_site_and_open_follow_up_and_pages(
+def test_the_table_view_filters_sorts_pages_and_picks_columns(
     agency: Agency, tmp_path: Path
 ) -> None:
-    from app.console import view as view_module
+    from app.console.table import Column
+    from sync.protocol import case_code
 
     key = agency.write_key(tmp_path / "keys")
     north = [agency.upload("north", TRAFFICKING) for _ in range(3)]
     south = agency.upload("south", TRAFFICKING)
     v = _view(agency, tmp_path)
     v.open(str(key), agency.passphrase, "Ana")
-    rows, matching, sites = v.listed()
-    assert (len(rows), matching, sites) == (4, 4, ["north", "south"])
-    v.filter_site("south")
-    assert [r.id for r in v.listed()[0]] == [south]
-    v.filter_site(None)
+    page = v.table()
+    assert (len(page.rows), page.matching, page.facets.sites) == (4, 4, ("north", "south"))
+    v.toggle_filter("sites", "south")
+    assert [r.record_id for r in v.table().rows] == [south]
+    v.toggle_filter("sites", "south")
     for state in ("referred", "closed"):
         v.console.follow(north[0], "trafficking", state)
-    for state in ("referred", "closed"):
-        v.console.follow(north[0], "legal", state)
-    v.toggle_open_only()
-    assert north[0] not in {r.id for r in v.listed()[0]} and v.listed()[1] == 3
-    v.toggle_open_only()
-    v.list_limit = 2
-    assert len(v.listed()[0]) == 2
-    v.more()
-    assert v.list_limit == 2 + view_module.PAGE and len(v.listed()[0]) == 4
+    v.toggle_filter("follow", "closed")
+    assert [r.record_id for r in v.table().rows] == [north[0]]
+    v.clear_filters()
+    v.search(case_code(north[1]).lower())
+    assert [r.record_id for r in v.table().rows] == [north[1]]
+    v.search("")
+    v.set_dates("2026-13-01", "")
+    assert v.notice is not None and v.notice.code == "date_invalid"
+    assert v.query.date_from is None
+    v.set_dates("2999-01-01", "")
+    assert v.table().matching == 0
+    v.set_dates("", "")
+    v.sort("case")
+    codes = [r.case for r in v.table().rows]
+    assert codes == sorted(codes)
+    v.query = replace(v.query, page_size=3)
+    v.go_page(1)
+    assert len(v.table().rows) == 1 and v.table().page == 1
+    v.toggle_column("site")
+    assert Column.site not in v.query.columns
+    v.toggle_column("case")
+    assert Column.case in v.query.columns
 
 
 def test_a_broken_audit_is_shown_when_opening(agency: Agency, tmp_path: Path) -> None:
@@ -168,6 +183,19 @@ def test_every_code_the_console_raises_has_words() -> None:
     }
     assert len(codes) > 20
     assert sorted(codes - set(MESSAGES)) == []
+
+
+def test_every_code_the_coordinator_client_raises_has_words() -> None:
+    """The console shows the one client's codes as they are (no second mapping)."""
+    from sync import errors
+
+    device_only = {errors.Revoked, errors.ServerSetupError}
+    classes = [errors.Unreachable, errors.Refused, errors.Unauthorized, errors.RateLimited,
+               errors.ServerError]
+    codes = {c.code for c in classes if c not in device_only} | {"reply_invalid", "forbidden"}
+    assert sorted(codes - set(MESSAGES)) == []
+    _ = translator("fr")
+    assert message(_, "unauthenticated") != MESSAGES["unauthenticated"]
 
 
 def test_every_audit_event_has_words() -> None:
@@ -209,5 +237,5 @@ def test_opening_without_the_server_still_shows_what_is_kept(
     v.lock()
     down["now"] = True
     v.open(str(key), agency.passphrase, "Ana")
-    assert v.route is Route.DASHBOARD and v.notice.code == "server_unreachable"  # type: ignore[union-attr]
+    assert v.route is Route.DASHBOARD and v.notice.code == "unreachable"  # type: ignore[union-attr]
     assert [r.id for r in v.console.rows()] == [rid]

@@ -139,9 +139,9 @@ def test_a_code_the_enum_does_not_list_is_kept_as_text() -> None:
             {"status": 403, "request": "/api/v1/envelopes"},
         ),
         (
-            lambda: console_errors.ServerError("server_refused", status=502, detail="x"),
-            "server_refused",
-            {"params": {"status": 502, "detail": "x"}},
+            lambda: console_errors.ConsoleError("transition_invalid", record_id="r1", to="closed"),
+            "transition_invalid",
+            {"params": {"to": "closed"}, "record_id": "r1"},
         ),
         (lambda: console_errors.WrongPassphrase(), "wrong_passphrase", {}),
         (

@@ -50,6 +50,13 @@ class Code(StrEnum):
     OUTCOME_UNAVAILABLE = "outcome_unavailable"
     INVALID_VALUE = "invalid_value"
     EMPTY_SURVEY = "empty_survey"
+    DUPLICATE_COLUMN = "duplicate_column"
+    MISSING_CHOICE_NAME = "missing_choice_name"
+    MISSING_CALCULATION = "missing_calculation"
+    ROW_SKIPPED = "row_skipped"
+    BARE_NAME = "bare_name"
+    MISSING_ATTACHMENT = "missing_attachment"
+    UNKNOWN_INSTANCE = "unknown_instance"
 
 
 #: types ODK has that Waymark does not run (reported as a warning; the question is kept and
@@ -80,7 +87,6 @@ _KNOWN_UNSUPPORTED = frozenset(
         "phonenumber",
         "username",
         "email",
-        "trigger",
     }
 )
 
@@ -97,6 +103,23 @@ _TYPE_ALIASES = {
     "string": "text",
     "instanceid": "instanceID",
     "imei": "deviceid",
+    "uri:deviceid": "deviceid",
+    "uri:subscriberid": "subscriberid",
+    "uri:simserial": "simserial",
+    "uri:phonenumber": "phonenumber",
+    "uri:username": "username",
+    "uri:email": "email",
+    "trigger": "acknowledge",
+    "begin_loop": "group",
+    "begin loop": "group",
+    "photo": "image",
+    "add image prompt": "image",
+    "add photo prompt": "image",
+    "add audio prompt": "audio",
+    "add video prompt": "video",
+    "add file prompt": "file",
+    "q picture": "image",
+    "phone number": "phonenumber",
 }
 
 _NAME_RE = re.compile(r"^[A-Za-z_][\w.\-]*$", re.UNICODE)
@@ -112,18 +135,52 @@ _EXPR_COLUMNS = (
 )
 
 
+#: the spellings of select types pyxform accepts (pyxform.aliases.select), longest first
+_SELECT_SPELLINGS = (
+    ("add select multiple prompt using", "select_multiple"),
+    ("add select one prompt using", "select_one"),
+    ("select all that apply from", "select_multiple"),
+    ("select multiple from file", "select_multiple_from_file"),
+    ("select one from file", "select_one_from_file"),
+    ("select all that apply", "select_multiple"),
+    ("select one from", "select_one"),
+    ("select_one_from_file", "select_one_from_file"),
+    ("select_multiple_from_file", "select_multiple_from_file"),
+    ("select_one_external", "select_one"),
+    ("select multiple", "select_multiple"),
+    ("select_multiple", "select_multiple"),
+    ("select one", "select_one"),
+    ("select_one", "select_one"),
+    ("select1", "select_one"),
+    ("rank", "rank"),
+)
+_OTHER_SUFFIXES = ("or specify other", "or_other")
+
+
 def _type_parts(raw_type: str) -> tuple[str, str, bool]:
-    """``"select_multiple fruits or_other"`` -> ("select_multiple", "fruits", True)."""
-    words = raw_type.strip().split()
-    if not words:
+    """``"select_multiple fruits or_other"`` -> ("select_multiple", "fruits", True); legacy
+    spellings too: ``select one from LIST``, ``select all that apply from LIST or specify
+    other``, ``trigger`` (an acknowledgement)."""
+    text = " ".join(raw_type.split())
+    if not text:
         return "", "", False
+    lower = text.lower()
+    for spelling, base in _SELECT_SPELLINGS:
+        if lower == spelling or lower.startswith(spelling + " "):
+            rest = text[len(spelling) :].strip()
+            or_other = False
+            for suffix in _OTHER_SUFFIXES:
+                if rest.lower().endswith(" " + suffix) or rest.lower() == suffix:
+                    rest = rest[: -len(suffix)].strip()
+                    or_other = True
+            words = rest.split()
+            return base, (words[0] if words else ""), or_other
+    words = text.split()
     first = words[0]
     if len(words) >= 2 and f"{words[0]} {words[1]}".lower() in _TYPE_ALIASES:
         first = _TYPE_ALIASES[f"{words[0]} {words[1]}".lower()]
         words = [first, *words[2:]]
     base = _TYPE_ALIASES.get(first.lower(), first)
-    if base.lower() in ("select_one", "select_multiple", "rank"):
-        base = base.lower()
     rest = words[1:]
     or_other = bool(rest) and rest[-1] == "or_other"
     if or_other:
@@ -165,7 +222,7 @@ class _Builder:
     def _item(self, row: RawRow, parent: Item, repeats: tuple[Item, ...]) -> Item | None:
         base, list_name, or_other = _type_parts(row.type)
         if not base:
-            if row.name or any(row.cells.values()):
+            if row.name or any(row.cells.values()) or row.texts.get("label"):
                 self.problem(Code.MISSING_TYPE, row.at("type"), name=row.name)
             return None
         kind = base
@@ -190,7 +247,9 @@ class _Builder:
         if kind == "unsupported" and base in _KNOWN_UNSUPPORTED | {"unsupported"}:
             pass
         name = row.name.strip()
-        if not name:
+        if not name and kind == "note":  # pyxform names an unnamed note itself
+            name = f"generated_note_name_{row.location.row or len(self.items)}"
+        elif not name:
             self.problem(Code.MISSING_NAME, row.at("name"), type=row.type.strip())
             name = f"_row{row.location.row or len(self.items)}"
         elif not _NAME_RE.match(name):
@@ -247,6 +306,9 @@ class _Builder:
             text = str(cells.get(col, "") or "").strip()
             if text:
                 setattr(item, col, self._expr(row, col, text))
+        if kind == "calculate" and not str(cells.get("calculation", "") or "").strip():
+            if not item.default:
+                self.problem(Code.MISSING_CALCULATION, row.at("calculation"), name=name)
         if kind in ("group", "repeat"):
             inner = (*repeats, item) if kind == "repeat" else repeats
             item.children = tuple(self._children(row.children or [], item, inner))
@@ -320,7 +382,7 @@ class _Builder:
             seen: set[str] = set()
             items: list[Choice] = []
             for rc in rows:
-                if rc.name in seen and not allow_dupes:
+                if rc.name in seen and not allow_dupes and not rc.external:
                     self.problem(Code.DUPLICATE_CHOICE, rc.location, list=list_name, name=rc.name)
                 seen.add(rc.name)
                 items.append(Choice(rc.name, rc.label, rc.columns))

@@ -80,8 +80,8 @@ def language_code(header: str) -> tuple[str, str]:
 def split_header(header: str) -> tuple[str, str | None, str]:
     """A column header -> (field, language code or None, language display name)."""
     base, sep, rest = header.partition("::")
-    key = base.strip()
-    key = COLUMN_ALIASES.get(key.lower(), key)
+    key = " ".join(base.split())
+    key = COLUMN_ALIASES.get(key.lower(), key.lower())
     if sep:
         code, name = language_code(rest)
         return key, code, name
@@ -95,6 +95,8 @@ class RawChoice:
     label: dict[str, str]
     columns: dict[str, str]
     location: Location
+    #: from the external_choices sheet (ODK's itemsets allow a name twice there)
+    external: bool = False
 
 
 @dataclass

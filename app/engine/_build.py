@@ -7,17 +7,21 @@ lists checked, the dependency graph built and sorted (cycles reported). Each rul
 
 from __future__ import annotations
 
+import csv
 import importlib
+import io
 import re
+from collections.abc import Mapping
 from collections import defaultdict
 from enum import StrEnum
 from typing import Any
 
 from app.engine._raw import RawForm, RawRow
 from app.engine.errors import ExpressionError, Location, Problem, QuestionnaireError
-from app.engine.expressions import Expr, parse
+from app.engine.expressions import Call, Expr, Literal, _walk, parse
 from app.engine.model import (
     INPUT_TYPES,
+    TEXT_REFERENCE,
     META_TYPES,
     Choice,
     Dependencies,
@@ -66,14 +70,11 @@ _KNOWN_UNSUPPORTED = frozenset(
         "geopoint",
         "geotrace",
         "geoshape",
-        "start-geopoint",
         "image",
         "audio",
         "video",
         "file",
         "barcode",
-        "background-audio",
-        "background-geopoint",
         "signature",
         "rank",
         "select_one_from_file",
@@ -81,12 +82,6 @@ _KNOWN_UNSUPPORTED = frozenset(
         "osm",
         "xml-external",
         "csv-external",
-        "audit",
-        "subscriberid",
-        "simserial",
-        "phonenumber",
-        "username",
-        "email",
     }
 )
 
@@ -197,6 +192,7 @@ class _Builder:
         self.rows: dict[int, RawRow] = {}
         self.sibling_names: dict[int, dict[str, Location]] = {}
         self.ambiguous: dict[str, Location] = {}
+        self.data_files: dict[str, tuple[dict[str, str], ...]] = {}
 
     def problem(
         self, code: Code, location: Location, severity: str = "error", **params: Any
@@ -368,10 +364,63 @@ class _Builder:
                         )
                 if col != "choice_filter":
                     for bare in sorted(expr.columns):
-                        if bare not in self.by_name:
+                        if bare not in self.by_name:  # ODK reads it as an empty node-set
                             self.problem(
-                                Code.UNKNOWN_REFERENCE, row.at(col), name=bare, expression=expr.text
+                                Code.BARE_NAME,
+                                row.at(col),
+                                severity="warning",
+                                name=bare,
+                                expression=expr.text,
                             )
+                for list_name in sorted(expr.instances):
+                    if list_name not in self.raw.choices:
+                        self.problem(
+                            Code.UNKNOWN_INSTANCE, row.at(col), list=list_name, expression=expr.text
+                        )
+                self._check_attachments(row, col, expr)
+            self._check_text_references(item, row)
+
+    def _check_text_references(self, item: Item, row: RawRow) -> None:
+        """``${name}`` inside labels, hints and messages names a question, as in expressions."""
+        for col in ("label", "hint", "required_message", "constraint_message"):
+            texts: Mapping[str, str] = getattr(item, col)
+            names = sorted({m[1].strip() for t in texts.values() for m in TEXT_REFERENCE.finditer(t)})
+            for ref in names:
+                if ref not in self.by_name:
+                    self.problem(
+                        Code.UNKNOWN_REFERENCE, row.at(col), name=ref, expression=f"${{{ref}}}"
+                    )
+
+    def _check_attachments(self, row: RawRow, col: str, expr: Expr) -> None:
+        if "pulldata" not in expr.functions:
+            return
+        for node in _walk(expr.tree):
+            if isinstance(node, Call) and node.name == "pulldata" and node.args:
+                first = node.args[0]
+                if isinstance(first, Literal) and isinstance(first.value, str):
+                    stem = first.value.strip()
+                    if stem not in self.data_files:
+                        self.problem(
+                            Code.MISSING_ATTACHMENT,
+                            row.at(col),
+                            severity="warning",
+                            file=f"{stem}.csv",
+                        )
+
+    def read_attachments(self) -> None:
+        """CSV files beside the form, as rows of {column: text}, by name without ``.csv``."""
+        for filename, blob in sorted(self.raw.attachments.items()):
+            if not filename.lower().endswith(".csv"):
+                continue
+            try:
+                text = blob.decode("utf-8-sig")
+                rows = tuple(dict(r) for r in csv.DictReader(io.StringIO(text)))
+            except (UnicodeDecodeError, csv.Error):
+                self.problem(
+                    Code.UNREADABLE, Location(filename), severity="warning", reason="csv"
+                )
+                continue
+            self.data_files[filename.rsplit("/", 1)[-1][: -len(".csv")]] = rows
 
     # -- stage 3: choices ---------------------------------------------------------------------
 
@@ -474,6 +523,7 @@ class _Builder:
         if len(self.items) == 1:
             self.problem(Code.EMPTY_SURVEY, Location(raw.source, "survey"))
         choices = self.build_choices()
+        self.read_attachments()
         self.check_references()
         deps = self.build_dependencies()
         for i, it in enumerate(self.items):
@@ -494,6 +544,7 @@ class _Builder:
             by_name=self.by_name,
             dependencies=deps,
             source=raw.source,
+            data_files=self.data_files,
         )
         if raw.has_outcome:
             q.outcome = self._outcome(raw)

@@ -131,3 +131,5 @@ class RawForm:
     outcome: Any = None
     has_outcome: bool = False
     settings_location: Location = field(default_factory=Location)
+    #: files the form reads beside it (``pulldata``), by file name; never cached
+    attachments: dict[str, bytes] = field(default_factory=dict)

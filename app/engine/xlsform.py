@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.engine._build import Code, build
@@ -367,5 +367,9 @@ def _nest(
     return top
 
 
-def load_xlsform(data: bytes, filename: str) -> Questionnaire:
-    return build(read_workbook(data, filename))
+def load_xlsform(
+    data: bytes, filename: str, attachments: Mapping[str, bytes] | None = None
+) -> Questionnaire:
+    raw = read_workbook(data, filename)
+    raw.attachments = dict(attachments or {})
+    return build(raw)

@@ -85,6 +85,9 @@ _KNOWN_UNSUPPORTED = frozenset(
     }
 )
 
+#: media columns (pictures, sounds, films beside a question), which Waymark does not show
+_MEDIA_COLUMNS = ("media", "image", "big-image", "audio", "video")
+
 _TYPE_ALIASES = {
     "begin_group": "group",
     "begin group": "group",
@@ -240,8 +243,16 @@ class _Builder:
             )
             kind = "unsupported"
             list_name = ""
-        if kind == "unsupported" and base in _KNOWN_UNSUPPORTED | {"unsupported"}:
-            pass
+        if kind == "note" and not row.texts.get("label") and not row.texts.get("hint"):
+            media = next((c for c in _MEDIA_COLUMNS if row.cells.get(c)), "")
+            if media:  # a note that is only a picture or a sound: said to be unavailable
+                self.problem(
+                    Code.UNSUPPORTED_TYPE,
+                    row.at(media),
+                    severity="warning",
+                    type=f"{row.type.strip()} ({media})",
+                )
+                kind = "unsupported"
         name = row.name.strip()
         if not name and kind == "note":  # pyxform names an unnamed note itself
             name = f"generated_note_name_{row.location.row or len(self.items)}"

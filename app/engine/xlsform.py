@@ -199,7 +199,8 @@ def _header(
                 Problem(str(Code.DUPLICATE_COLUMN), Location(filename, sheet, rownum, text))
             )
         seen.add(text)
-    fields = [split_header(h) if h else ("", None, "") for h in header]
+    single = not any("::" in h for h in header)
+    fields = [split_header(h, single) if h else ("", None, "") for h in header]
     return header, fields
 
 

@@ -11,8 +11,8 @@ import csv
 import importlib
 import io
 import re
-from collections.abc import Mapping
 from collections import defaultdict
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -21,8 +21,8 @@ from app.engine.errors import ExpressionError, Location, Problem, QuestionnaireE
 from app.engine.expressions import Call, Expr, Literal, _walk, parse
 from app.engine.model import (
     INPUT_TYPES,
-    TEXT_REFERENCE,
     META_TYPES,
+    TEXT_REFERENCE,
     Choice,
     Dependencies,
     Item,
@@ -179,11 +179,11 @@ def _type_parts(raw_type: str) -> tuple[str, str, bool]:
         first = _TYPE_ALIASES[f"{words[0]} {words[1]}".lower()]
         words = [first, *words[2:]]
     base = _TYPE_ALIASES.get(first.lower(), first)
-    rest = words[1:]
-    or_other = bool(rest) and rest[-1] == "or_other"
+    tail = words[1:]
+    or_other = bool(tail) and tail[-1] == "or_other"
     if or_other:
-        rest = rest[:-1]
-    return base, (rest[0] if rest else ""), or_other
+        tail = tail[:-1]
+    return base, (tail[0] if tail else ""), or_other
 
 
 class _Builder:
@@ -395,7 +395,9 @@ class _Builder:
         """``${name}`` inside labels, hints and messages names a question, as in expressions."""
         for col in ("label", "hint", "required_message", "constraint_message"):
             texts: Mapping[str, str] = getattr(item, col)
-            names = sorted({m[1].strip() for t in texts.values() for m in TEXT_REFERENCE.finditer(t)})
+            names = sorted(
+                {m[1].strip() for t in texts.values() for m in TEXT_REFERENCE.finditer(t)}
+            )
             for ref in names:
                 if ref not in self.by_name:
                     self.problem(
@@ -427,9 +429,7 @@ class _Builder:
                 text = blob.decode("utf-8-sig")
                 rows = tuple(dict(r) for r in csv.DictReader(io.StringIO(text)))
             except (UnicodeDecodeError, csv.Error):
-                self.problem(
-                    Code.UNREADABLE, Location(filename), severity="warning", reason="csv"
-                )
+                self.problem(Code.UNREADABLE, Location(filename), severity="warning", reason="csv")
                 continue
             self.data_files[filename.rsplit("/", 1)[-1][: -len(".csv")]] = rows
 

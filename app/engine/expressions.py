@@ -1138,7 +1138,9 @@ def _compile_call(node: Call, extra: frozenset[str]) -> Evaluator:
         return lambda c: float(c.position())
     if name == "pulldata":
         f, col, key_col, key = args
-        return lambda c: c.pulldata(to_str(f(c)), to_str(col(c)), to_str(key_col(c)), to_str(key(c)))
+        return lambda c: c.pulldata(
+            to_str(f(c)), to_str(col(c)), to_str(key_col(c)), to_str(key(c))
+        )
     if name == "jr:choice-name":
         value, path = args
         arg_node = node.args[1]

@@ -26,6 +26,7 @@ Sheet = list[tuple[int, list[Any]]]
 MAX_EMPTY_ROWS = 60
 MAX_EMPTY_COLUMNS = 20
 
+
 def _cell(v: Any) -> str:
     if v is None:
         return ""
@@ -294,9 +295,9 @@ def _expand_loops(
 
 def _substitute(row: RawRow, label: dict[str, str]) -> RawRow:
     def fill(text: str, lang: str) -> str:
-        return text.replace("%(label)s", label.get(lang) or label.get("") or next(
-            iter(label.values()), ""
-        ))
+        return text.replace(
+            "%(label)s", label.get(lang) or label.get("") or next(iter(label.values()), "")
+        )
 
     return RawRow(
         type=row.type,
@@ -305,9 +306,7 @@ def _substitute(row: RawRow, label: dict[str, str]) -> RawRow:
         cells=dict(row.cells),
         texts={k: {lang: fill(t, lang) for lang, t in v.items()} for k, v in row.texts.items()},
         columns=dict(row.columns),
-        children=None
-        if row.children is None
-        else [_substitute(c, label) for c in row.children],
+        children=None if row.children is None else [_substitute(c, label) for c in row.children],
     )
 
 

@@ -62,9 +62,7 @@ def test_verdict_and_every_problem_located(shared_dir: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", LOADS)
-def test_every_loading_form_fills_to_the_end_in_each_language(
-    shared_dir: Path, name: str
-) -> None:
+def test_every_loading_form_fills_to_the_end_in_each_language(shared_dir: Path, name: str) -> None:
     q = load_questionnaire((_public(shared_dir) / name).read_bytes(), name)
     assert q.languages == EXPECTED[name]["languages"]
     for lang in q.languages:

@@ -686,6 +686,17 @@ def parse(text: str, extra_functions: frozenset[str] = frozenset()) -> Expr:
         raise ExpressionError("not_text", 0)
     parser = _Parser(text, frozenset(extra_functions))
     tree = parser.parse()
+    return compile_tree(tree, text, extra_functions, typographic_quotes=parser.curly)
+
+
+def compile_tree(
+    tree: Node,
+    text: str,
+    extra_functions: frozenset[str] = frozenset(),
+    typographic_quotes: bool = False,
+) -> Expr:
+    """Compile a syntax tree (all of a parsed expression, or one of its parts) into an
+    :class:`Expr`; ``text`` is the source it came from."""
     refs: set[str] = set()
     cols: set[str] = {n.name for n in _walk(tree, False) if isinstance(n, Column)}
     funcs: set[str] = set()
@@ -710,10 +721,15 @@ def parse(text: str, extra_functions: frozenset[str] = frozenset()) -> Expr:
         references=frozenset(refs),
         columns=frozenset(cols),
         functions=frozenset(funcs),
-        typographic_quotes=parser.curly,
+        typographic_quotes=typographic_quotes,
         instances=frozenset(lists),
         _fn=fn,
     )
+
+
+def walk(node: Node) -> Iterable[Node]:
+    """Every node of a syntax tree, depth first."""
+    return _walk(node)
 
 
 def _compile(node: Node, extra: frozenset[str]) -> Evaluator:

@@ -6,7 +6,11 @@ XForm pyxform makes of it, plus instantiation), total time to apply the answer s
 per-answer median and p99, and the ratios. ODK runs through bench/odk/run_answers.mjs
 (needs `npm install` in bench/odk).
 
-    python bench/bench_engine.py [--runs 3]
+Then over the whole public corpus (shared/conformance/forms/public): Waymark's load (every
+check, from the workbook's bytes) beside pyxform's conversion of the same file to an XForm and
+ODK's load of that XForm, per form and in total, with the ratios.
+
+    python bench/bench_engine.py [--runs 3] [--corpus-only]
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -27,7 +33,13 @@ ODK = ROOT / "bench" / "odk"
 DATA = ROOT / "tests" / "data" / "engine" / "odk"
 sys.path.insert(0, str(ROOT))
 
-from app.engine import Session, from_cache, load_questionnaire, to_cache  # noqa: E402
+from app.engine import (  # noqa: E402
+    QuestionnaireError,
+    Session,
+    from_cache,
+    load_questionnaire,
+    to_cache,
+)
 
 
 def synthetic(n: int, tmp: Path) -> tuple[Path, Path]:
@@ -101,10 +113,102 @@ def odk(xlsx: Path, answers: Path, runs: int, tmp: Path) -> tuple[dict[str, floa
     return {k: statistics.median(r[k] for r in rs) for k in keys}, convert_ms
 
 
+def _median_ms(fn: Any, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def _waymark_load(data: bytes, name: str) -> None:
+    try:
+        load_questionnaire(data, name)
+    except QuestionnaireError:
+        pass  # a located rejection is a complete check too
+
+
+def _pyxform_convert(path: Path, tmp: Path) -> str | None:
+    """The XForm pyxform makes of ``path`` (copied under its real format's extension, as
+    pyxform goes by the name), or None when pyxform rejects it."""
+    from pyxform.xls2xform import convert
+
+    data = path.read_bytes()
+    suffix = ".xls" if data.startswith(b"\xd0\xcf\x11\xe0") else ".xlsx"
+    copy = tmp / (path.stem + suffix)
+    copy.write_bytes(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return str(convert(xlsform=str(copy), validate=False).xform)
+    except Exception:  # pyxform's own refusals are many exception types
+        return None
+
+
+def _odk_load_ms(xml: str, name: str, runs: int, tmp: Path) -> float | None:
+    xml_path = tmp / f"{name}.xml"
+    xml_path.write_text(xml, encoding="utf-8")
+    empty = tmp / "empty.answers.json"
+    empty.write_text("[]", encoding="utf-8")
+    try:
+        out = subprocess.run(  # noqa: S603 - node on our own harness
+            ["node", str(ODK / "run_answers.mjs"), str(xml_path), str(empty), str(runs)],  # noqa: S607
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ODK,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None  # no `npm install` in bench/odk, or ODK refuses the XForm
+    return float(statistics.median(r["load_ms"] for r in json.loads(out)["runs"]))
+
+
+def corpus(runs: int, tmp: Path) -> None:
+    """Load time over the public corpus beside pyxform's conversion and ODK's load."""
+    from pyxform.xls2xform import convert  # noqa: F401 - fail early when pyxform is missing
+
+    folder = SHARED / "conformance" / "forms" / "public"
+    print()
+    print(
+        f"{'public form':40} {'waymark ms':>10} {'pyxform ms':>10} {'odk ms':>10}"
+        f" {'pyxform/waymark':>15} {'odk/waymark':>12}"
+    )
+    totals = [0.0, 0.0, 0.0]
+    both = [0.0, 0.0]
+    for path in sorted(folder.glob("*.xls*")):
+        data = path.read_bytes()
+        w = _median_ms(lambda d=data, n=path.name: _waymark_load(d, n), runs)
+        xml = _pyxform_convert(path, tmp)
+        p = _median_ms(lambda f=path: _pyxform_convert(f, tmp), runs) if xml is not None else None
+        o = _odk_load_ms(xml, path.stem, runs, tmp) if xml is not None else None
+        totals[0] += w
+        if p is not None:
+            totals[1] += p
+            both[0] += w
+        if o is not None:
+            totals[2] += o
+            both[1] += w
+        cells = [f"{v:10.1f}" if v is not None else f"{'-':>10}" for v in (p, o)]
+        ratios = [f"{v / w:14.1f}x" if v is not None else f"{'-':>15}" for v in (p,)]
+        ratios += [f"{o / w:11.1f}x" if o is not None else f"{'-':>12}"]
+        print(f"{path.name:40} {w:10.1f} {cells[0]} {cells[1]} {ratios[0]} {ratios[1]}")
+    print(
+        f"{'all forms (ratios over forms both read)':40} {totals[0]:10.1f} {totals[1]:10.1f}"
+        f" {totals[2]:10.1f} {totals[1] / both[0] if both[0] else 0:14.1f}x"
+        f" {totals[2] / both[1] if both[1] else 0:11.1f}x"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--corpus-only", action="store_true")
     args = ap.parse_args()
+    if args.corpus_only:
+        with tempfile.TemporaryDirectory() as t:
+            corpus(args.runs, Path(t))
+        return
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         s500, s500_answers = synthetic(500, tmp)
@@ -127,6 +231,7 @@ def main() -> None:
                 print(f"{name:28} {key:16} {w[key]:10.3f} {base:10.3f} {ratio:11.1f}x")
             print(f"{name:28} {'(pyxform .xlsx->XForm, not in ODK load)':40} {convert_ms:8.1f} ms")
             print(f"{name:28} per-answer p99 under 2 ms: {'yes' if w['p99_ms'] < 2 else 'NO'}")
+        corpus(args.runs, tmp)
 
 
 if __name__ == "__main__":

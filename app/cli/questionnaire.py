@@ -61,6 +61,20 @@ MESSAGES: dict[str, str] = {
     "invalid_value": N_('The value "{value}" is not allowed here.'),
     "empty_survey": N_("The questionnaire has no questions."),
     "stale_cache": N_("The compiled copy is from another version; load the questionnaire again."),
+    "duplicate_column": N_("This column heading appears twice on the sheet; keep only one."),
+    "missing_choice_name": N_('A choice of the list "{list}" has no name.'),
+    "missing_calculation": N_('The calculation "{name}" has nothing in its calculation column.'),
+    "row_skipped": N_("This row has no type, name or label, so it is left out."),
+    "bare_name": N_(
+        '"{name}" is a bare name, not a question: it reads as empty, as in ODK. '
+        "To read a question, write ${{{name}}}: {expression}"
+    ),
+    "missing_attachment": N_(
+        'The form reads "{file}", which is not attached; the values it gives stay empty.'
+    ),
+    "unknown_instance": N_(
+        "instance('{list}') names no choice list of this questionnaire: {expression}"
+    ),
     # the outcome rules (app/engine/outcome.py); the location names outcome.flags and so on
     "outcome_not_a_mapping": N_(
         "The outcome rules, or this entry in them, must be key: value pairs."

@@ -7,18 +7,22 @@ lists checked, the dependency graph built and sorted (cycles reported). Each rul
 
 from __future__ import annotations
 
+import csv
 import importlib
+import io
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from app.engine._raw import RawForm, RawRow
 from app.engine.errors import ExpressionError, Location, Problem, QuestionnaireError
-from app.engine.expressions import Expr, parse
+from app.engine.expressions import Call, Expr, Literal, _walk, parse
 from app.engine.model import (
     INPUT_TYPES,
     META_TYPES,
+    TEXT_REFERENCE,
     Choice,
     Dependencies,
     Item,
@@ -50,6 +54,13 @@ class Code(StrEnum):
     OUTCOME_UNAVAILABLE = "outcome_unavailable"
     INVALID_VALUE = "invalid_value"
     EMPTY_SURVEY = "empty_survey"
+    DUPLICATE_COLUMN = "duplicate_column"
+    MISSING_CHOICE_NAME = "missing_choice_name"
+    MISSING_CALCULATION = "missing_calculation"
+    ROW_SKIPPED = "row_skipped"
+    BARE_NAME = "bare_name"
+    MISSING_ATTACHMENT = "missing_attachment"
+    UNKNOWN_INSTANCE = "unknown_instance"
 
 
 #: types ODK has that Waymark does not run (reported as a warning; the question is kept and
@@ -59,14 +70,11 @@ _KNOWN_UNSUPPORTED = frozenset(
         "geopoint",
         "geotrace",
         "geoshape",
-        "start-geopoint",
         "image",
         "audio",
         "video",
         "file",
         "barcode",
-        "background-audio",
-        "background-geopoint",
         "signature",
         "rank",
         "select_one_from_file",
@@ -74,15 +82,11 @@ _KNOWN_UNSUPPORTED = frozenset(
         "osm",
         "xml-external",
         "csv-external",
-        "audit",
-        "subscriberid",
-        "simserial",
-        "phonenumber",
-        "username",
-        "email",
-        "trigger",
     }
 )
+
+#: media columns (pictures, sounds, films beside a question), which Waymark does not show
+_MEDIA_COLUMNS = ("media", "image", "big-image", "audio", "video")
 
 _TYPE_ALIASES = {
     "begin_group": "group",
@@ -97,6 +101,23 @@ _TYPE_ALIASES = {
     "string": "text",
     "instanceid": "instanceID",
     "imei": "deviceid",
+    "uri:deviceid": "deviceid",
+    "uri:subscriberid": "subscriberid",
+    "uri:simserial": "simserial",
+    "uri:phonenumber": "phonenumber",
+    "uri:username": "username",
+    "uri:email": "email",
+    "trigger": "acknowledge",
+    "begin_loop": "group",
+    "begin loop": "group",
+    "photo": "image",
+    "add image prompt": "image",
+    "add photo prompt": "image",
+    "add audio prompt": "audio",
+    "add video prompt": "video",
+    "add file prompt": "file",
+    "q picture": "image",
+    "phone number": "phonenumber",
 }
 
 _NAME_RE = re.compile(r"^[A-Za-z_][\w.\-]*$", re.UNICODE)
@@ -112,23 +133,57 @@ _EXPR_COLUMNS = (
 )
 
 
+#: the spellings of select types pyxform accepts (pyxform.aliases.select), longest first
+_SELECT_SPELLINGS = (
+    ("add select multiple prompt using", "select_multiple"),
+    ("add select one prompt using", "select_one"),
+    ("select all that apply from", "select_multiple"),
+    ("select multiple from file", "select_multiple_from_file"),
+    ("select one from file", "select_one_from_file"),
+    ("select all that apply", "select_multiple"),
+    ("select one from", "select_one"),
+    ("select_one_from_file", "select_one_from_file"),
+    ("select_multiple_from_file", "select_multiple_from_file"),
+    ("select_one_external", "select_one"),
+    ("select multiple", "select_multiple"),
+    ("select_multiple", "select_multiple"),
+    ("select one", "select_one"),
+    ("select_one", "select_one"),
+    ("select1", "select_one"),
+    ("rank", "rank"),
+)
+_OTHER_SUFFIXES = ("or specify other", "or_other")
+
+
 def _type_parts(raw_type: str) -> tuple[str, str, bool]:
-    """``"select_multiple fruits or_other"`` -> ("select_multiple", "fruits", True)."""
-    words = raw_type.strip().split()
-    if not words:
+    """``"select_multiple fruits or_other"`` -> ("select_multiple", "fruits", True); legacy
+    spellings too: ``select one from LIST``, ``select all that apply from LIST or specify
+    other``, ``trigger`` (an acknowledgement)."""
+    text = " ".join(raw_type.split())
+    if not text:
         return "", "", False
+    lower = text.lower()
+    for spelling, base in _SELECT_SPELLINGS:
+        if lower == spelling or lower.startswith(spelling + " "):
+            rest = text[len(spelling) :].strip()
+            or_other = False
+            for suffix in _OTHER_SUFFIXES:
+                if rest.lower().endswith(" " + suffix) or rest.lower() == suffix:
+                    rest = rest[: -len(suffix)].strip()
+                    or_other = True
+            words = rest.split()
+            return base, (words[0] if words else ""), or_other
+    words = text.split()
     first = words[0]
     if len(words) >= 2 and f"{words[0]} {words[1]}".lower() in _TYPE_ALIASES:
         first = _TYPE_ALIASES[f"{words[0]} {words[1]}".lower()]
         words = [first, *words[2:]]
     base = _TYPE_ALIASES.get(first.lower(), first)
-    if base.lower() in ("select_one", "select_multiple", "rank"):
-        base = base.lower()
-    rest = words[1:]
-    or_other = bool(rest) and rest[-1] == "or_other"
+    tail = words[1:]
+    or_other = bool(tail) and tail[-1] == "or_other"
     if or_other:
-        rest = rest[:-1]
-    return base, (rest[0] if rest else ""), or_other
+        tail = tail[:-1]
+    return base, (tail[0] if tail else ""), or_other
 
 
 class _Builder:
@@ -140,6 +195,7 @@ class _Builder:
         self.rows: dict[int, RawRow] = {}
         self.sibling_names: dict[int, dict[str, Location]] = {}
         self.ambiguous: dict[str, Location] = {}
+        self.data_files: dict[str, tuple[dict[str, str], ...]] = {}
 
     def problem(
         self, code: Code, location: Location, severity: str = "error", **params: Any
@@ -165,7 +221,7 @@ class _Builder:
     def _item(self, row: RawRow, parent: Item, repeats: tuple[Item, ...]) -> Item | None:
         base, list_name, or_other = _type_parts(row.type)
         if not base:
-            if row.name or any(row.cells.values()):
+            if row.name or any(row.cells.values()) or row.texts.get("label"):
                 self.problem(Code.MISSING_TYPE, row.at("type"), name=row.name)
             return None
         kind = base
@@ -187,10 +243,20 @@ class _Builder:
             )
             kind = "unsupported"
             list_name = ""
-        if kind == "unsupported" and base in _KNOWN_UNSUPPORTED | {"unsupported"}:
-            pass
+        if kind == "note" and not row.texts.get("label") and not row.texts.get("hint"):
+            media = next((c for c in _MEDIA_COLUMNS if row.cells.get(c)), "")
+            if media:  # a note that is only a picture or a sound: said to be unavailable
+                self.problem(
+                    Code.UNSUPPORTED_TYPE,
+                    row.at(media),
+                    severity="warning",
+                    type=f"{row.type.strip()} ({media})",
+                )
+                kind = "unsupported"
         name = row.name.strip()
-        if not name:
+        if not name and kind == "note":  # pyxform names an unnamed note itself
+            name = f"generated_note_name_{row.location.row or len(self.items)}"
+        elif not name:
             self.problem(Code.MISSING_NAME, row.at("name"), type=row.type.strip())
             name = f"_row{row.location.row or len(self.items)}"
         elif not _NAME_RE.match(name):
@@ -247,6 +313,9 @@ class _Builder:
             text = str(cells.get(col, "") or "").strip()
             if text:
                 setattr(item, col, self._expr(row, col, text))
+        if kind == "calculate" and not str(cells.get("calculation", "") or "").strip():
+            if not item.default:
+                self.problem(Code.MISSING_CALCULATION, row.at("calculation"), name=name)
         if kind in ("group", "repeat"):
             inner = (*repeats, item) if kind == "repeat" else repeats
             item.children = tuple(self._children(row.children or [], item, inner))
@@ -306,10 +375,63 @@ class _Builder:
                         )
                 if col != "choice_filter":
                     for bare in sorted(expr.columns):
-                        if bare not in self.by_name:
+                        if bare not in self.by_name:  # ODK reads it as an empty node-set
                             self.problem(
-                                Code.UNKNOWN_REFERENCE, row.at(col), name=bare, expression=expr.text
+                                Code.BARE_NAME,
+                                row.at(col),
+                                severity="warning",
+                                name=bare,
+                                expression=expr.text,
                             )
+                for list_name in sorted(expr.instances):
+                    if list_name not in self.raw.choices:
+                        self.problem(
+                            Code.UNKNOWN_INSTANCE, row.at(col), list=list_name, expression=expr.text
+                        )
+                self._check_attachments(row, col, expr)
+            self._check_text_references(item, row)
+
+    def _check_text_references(self, item: Item, row: RawRow) -> None:
+        """``${name}`` inside labels, hints and messages names a question, as in expressions."""
+        for col in ("label", "hint", "required_message", "constraint_message"):
+            texts: Mapping[str, str] = getattr(item, col)
+            names = sorted(
+                {m[1].strip() for t in texts.values() for m in TEXT_REFERENCE.finditer(t)}
+            )
+            for ref in names:
+                if ref not in self.by_name:
+                    self.problem(
+                        Code.UNKNOWN_REFERENCE, row.at(col), name=ref, expression=f"${{{ref}}}"
+                    )
+
+    def _check_attachments(self, row: RawRow, col: str, expr: Expr) -> None:
+        if "pulldata" not in expr.functions:
+            return
+        for node in _walk(expr.tree):
+            if isinstance(node, Call) and node.name == "pulldata" and node.args:
+                first = node.args[0]
+                if isinstance(first, Literal) and isinstance(first.value, str):
+                    stem = first.value.strip()
+                    if stem not in self.data_files:
+                        self.problem(
+                            Code.MISSING_ATTACHMENT,
+                            row.at(col),
+                            severity="warning",
+                            file=f"{stem}.csv",
+                        )
+
+    def read_attachments(self) -> None:
+        """CSV files beside the form, as rows of {column: text}, by name without ``.csv``."""
+        for filename, blob in sorted(self.raw.attachments.items()):
+            if not filename.lower().endswith(".csv"):
+                continue
+            try:
+                text = blob.decode("utf-8-sig")
+                rows = tuple(dict(r) for r in csv.DictReader(io.StringIO(text)))
+            except (UnicodeDecodeError, csv.Error):
+                self.problem(Code.UNREADABLE, Location(filename), severity="warning", reason="csv")
+                continue
+            self.data_files[filename.rsplit("/", 1)[-1][: -len(".csv")]] = rows
 
     # -- stage 3: choices ---------------------------------------------------------------------
 
@@ -320,7 +442,7 @@ class _Builder:
             seen: set[str] = set()
             items: list[Choice] = []
             for rc in rows:
-                if rc.name in seen and not allow_dupes:
+                if rc.name in seen and not allow_dupes and not rc.external:
                     self.problem(Code.DUPLICATE_CHOICE, rc.location, list=list_name, name=rc.name)
                 seen.add(rc.name)
                 items.append(Choice(rc.name, rc.label, rc.columns))
@@ -412,6 +534,7 @@ class _Builder:
         if len(self.items) == 1:
             self.problem(Code.EMPTY_SURVEY, Location(raw.source, "survey"))
         choices = self.build_choices()
+        self.read_attachments()
         self.check_references()
         deps = self.build_dependencies()
         for i, it in enumerate(self.items):
@@ -432,6 +555,7 @@ class _Builder:
             by_name=self.by_name,
             dependencies=deps,
             source=raw.source,
+            data_files=self.data_files,
         )
         if raw.has_outcome:
             q.outcome = self._outcome(raw)

@@ -77,11 +77,19 @@ def language_code(header: str) -> tuple[str, str]:
     return text.lower().replace(" ", "_") or "", text
 
 
-def split_header(header: str) -> tuple[str, str | None, str]:
-    """A column header -> (field, language code or None, language display name)."""
+def split_header(header: str, single_colon: bool = False) -> tuple[str, str | None, str]:
+    """A column header -> (field, language code or None, language display name). A sheet with
+    no ``::`` header may use one colon (``label:English``), as old pyxform forms do; ``jr:`` stays
+    part of the name."""
     base, sep, rest = header.partition("::")
-    key = base.strip()
-    key = COLUMN_ALIASES.get(key.lower(), key)
+    if not sep and single_colon and ":" in header:
+        tokens = [t.strip() for t in header.split(":")]
+        if tokens[0].lower() == "jr" and len(tokens) > 1:
+            tokens = [f"jr:{tokens[1]}", *tokens[2:]]
+        if len(tokens) > 1:
+            base, sep, rest = tokens[0], ":", ":".join(tokens[1:])
+    key = " ".join(base.split())
+    key = COLUMN_ALIASES.get(key.lower(), key.lower())
     if sep:
         code, name = language_code(rest)
         return key, code, name
@@ -95,6 +103,8 @@ class RawChoice:
     label: dict[str, str]
     columns: dict[str, str]
     location: Location
+    #: from the external_choices sheet (ODK's itemsets allow a name twice there)
+    external: bool = False
 
 
 @dataclass
@@ -129,3 +139,5 @@ class RawForm:
     outcome: Any = None
     has_outcome: bool = False
     settings_location: Location = field(default_factory=Location)
+    #: files the form reads beside it (``pulldata``), by file name; never cached
+    attachments: dict[str, bytes] = field(default_factory=dict)

@@ -17,6 +17,7 @@ from typing import Any
 from app.engine._build import Code, build
 from app.engine._raw import RawChoice, RawForm, RawRow
 from app.engine.errors import Location, Problem, QuestionnaireError
+from app.engine.loader import WORKBOOK_MAGIC
 from app.engine.model import Questionnaire
 
 CACHE_FORMAT = 1
@@ -24,7 +25,7 @@ CACHE_FORMAT = 1
 
 def _read(data: bytes, filename: str) -> RawForm:
     lower = filename.lower()
-    if lower.endswith((".xlsx", ".xls")):
+    if data.startswith(WORKBOOK_MAGIC) or lower.endswith((".xlsx", ".xls", ".xlsm", ".ods")):
         from app.engine.xlsform import read_workbook
 
         return read_workbook(data, filename)
@@ -39,7 +40,9 @@ def to_cache(data: bytes, filename: str) -> bytes:
     """Check the questionnaire (raising every problem, as loading does) and return its cache."""
     raw = _read(data, filename)
     build(raw)
-    doc = {"format": CACHE_FORMAT, "raw": asdict(raw)}
+    plain = asdict(raw)
+    plain.pop("attachments", None)
+    doc = {"format": CACHE_FORMAT, "raw": plain}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -78,6 +81,7 @@ def from_cache(blob: bytes, source: str = "cache") -> Questionnaire:
                         c["label"],
                         c["columns"],
                         _location(c["location"]),
+                        external=bool(c.get("external", False)),
                     )
                     for c in v
                 ]

@@ -54,6 +54,8 @@ class Context(Protocol):
     def uuid(self) -> str: ...
     def random(self) -> float: ...
     def call(self, name: str, args: list[Any]) -> Any: ...
+    def lookup(self, list_name: str, holds: Callable[[Any], bool], field: str) -> Any: ...
+    def pulldata(self, file: str, column: str, key_column: str, key: str) -> str: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,6 +280,17 @@ class Call(Node):
     args: tuple[Node, ...]
 
 
+@dataclass(frozen=True)
+class Lookup(Node):
+    """``instance('list')/root/item[predicate]/field``: a field of the first choice of a list
+    the predicate holds for (bare names in the predicate are the choice's columns); without a
+    field, the names of every such choice."""
+
+    list_name: str
+    predicate: Node | None
+    field: str
+
+
 # ---------------------------------------------------------------------------------------------
 # tokeniser
 
@@ -303,11 +316,18 @@ class Token:
     pos: int
 
 
+#: pyxform replaces each typographic quote with a straight one, one character at a time
+#: (balanced or not), before ODK ever sees the expression
+_STRAIGHTEN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def tokenize(text: str) -> tuple[list[Token], bool]:
-    """Split ``text`` into tokens; the flag says typographic quotes were used as delimiters."""
+    """Split ``text`` into tokens; the flag says typographic quotes were read as quotes."""
     tokens: list[Token] = []
     pos = 0
-    curly = False
+    straight = text.translate(_STRAIGHTEN)
+    curly = straight != text
+    text = straight
     n = len(text)
     while pos < n:
         m = _TOKEN_RE.match(text, pos)
@@ -407,6 +427,21 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "indexed-repeat": (3, 7),
     "uuid": (0, 1),
     "random": (0, 0),
+    "sqrt": (1, 1),
+    "exp": (1, 1),
+    "exp10": (1, 1),
+    "log": (1, 1),
+    "log10": (1, 1),
+    "sin": (1, 1),
+    "cos": (1, 1),
+    "tan": (1, 1),
+    "asin": (1, 1),
+    "acos": (1, 1),
+    "atan": (1, 1),
+    "atan2": (2, 2),
+    "pi": (0, 0),
+    "jr:itext": (1, 1),
+    "pulldata": (4, 4),
 }
 
 
@@ -494,6 +529,8 @@ class _Parser:
                 return self._absolute(tok)
         if tok.kind == "name":
             nxt = self.peek()
+            if tok.text == "instance" and nxt.kind == "op" and nxt.text == "(":
+                return self._lookup(tok)
             if nxt.kind == "op" and nxt.text == "(":
                 return self.call(tok)
             if tok.text in ("or", "and", "div", "mod"):
@@ -501,6 +538,36 @@ class _Parser:
             return Column(tok.pos, tok.text)
         self._unexpected(tok)
         raise AssertionError  # pragma: no cover
+
+    def _is(self, text: str) -> bool:
+        tok = self.peek()
+        return tok.kind == "op" and tok.text == text
+
+    def _lookup(self, start: Token) -> Node:
+        """``instance('list')/root/item[predicate]/field``, the secondary instance pyxform
+        writes for a choice list."""
+        self.expect("(")
+        name_tok = self.take()
+        if name_tok.kind != "str" or not name_tok.text:
+            self._unexpected(name_tok, expected="'list'")
+        self.expect(")")
+        steps: list[str] = []
+        predicate: Node | None = None
+        while self._is("/"):
+            self.take()
+            tok = self.take()
+            if tok.kind != "name":
+                self._unexpected(tok)
+            steps.append(tok.text)
+            if self._is("["):
+                if predicate is not None or len(steps) != 2:
+                    self._unexpected(self.peek())
+                self.take()
+                predicate = self.expression(0)
+                self.expect("]")
+        if steps[:2] != ["root", "item"] or len(steps) > 3:
+            raise ExpressionError("unsupported_instance_path", start.pos)
+        return Lookup(start.pos, name_tok.text, predicate, steps[2] if len(steps) == 3 else "")
 
     def _relative(self, node: Node) -> Node:
         """``../name`` and ``../../name`` read the named question, as pyxform writes them."""
@@ -571,6 +638,8 @@ class Expr:
     columns: frozenset[str]
     functions: frozenset[str]
     typographic_quotes: bool = False
+    #: choice lists read through ``instance('list')``
+    instances: frozenset[str] = frozenset()
     _fn: Evaluator = field(repr=False, compare=False, default=lambda c: "")
 
     @property
@@ -588,16 +657,20 @@ class Expr:
         return self._fn(context)
 
 
-def _walk(node: Node) -> Iterable[Node]:
+def _walk(node: Node, into_predicates: bool = True) -> Iterable[Node]:
+    """Every node; a lookup's predicate (whose bare names are choice columns) only when asked."""
     yield node
-    if isinstance(node, Binary):
-        yield from _walk(node.left)
-        yield from _walk(node.right)
+    if isinstance(node, Lookup):
+        if into_predicates and node.predicate is not None:
+            yield from _walk(node.predicate)
+    elif isinstance(node, Binary):
+        yield from _walk(node.left, into_predicates)
+        yield from _walk(node.right, into_predicates)
     elif isinstance(node, Negate):
-        yield from _walk(node.operand)
+        yield from _walk(node.operand, into_predicates)
     elif isinstance(node, Call):
         for a in node.args:
-            yield from _walk(a)
+            yield from _walk(a, into_predicates)
 
 
 def _walk_any(node: Node, pred: Callable[[Node], bool]) -> bool:
@@ -613,14 +686,26 @@ def parse(text: str, extra_functions: frozenset[str] = frozenset()) -> Expr:
         raise ExpressionError("not_text", 0)
     parser = _Parser(text, frozenset(extra_functions))
     tree = parser.parse()
+    return compile_tree(tree, text, extra_functions, typographic_quotes=parser.curly)
+
+
+def compile_tree(
+    tree: Node,
+    text: str,
+    extra_functions: frozenset[str] = frozenset(),
+    typographic_quotes: bool = False,
+) -> Expr:
+    """Compile a syntax tree (all of a parsed expression, or one of its parts) into an
+    :class:`Expr`; ``text`` is the source it came from."""
     refs: set[str] = set()
-    cols: set[str] = set()
+    cols: set[str] = {n.name for n in _walk(tree, False) if isinstance(n, Column)}
     funcs: set[str] = set()
+    lists: set[str] = set()
     for n in _walk(tree):
         if isinstance(n, Ref):
             refs.add(n.name)
-        elif isinstance(n, Column):
-            cols.add(n.name)
+        elif isinstance(n, Lookup):
+            lists.add(n.list_name)
         elif isinstance(n, Call):
             funcs.add(n.name)
             if n.name == "jr:choice-name" and len(n.args) == 2:
@@ -636,9 +721,15 @@ def parse(text: str, extra_functions: frozenset[str] = frozenset()) -> Expr:
         references=frozenset(refs),
         columns=frozenset(cols),
         functions=frozenset(funcs),
-        typographic_quotes=parser.curly,
+        typographic_quotes=typographic_quotes,
+        instances=frozenset(lists),
         _fn=fn,
     )
+
+
+def walk(node: Node) -> Iterable[Node]:
+    """Every node of a syntax tree, depth first."""
+    return _walk(node)
 
 
 def _compile(node: Node, extra: frozenset[str]) -> Evaluator:
@@ -662,6 +753,14 @@ def _compile(node: Node, extra: frozenset[str]) -> Evaluator:
         return _compile_binary(node, extra)
     if isinstance(node, Call):
         return _compile_call(node, extra)
+    if isinstance(node, Lookup):
+        list_name, field_name = node.list_name, node.field
+        pred = None if node.predicate is None else _compile(node.predicate, extra)
+
+        def holds(c: Any) -> bool:
+            return pred is None or to_bool(pred(c))
+
+        return lambda c: c.lookup(list_name, holds, field_name)
     raise ExpressionError("unexpected_token", node.pos)  # pragma: no cover
 
 
@@ -967,6 +1066,38 @@ _SIMPLE: dict[str, Callable[..., Any]] = {
 }
 
 
+def _math(fn: Callable[..., float]) -> Callable[..., float]:
+    """A math function over numbers; NaN where it is undefined, as in ODK."""
+
+    def apply(*args: Any) -> float:
+        try:
+            return float(fn(*(to_num(a) for a in args)))
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return _NAN
+
+    return apply
+
+
+_SIMPLE.update(
+    {
+        "sqrt": _math(math.sqrt),
+        "exp": _math(math.exp),
+        "exp10": _math(lambda x: 10.0**x),
+        "log": _math(math.log),
+        "log10": _math(math.log10),
+        "sin": _math(math.sin),
+        "cos": _math(math.cos),
+        "tan": _math(math.tan),
+        "asin": _math(math.asin),
+        "acos": _math(math.acos),
+        "atan": _math(math.atan),
+        "atan2": _math(math.atan2),
+        "pi": lambda: math.pi,
+        "jr:itext": to_str,  # the label a lookup's ``itextId`` already gave
+    }
+)
+
+
 def _pow(a: float, b: float) -> float:
     try:
         return float(math.pow(a, b))
@@ -1021,6 +1152,11 @@ def _compile_call(node: Call, extra: frozenset[str]) -> Evaluator:
         return once
     if name == "position":
         return lambda c: float(c.position())
+    if name == "pulldata":
+        f, col, key_col, key = args
+        return lambda c: c.pulldata(
+            to_str(f(c)), to_str(col(c)), to_str(key_col(c)), to_str(key(c))
+        )
     if name == "jr:choice-name":
         value, path = args
         arg_node = node.args[1]
@@ -1131,3 +1267,9 @@ class SimpleContext:
         if fn is None:
             raise ExpressionError("unknown_function", 0, function=name)
         return fn(*args)
+
+    def lookup(self, list_name: str, holds: Callable[[Any], bool], field: str) -> Any:
+        return "" if field else NodeSet()
+
+    def pulldata(self, file: str, column: str, key_column: str, key: str) -> str:
+        return ""

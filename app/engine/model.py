@@ -7,6 +7,7 @@ in. Texts are dicts keyed by language code; :func:`pick` chooses one for a langu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from app.engine.outcome import OutcomeRules
 
 Text = Mapping[str, str]
+
+#: ``${name}`` inside a label, hint or message: filled in with the answer as it is now
+TEXT_REFERENCE = re.compile(r"\$\{([^}]+)\}")
 
 #: question types a person answers or reads, one screen each (or together in a field-list)
 INPUT_TYPES = frozenset(
@@ -38,7 +42,26 @@ INPUT_TYPES = frozenset(
     }
 )
 #: metadata recorded by the device, never shown
-META_TYPES = frozenset({"start", "end", "today", "deviceid", "instanceID"})
+#: (deviceid and username are filled from what the session is given; the ones a browser cannot
+#: know, such as a phone number, stay empty)
+META_TYPES = frozenset(
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "instanceID",
+        "username",
+        "subscriberid",
+        "simserial",
+        "phonenumber",
+        "email",
+        "audit",
+        "start-geopoint",
+        "background-geopoint",
+        "background-audio",
+    }
+)
 VALUE_TYPES = INPUT_TYPES | META_TYPES | {"calculate", "hidden"}
 CONTAINER_TYPES = frozenset({"group", "repeat"})
 
@@ -152,6 +175,8 @@ class Questionnaire:
     source: str = ""
     warnings: tuple[Any, ...] = ()
     outcome: OutcomeRules | None = None
+    #: CSV files the form reads with ``pulldata``, by name without ``.csv``
+    data_files: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
 
     def language_status(self, code: str) -> str:
         """``reviewed`` or ``draft`` (a language nobody has marked reviewed is a draft)."""

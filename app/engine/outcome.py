@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.engine.errors import ExpressionError, Location, Problem
+from app.engine.expressions import Binary, Call, Expr, Literal, Node, compile_tree, parse, walk
 
 STRENGTHS: tuple[str, ...] = ("strong", "medium", "weak")
 EXTRA_FUNCTIONS = frozenset({"flag", "indicators"})
@@ -317,83 +318,48 @@ def _answers_read(session: Any, names: Iterable[str]) -> tuple[str, ...]:
 
 
 # --- compiling -----------------------------------------------------------------------------
+#
+# Rules are read once by the engine's own parser; what the outcome needs to know about a rule
+# (which flag and indicator calls it makes, its top-level ``or`` alternatives) comes from walking
+# that syntax tree, so a rule reads here exactly as the engine reads it (typographic quotes too).
 
-_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<str>'[^']*'|"[^"]*")
-      | (?P<ref>\$\{[^}]*\})
-      | (?P<name>[A-Za-z_][A-Za-z0-9_:.\-]*)
-      | (?P<num>\d+(?:\.\d*)?)
-      | (?P<op>.)
-    )""",
-    re.VERBOSE,
-)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _find_calls(text: str) -> tuple[list[_Call], list[str]]:
-    """Literal-argument calls to ``flag`` and ``indicators`` in ``text``; also the names of
-    those functions called with anything but string literals (which cannot be checked)."""
-    tokens = [
-        (m.lastgroup, m.group(m.lastgroup or "op")) for m in _TOKEN.finditer(text) if m.lastgroup
-    ]
+def _find_calls(expr: Expr) -> tuple[list[_Call], list[str]]:
+    """Calls to ``flag`` and ``indicators`` with string-literal arguments; also the names of
+    those functions called with anything else (which cannot be checked at load)."""
     calls: list[_Call] = []
     dynamic: list[str] = []
-    i = 0
-    while i < len(tokens):
-        kind, val = tokens[i]
-        if (
-            kind == "name"
-            and val in EXTRA_FUNCTIONS
-            and i + 1 < len(tokens)
-            and tokens[i + 1] == ("op", "(")
-        ):
-            j = i + 2
-            args: list[str] = []
-            ok = True
-            while j < len(tokens) and tokens[j] != ("op", ")"):
-                k, v = tokens[j]
-                if k == "str":
-                    args.append(v[1:-1])
-                elif (k, v) != ("op", ","):
-                    ok = False
-                j += 1
-            if ok:
-                calls.append(_Call(val, tuple(args)))
+    for node in walk(expr.tree):
+        if isinstance(node, Call) and node.name in EXTRA_FUNCTIONS:
+            args = [
+                a.value for a in node.args if isinstance(a, Literal) and isinstance(a.value, str)
+            ]
+            if len(args) == len(node.args):
+                calls.append(_Call(node.name, tuple(args)))
             else:
-                dynamic.append(val)
-            i = j
-        i += 1
+                dynamic.append(node.name)
     return calls, dynamic
 
 
-def _alternatives(text: str) -> tuple[_Part, ...]:
-    """The top-level ``or`` alternatives of a rule, each parsed on its own (empty when the rule
-    is not an ``or``). ``or`` binds loosest, so each alternative is a valid expression."""
-    from app.engine.expressions import parse
+def _or_operands(node: Node) -> list[Node]:
+    if isinstance(node, Binary) and node.op == "or":
+        return [*_or_operands(node.left), *_or_operands(node.right)]
+    return [node]
 
-    pieces: list[str] = []
-    depth, start = 0, 0
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "op" and m.group(kind) in "([":
-            depth += 1
-        elif kind == "op" and m.group(kind) in ")]":
-            depth -= 1
-        elif kind == "name" and m.group(kind) == "or" and depth == 0:
-            pieces.append(text[start : m.start(kind)])
-            start = m.end(kind)
-    if not pieces:
+
+def _alternatives(expr: Expr) -> tuple[_Part, ...]:
+    """The top-level ``or`` alternatives of a rule, each compiled on its own (empty when the
+    rule is not an ``or``)."""
+    operands = _or_operands(expr.tree)
+    if len(operands) < 2:
         return ()
-    pieces.append(text[start:])
     parts = []
-    for piece in pieces:
-        try:
-            expr = parse(piece, extra_functions=EXTRA_FUNCTIONS)
-        except ExpressionError:
-            return ()
-        calls, _ = _find_calls(piece)
-        parts.append(_Part(expr, frozenset(expr.references), tuple(calls)))
+    for node in operands:
+        part = compile_tree(node, expr.text, EXTRA_FUNCTIONS)
+        calls, _ = _find_calls(part)
+        parts.append(_Part(part, part.references, tuple(calls)))
     return tuple(parts)
 
 
@@ -483,8 +449,6 @@ class _Compiler:
         flag_ids: set[str],
         dimension_ids: set[str],
     ) -> tuple[Any, frozenset[str], tuple[_Call, ...], tuple[_Part, ...]] | None:
-        from app.engine.expressions import parse  # the engine's own safe parser
-
         text = item.get("when")
         if text is None:
             self.problem(OutcomeCode.MISSING_KEY, where, row, "when", key="when")
@@ -507,11 +471,11 @@ class _Compiler:
                 **err.params,
             )
             return None
-        references = frozenset(getattr(expr, "references", ()) or ())
+        references = expr.references
         for name in sorted(references - self.known_names):
             self.problem(OutcomeCode.UNKNOWN_NAME, where, row, "when", name=name)
             ok = False
-        calls, dynamic = _find_calls(text)
+        calls, dynamic = _find_calls(expr)
         for function in dynamic:
             self.problem(OutcomeCode.BAD_ARGUMENTS, where, row, "when", function=function)
             ok = False
@@ -547,7 +511,7 @@ class _Compiler:
                     ok = False
         if not ok:
             return None
-        return expr, references, tuple(calls), _alternatives(text)
+        return expr, references, tuple(calls), _alternatives(expr)
 
 
 def compile_rules(

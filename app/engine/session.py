@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 import random as _random
+import re
 import uuid as _uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,15 @@ from app.engine.expressions import (
     to_num,
     to_str,
 )
-from app.engine.model import INPUT_TYPES, Choice, Item, Questionnaire, pick
+from app.engine.model import (
+    INPUT_TYPES,
+    META_TYPES,
+    TEXT_REFERENCE,
+    Choice,
+    Item,
+    Questionnaire,
+    pick,
+)
 from sync.errors import WaymarkError
 
 Instance = tuple[int, ...]
@@ -85,6 +94,14 @@ class Prompt:
     required: bool
     choices: tuple[ChoiceView, ...]
     errors: tuple[FieldError, ...]
+    #: fills ``${name}`` in a text with the answers as they are when the text is read
+    fill: Callable[[str], str] = field(default=str, repr=False, compare=False)
+
+    @property
+    def unsupported(self) -> bool:
+        """A part Waymark does not run (a photo, a location, a signature...): shown as a note
+        saying it is not available, never answered."""
+        return self.item.type == "unsupported"
 
     @property
     def name(self) -> str:
@@ -113,10 +130,10 @@ class Prompt:
         return self.item.source_type
 
     def label(self, lang: str | None = None) -> str:
-        return self.item.label_in(lang or self.language, self.default_language)
+        return self.fill(self.item.label_in(lang or self.language, self.default_language))
 
     def hint(self, lang: str | None = None) -> str:
-        return self.item.hint_in(lang or self.language, self.default_language)
+        return self.fill(self.item.hint_in(lang or self.language, self.default_language))
 
 
 @dataclass(frozen=True)
@@ -215,6 +232,35 @@ class _Context:
             raise ExpressionError("unknown_function", 0, function=name)
         return fn(*args)
 
+    def lookup(self, list_name: str, holds: Callable[[Any], bool], field: str) -> Any:
+        """``instance('list')/root/item[...]/field`` over the questionnaire's choice lists."""
+        q = self.s.questionnaire
+        saved = self.choice
+        names = NodeSet()
+        try:
+            for c in q.choices.get(list_name, ()):
+                self.choice = c
+                if not holds(self):
+                    continue
+                if not field:
+                    names.append(c.name)
+                elif field in ("label", "itextId"):
+                    return pick(c.label, self.s.language, q.default_language)
+                elif field == "name":
+                    return c.name
+                else:
+                    return c.columns.get(field, "")
+        finally:
+            self.choice = saved
+        return names if not field else ""
+
+    def pulldata(self, file: str, column: str, key_column: str, key: str) -> str:
+        """The ``column`` of the first row of ``file``.csv whose ``key_column`` is ``key``."""
+        for row in self.s.questionnaire.data_files.get(file, ()):
+            if row.get(key_column) == key:
+                return row.get(column) or ""
+        return ""
+
 
 class Session:
     """A questionnaire being filled in. Clock, ids, device id and chance are injectable."""
@@ -228,6 +274,7 @@ class Session:
         clock: Callable[[], _dt.datetime] | None = None,
         new_id: Callable[[], str] | None = None,
         device_id: str = "",
+        username: str = "",
         seed: int | None = None,
         _restoring: bool = False,
     ) -> None:
@@ -238,6 +285,7 @@ class Session:
         self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._id_factory = new_id or (lambda: str(_uuid.uuid4()))
         self.device_id = device_id
+        self.username = username
         self._rng = _random.Random(seed)
         self._values: dict[Key, str] = {}
         self._rel: dict[Key, bool] = {}
@@ -282,6 +330,8 @@ class Session:
                 self._values[key] = now.date().isoformat()
             elif it.type == "deviceid":
                 self._values[key] = self.device_id
+            elif it.type == "username":
+                self._values[key] = self.username
             elif it.type == "instanceID":
                 self._values[key] = "uuid:" + self._new_id()
 
@@ -683,6 +733,11 @@ class Session:
     def _set(self, item: Item, idx: Instance, value: Any) -> list[FieldError]:
         name = item.name
         raw, error = self._canonical(item, value)
+        if raw and item.choice_filter is not None and not error:
+            shown = {c.name for c in self.choices(item, idx)}
+            given = raw.split() if item.type == "select_multiple" else [raw]
+            if any(v not in shown for v in given):
+                raw, error = None, "unknown_choice"
         if raw is None:
             return [FieldError(error, name, idx, params={"type": item.type})]
         key = (item.order, idx)
@@ -776,9 +831,10 @@ class Session:
                 and item.type not in ("note", "unsupported")
                 and self._is_required(item, idx)
             ):
-                return [
-                    FieldError("required", item.name, idx, pick(item.required_message, lang, dflt))
-                ]
+                # no required_message: the message is left empty and the interface words the
+                # code ``required`` in the person's language
+                message = self._fill(pick(item.required_message, lang, dflt), item, idx)
+                return [FieldError("required", item.name, idx, message)]
             return []
         if item.type == "range" and item.parameters:
             n = to_num(raw)
@@ -789,10 +845,19 @@ class Session:
             ):
                 return [FieldError("out_of_range", item.name, idx, "", {"start": lo, "end": hi})]
         if item.constraint is not None and not to_bool(self._eval(item.constraint, item, idx)):
-            return [
-                FieldError("constraint", item.name, idx, pick(item.constraint_message, lang, dflt))
-            ]
+            message = self._fill(pick(item.constraint_message, lang, dflt), item, idx)
+            return [FieldError("constraint", item.name, idx, message)]
         return []
+
+    def _fill(self, text: str, item: Item, idx: Instance) -> str:
+        """``text`` with each ``${name}`` replaced by that answer as ``item`` reads it now."""
+        if "${" not in text:
+            return text
+
+        def value(m: re.Match[str]) -> str:
+            return to_str(self._read(m[1].strip(), item, idx))
+
+        return TEXT_REFERENCE.sub(value, text)
 
     def open_errors(self) -> list[FieldError]:
         """Every required or constraint check still open on a relevant question."""
@@ -925,7 +990,7 @@ class Session:
         while node is not None and node.name:
             text = node.label_in(self._language, self.questionnaire.default_language)
             if text:
-                return text
+                return self._fill(text, node, ())
             node = node.parent
         return ""
 
@@ -941,6 +1006,7 @@ class Session:
             required=self._is_required(item, idx),
             choices=self.choices(item, idx) if item.choice_list else (),
             errors=tuple(self._check(item, idx, include_required=False)),
+            fill=lambda text: self._fill(text, item, idx),
         )
 
     def next(self) -> list[FieldError]:
@@ -1205,7 +1271,7 @@ class Session:
         return s
 
 
-_META = frozenset({"start", "end", "today", "deviceid", "instanceID"})
+_META = META_TYPES
 
 
 def apply_script(session: Session, script: Iterable[Mapping[str, Any]]) -> int:

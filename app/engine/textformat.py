@@ -7,6 +7,7 @@ row in the file and the key, so a reviewer finds the exact spot.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -200,5 +201,9 @@ def _rows(entries: list[Any], filename: str, problems: list[Problem]) -> list[Ra
     return out
 
 
-def load_text(data: bytes, filename: str) -> Questionnaire:
-    return build(parse_text(data, filename))
+def load_text(
+    data: bytes, filename: str, attachments: Mapping[str, bytes] | None = None
+) -> Questionnaire:
+    raw = parse_text(data, filename)
+    raw.attachments = dict(attachments or {})
+    return build(raw)

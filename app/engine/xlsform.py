@@ -1,4 +1,4 @@
-"""XLSForm workbooks (.xlsx through openpyxl, .xls through xlrd) -> :class:`RawForm`.
+"""XLSForm workbooks (.xlsx, .xls, .ods, read by content through calamine) -> :class:`RawForm`.
 
 Rows keep their spreadsheet row numbers so every problem points at a cell. ``begin_group``/
 ``end_group`` and ``begin_repeat``/``end_repeat`` rows are nested here; the builder does the
@@ -7,7 +7,10 @@ rest, exactly as for the text format.
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
+import warnings
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.engine._build import Code, build
@@ -18,6 +21,12 @@ from app.engine.model import Questionnaire
 Sheet = list[tuple[int, list[Any]]]
 
 
+#: runs of empty rows and columns after which a sheet is taken to have ended, as pyxform does
+#: (a workbook may declare a million rows; only the ones before such a run are read)
+MAX_EMPTY_ROWS = 60
+MAX_EMPTY_COLUMNS = 20
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return ""
@@ -25,40 +34,62 @@ def _cell(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
     return str(v).strip()
 
 
-def _read_xlsx(data: bytes) -> dict[str, Sheet]:
-    import openpyxl
+def _header_width(first: list[str]) -> int:
+    """How many columns the header row spans, stopping after a run of empty headers."""
+    width = empty = 0
+    for i, h in enumerate(first):
+        if h:
+            width, empty = i + 1, 0
+        else:
+            empty += 1
+            if empty > MAX_EMPTY_COLUMNS:
+                break
+    return width
 
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
+
+def _rows(raw_rows: Iterable[list[str]]) -> Sheet:
+    """Non-empty rows with their 1-based numbers, cut to the header's width; stops after a
+    run of empty rows."""
+    rows: Sheet = []
+    width: int | None = None
+    empty = 0
+    for i, vals in enumerate(raw_rows, start=1):
+        if width is None:
+            if not any(vals):
+                empty += 1
+                if empty > MAX_EMPTY_ROWS:
+                    break
+                continue
+            width = _header_width(vals)
+        vals = vals[:width]
+        if any(vals):
+            rows.append((i, vals))
+            empty = 0
+        else:
+            empty += 1
+            if empty > MAX_EMPTY_ROWS:
+                break
+    return rows
+
+
+def _read_sheets(data: bytes) -> dict[str, Sheet]:
+    """Every sheet's rows. The format (.xlsx, .xls, .ods) is read from the content, never the
+    name: an old .xls saved under an .xlsx name is still read."""
+    import python_calamine
+
+    with warnings.catch_warnings():  # a reader's own notes never reach the person's output
+        warnings.simplefilter("ignore")
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         out: dict[str, Sheet] = {}
-        for ws in wb.worksheets:
-            rows: Sheet = []
-            for i, r in enumerate(ws.iter_rows(values_only=True), start=1):
-                vals = [_cell(v) for v in r]
-                if any(vals):
-                    rows.append((i, vals))
-            out[ws.title] = rows
+        for name in book.sheet_names:
+            grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            out[name] = _rows([_cell(v) for v in row] for row in grid)
         return out
-    finally:
-        wb.close()
-
-
-def _read_xls(data: bytes) -> dict[str, Sheet]:
-    import xlrd
-
-    book = xlrd.open_workbook(file_contents=data)
-    out: dict[str, Sheet] = {}
-    for sh in book.sheets():
-        rows: Sheet = []
-        for i in range(sh.nrows):
-            vals = [_cell(v) for v in sh.row_values(i)]
-            if any(vals):
-                rows.append((i + 1, vals))
-        out[sh.name] = rows
-    return out
 
 
 def _sheet(sheets: dict[str, Sheet], name: str) -> tuple[str, Sheet] | None:
@@ -72,7 +103,7 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
     """Read the survey, choices and settings sheets into a :class:`RawForm`."""
     problems: list[Problem] = []
     try:
-        sheets = _read_xls(data) if filename.lower().endswith(".xls") else _read_xlsx(data)
+        sheets = _read_sheets(data)
     except Exception as exc:  # any reader failure is one located problem, never a crash
         raise QuestionnaireError(
             [Problem(str(Code.UNREADABLE), Location(filename), {"reason": type(exc).__name__})]
@@ -106,62 +137,34 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
         note_lang(default_lang, dname)
     settings["default_language"] = default_lang
 
+    choices: dict[str, list[RawChoice]] = {}
+    for sheet_key, external in (("choices", False), ("external_choices", True)):
+        found = _sheet(sheets, sheet_key)
+        if found is not None and found[1]:
+            _read_choices(filename, found, external, choices, problems, note_lang)
+
     found = _sheet(sheets, "survey")
     survey: list[RawRow] = []
     if found is None or not found[1]:
         problems.append(Problem(str(Code.MISSING_SHEET), Location(filename, "survey")))
     else:
         sheet_name, rows = found
-        header = rows[0][1]
-        fields = [split_header(h) if h else ("", None, "") for h in header]
+        header, fields = _header(filename, sheet_name, rows[0], problems)
         for f, code, lname in fields:
             if f in TRANSLATABLE:
                 note_lang(code, lname)
-        if not any(f == "type" for f, _, _ in fields):
-            problems.append(
-                Problem(
-                    str(Code.MISSING_COLUMN),
-                    Location(filename, sheet_name, rows[0][0]),
-                    {"column": "type"},
+        for column in ("type", "name"):
+            if not any(f == column for f, _, _ in fields):
+                problems.append(
+                    Problem(
+                        str(Code.MISSING_COLUMN),
+                        Location(filename, sheet_name, rows[0][0]),
+                        {"column": column},
+                    )
                 )
-            )
-        if not any(f == "name" for f, _, _ in fields):
-            problems.append(
-                Problem(
-                    str(Code.MISSING_COLUMN),
-                    Location(filename, sheet_name, rows[0][0]),
-                    {"column": "name"},
-                )
-            )
         survey = _nest(filename, sheet_name, rows[1:], header, fields, problems)
+        survey = _expand_loops(survey, choices, problems)
 
-    choices: dict[str, list[RawChoice]] = {}
-    found = _sheet(sheets, "choices")
-    if found is not None and found[1]:
-        sheet_name, rows = found
-        header = rows[0][1]
-        fields = [split_header(h) if h else ("", None, "") for h in header]
-        for f, code, lname in fields:
-            if f == "label":
-                note_lang(code, lname)
-        for rownum, vals in rows[1:]:
-            cells: dict[str, str] = {}
-            label: dict[str, str] = {}
-            for (f, code, _), h, v in zip(fields, header, vals, strict=False):
-                if not f or not v:
-                    continue
-                if f == "label":
-                    label[code or ""] = v
-                elif code is None:
-                    cells[f] = v
-                    cells.setdefault(h.strip(), v)
-            list_name = cells.get("list_name", "")
-            if not list_name:
-                continue
-            name = cells.get("name", "")
-            choices.setdefault(list_name, []).append(
-                RawChoice(list_name, name, label, cells, Location(filename, sheet_name, rownum))
-            )
     if not langs:
         langs = [default_lang or "und"]
     if "" in langs:
@@ -177,6 +180,133 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
         statuses=statuses,
         problems=problems,
         settings_location=settings_loc,
+    )
+
+
+Fields = list[tuple[str, str | None, str]]
+
+
+def _header(
+    filename: str, sheet: str, first: tuple[int, list[str]], problems: list[Problem]
+) -> tuple[list[str], Fields]:
+    """A sheet's column headers and what each means; a header written twice is a problem
+    (which of the two columns would count is anyone's guess)."""
+    rownum, header = first
+    seen: set[str] = set()
+    for h in header:
+        text = " ".join(h.split())
+        if text and text in seen:
+            problems.append(
+                Problem(str(Code.DUPLICATE_COLUMN), Location(filename, sheet, rownum, text))
+            )
+        seen.add(text)
+    single = not any("::" in h for h in header)
+    fields = [split_header(h, single) if h else ("", None, "") for h in header]
+    return header, fields
+
+
+def _read_choices(
+    filename: str,
+    found: tuple[str, Sheet],
+    external: bool,
+    choices: dict[str, list[RawChoice]],
+    problems: list[Problem],
+    note_lang: Any,
+) -> None:
+    sheet_name, rows = found
+    header, fields = _header(filename, sheet_name, rows[0], problems)
+    for f, code, lname in fields:
+        if f == "label":
+            note_lang(code, lname)
+    for rownum, vals in rows[1:]:
+        cells: dict[str, str] = {}
+        label: dict[str, str] = {}
+        name_column = "name"
+        for (f, code, _), h, v in zip(fields, header, vals, strict=False):
+            if f == "name":
+                name_column = h.strip()
+            if not f or not v:
+                continue
+            if f == "label":
+                label[code or ""] = v
+            elif code is None:
+                cells[f] = v
+                cells.setdefault(h.strip(), v)
+        list_name = cells.get("list_name", "")
+        if not list_name:
+            continue
+        name = cells.get("name", "")
+        where = Location(filename, sheet_name, rownum)
+        if not name:
+            problems.append(
+                Problem(
+                    str(Code.MISSING_CHOICE_NAME),
+                    Location(filename, sheet_name, rownum, name_column),
+                    {"list": list_name},
+                )
+            )
+            continue
+        choices.setdefault(list_name, []).append(
+            RawChoice(list_name, name, label, cells, where, external=external)
+        )
+
+
+def _expand_loops(
+    rows: list[RawRow], choices: dict[str, list[RawChoice]], problems: list[Problem]
+) -> list[RawRow]:
+    """``begin loop over LIST``: a group holding one group per choice of LIST, each with a copy
+    of the loop's questions, ``%(label)s`` in their texts replaced by the choice's label (as
+    pyxform writes it)."""
+    out: list[RawRow] = []
+    for row in rows:
+        if row.children is not None:
+            row.children = _expand_loops(row.children, choices, problems)
+        words = row.type.split()
+        if len(words) >= 4 and [w.lower() for w in words[:3]] == ["begin", "loop", "over"]:
+            list_name = words[3]
+            if list_name not in choices:
+                problems.append(
+                    Problem(
+                        str(Code.UNKNOWN_CHOICE_LIST),
+                        row.at("type"),
+                        {"list": list_name, "name": row.name},
+                    )
+                )
+            groups = []
+            for choice in choices.get(list_name, []):
+                copies = [_substitute(c, choice.label) for c in row.children or []]
+                groups.append(
+                    RawRow(
+                        type="begin group",
+                        name=choice.name,
+                        location=row.location,
+                        cells={"type": "begin group", "name": choice.name},
+                        texts={"label": dict(choice.label)} if choice.label else {},
+                        columns=dict(row.columns),
+                        children=copies,
+                    )
+                )
+            row.type = "begin group"
+            row.cells["type"] = "begin group"
+            row.children = groups
+        out.append(row)
+    return out
+
+
+def _substitute(row: RawRow, label: dict[str, str]) -> RawRow:
+    def fill(text: str, lang: str) -> str:
+        return text.replace(
+            "%(label)s", label.get(lang) or label.get("") or next(iter(label.values()), "")
+        )
+
+    return RawRow(
+        type=row.type,
+        name=row.name,
+        location=row.location,
+        cells=dict(row.cells),
+        texts={k: {lang: fill(t, lang) for lang, t in v.items()} for k, v in row.texts.items()},
+        columns=dict(row.columns),
+        children=None if row.children is None else [_substitute(c, label) for c in row.children],
     )
 
 
@@ -207,12 +337,12 @@ def _nest(
         row.name = row.cells.get("name", "")
         kind = " ".join(row.type.lower().replace("_", " ").split()[:2])
         target = stack[-1][0].children if stack else top
-        if kind in ("begin group", "begin repeat"):
+        if kind in ("begin group", "begin repeat", "begin loop"):
             row.children = []
             assert target is not None
             target.append(row)
             stack.append((row, kind.split()[1]))
-        elif kind in ("end group", "end repeat"):
+        elif kind in ("end group", "end repeat", "end loop"):
             want = kind.split()[1]
             if not stack or stack[-1][1] != want:
                 problems.append(
@@ -221,7 +351,12 @@ def _nest(
                 continue
             stack.pop()
         else:
-            if not row.type and not row.name and not any(row.cells.values()) and not row.texts:
+            if not row.type and not row.name and not row.texts.get("label"):
+                if any(row.cells.values()) or row.texts:
+                    # only a designer's note or a required cell: skipped, as pyxform does
+                    problems.append(
+                        Problem(str(Code.ROW_SKIPPED), row.location, severity="warning")
+                    )
                 continue
             assert target is not None
             target.append(row)
@@ -232,5 +367,9 @@ def _nest(
     return top
 
 
-def load_xlsform(data: bytes, filename: str) -> Questionnaire:
-    return build(read_workbook(data, filename))
+def load_xlsform(
+    data: bytes, filename: str, attachments: Mapping[str, bytes] | None = None
+) -> Questionnaire:
+    raw = read_workbook(data, filename)
+    raw.attachments = dict(attachments or {})
+    return build(raw)

@@ -27,6 +27,7 @@ FIELD_ERRORS = {
     "invalid": N_("This answer is not in the expected form."),
 }
 OK = N_("OK")
+NOT_AVAILABLE = N_("This question is not available in Waymark. Go on to the next one.")
 YES = N_("Yes")
 NO = N_("No")
 PREFER_NOT = N_("Prefer not to say")
@@ -254,6 +255,8 @@ def _prompt(
             )
         )
     out += _errors(shell, p)
+    if p.type == "unsupported":  # a photo, a location, a signature...: said plainly, never blank
+        out.append(k.notice(shell._(NOT_AVAILABLE), error=False))
     if not p.answerable:
         return out
     if p.choices:

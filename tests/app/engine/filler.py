@@ -9,9 +9,9 @@ from typing import Any
 from app.engine import Session
 from app.engine.session import Prompt
 
-TEXTS = ("05/2021", "Ana", "12/2019", "text", "1")
+TEXTS = ("05/2021", "Ana", "12/2019", "text", "1", "1234567890")
 NUMBERS = (2, 1, 3, 0, 4, 5, 10, 20, 30, 40, 60)
-DATES = ("1990-05-17", "2015-03-02", "2024-06-30", "1970-01-01")
+DATES = ("1990-05-17", "2015-03-02", "2024-06-30", "1970-01-01", "2099-01-01")
 
 
 def candidates(p: Prompt, rnd: random.Random) -> list[Any]:
@@ -60,7 +60,7 @@ def fill(
                 if (p.name, p.instance) not in tried
                 and not p.read_only
                 and p.type not in ("note", "unsupported")
-                and p.value in ("", None, [])
+                and (p.value in ("", None, []) or p.errors)
             ]
             if not pending:
                 break

@@ -399,3 +399,75 @@ def test_because_names_only_the_alternatives_that_hold(form: Any) -> None:
     flag = out.flag("any")
     assert flag is not None and flag.because == ("a",)
     assert out.pathways[0].because == ("fa",)
+
+
+# --- rules read as the engine reads them (its syntax tree, not a second tokenizer) -------------
+
+
+def test_typographic_quotes_in_flag_calls_are_accepted_as_the_engine_accepts_them() -> None:
+    raw = rules(
+        pathways=[
+            {"id": "urgent", "label": {"en": "U"}, "when": "flag(\u2018fa\u2019)"},
+            {"id": "both", "label": {"en": "B"}, "when": "flag(\u201cfa\u201d) and flag('fb')"},
+        ]
+    )
+    compiled, problems = compile_rules(raw, "f.yaml", NAMES)
+    assert problems == []
+    assert compiled is not None
+    s = Session(
+        yaml_form("""
+        form_id: t
+        version: "1"
+        survey:
+          - {type: text, name: a, label: {en: A}}
+          - {type: text, name: b, label: {en: B}}
+          - {type: text, name: c, label: {en: C}}
+        """)
+    )
+    s.answer("a", "yes")
+    out = compiled.evaluate(s)
+    assert out.pathway_ids == ["urgent"]
+    assert out.pathways[0].because == ("fa",)
+
+
+def test_a_computed_flag_argument_is_bad_arguments_even_inside_strings_and_groups() -> None:
+    raw = rules(
+        pathways=[
+            {"id": "p1", "label": {"en": "P"}, "when": "flag(concat('f', 'a'))"},
+            {"id": "p2", "label": {"en": "P"}, "when": "${a} = 'flag(x)' and (indicators(1) > 0)"},
+        ]
+    )
+    _, problems = compile_rules(raw, "f.yaml", NAMES)
+    found = [(p.code, p.location.sheet, p.location.row, p.params.get("function")) for p in problems]
+    assert found == [
+        (OutcomeCode.BAD_ARGUMENTS, "outcome.pathways", 1, "flag"),
+        (OutcomeCode.BAD_ARGUMENTS, "outcome.pathways", 2, "indicators"),
+    ]
+
+
+def test_only_the_holding_or_alternatives_explain_a_pathway() -> None:
+    raw = rules(
+        pathways=[
+            {
+                "id": "p",
+                "label": {"en": "P"},
+                "when": "(flag('fa') and ${c} = 'x') or flag('fb') or (flag('fa') or ${c} = 'y')",
+            }
+        ]
+    )
+    compiled, problems = compile_rules(raw, "f.yaml", NAMES)
+    assert problems == [] and compiled is not None
+    s = Session(
+        yaml_form("""
+        form_id: t
+        version: "1"
+        survey:
+          - {type: text, name: a, label: {en: A}}
+          - {type: text, name: b, label: {en: B}}
+          - {type: text, name: c, label: {en: C}}
+        """)
+    )
+    s.answer("b", "yes")
+    s.answer("c", "x")
+    out = compiled.evaluate(s)
+    assert out.pathways[0].because == ("fb",)

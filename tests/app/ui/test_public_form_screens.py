@@ -1,0 +1,74 @@
+"""A real public XLSForm in the field app, built without a browser from the real view-model:
+``${name}`` in a label shows the answer given, and a part Waymark does not run (a photo, a
+location) is a plain translated note, never a blank screen."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from app.i18n import translator
+from app.ui.model import AppModel, Route
+from app.ui.screens.interview import NOT_AVAILABLE
+from tests.app.ui.conftest import PIN
+from tests.app.ui.test_screens import screen, texts
+
+
+def _field_app(tmp_path: Path, store, agency, clock, form: Path) -> AppModel:
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    shutil.copy(form, folder / form.name)
+    m = AppModel(store, tmp_path / "device", folder, sync_factory=agency.client, monotonic=clock)
+    assert m.set_pin(PIN, PIN)
+    assert m.enrol(agency.qr_text())
+    m.go(Route.NEW)
+    m.choose("form", form.name)
+    q = next(info for info in m.questionnaires() if info.key == form.name).load()
+    lang = q.languages[0]
+    m.choose("language", lang)
+    m.choose("worker_language", lang)
+    assert m.start(), m.notice
+    if m.route is Route.CONSENT:
+        m.consent(True, True)
+    assert m.route is Route.INTERVIEW
+    return m
+
+
+def test_a_label_shows_the_answer_it_names(tmp_path, store, agency, clock, shared_dir) -> None:
+    form = shared_dir / "conformance" / "forms" / "public" / "px_xlsform_spec_test.xlsx"
+    m = _field_app(tmp_path, store, agency, clock, form)
+    iv = m.interview
+    assert iv is not None
+    iv.session.jump("my_name")
+    iv.answer("my_name", "Ana")
+    iv.session.jump("invalid_variable")  # "Your name is ${my_name}"
+    _shell, page = screen(m)
+    assert "Your name is Ana" in texts(page)
+    iv.session.jump("my_name")
+    iv.answer("my_name", "Sam")
+    iv.session.jump("invalid_variable")
+    _shell, page = screen(m)
+    assert "Your name is Sam" in texts(page)
+    assert not any("${" in t for t in texts(page))
+
+
+def test_an_unsupported_question_is_a_translated_note(
+    tmp_path, store, agency, clock, shared_dir
+) -> None:
+    form = shared_dir / "conformance" / "forms" / "public" / "px_widgets.xls"
+    m = _field_app(tmp_path, store, agency, clock, form)
+    iv = m.interview
+    assert iv is not None
+    for _ in range(40):
+        if any(p.unsupported for p in iv.session.screen().prompts):
+            break
+        for p in iv.session.screen().prompts:
+            if not p.read_only:
+                iv.session.answer(p.name, None)
+        iv.session.jump(iv.session.screen().prompts[0].name)
+        iv.session.next()
+    assert any(p.unsupported for p in iv.session.screen().prompts)
+    m.set_language("fr")
+    _shell, page = screen(m)
+    assert translator("fr")(NOT_AVAILABLE) in texts(page)
+    assert translator("fr")(NOT_AVAILABLE) != NOT_AVAILABLE

@@ -518,6 +518,18 @@ class InterviewModel:
         except Exception:
             log.warning("duty of care could not be evaluated")
             return []
+        by_name = self.questionnaire.by_name
+
+        def disclosed(flag: Any) -> bool:
+            """Raised by something the person said (not only by a question not yet reached,
+            such as an age that was never asked)."""
+            for path in flag.because:
+                item = by_name.get(str(path).rsplit("/", 1)[-1])
+                if item is not None and item.type != "calculate":
+                    return True
+            return False
+
+        raised = tuple(f for f in raised if disclosed(f))
         wl = self.worker_language
         return [
             {"id": f.id, "label": f.label_in(wl), "description": f.description_in(wl)}

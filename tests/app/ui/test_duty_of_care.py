@@ -123,3 +123,33 @@ def test_urgent_stop_shows_the_duty_of_care_as_kept_or_not(enrolled: AppModel) -
         assert ids.URGENT_CONTINUE in identifiers(body)
         enrolled.withdraw()
         enrolled.close_duty_of_care()
+
+
+def test_a_draft_started_on_the_old_version_finishes_on_it(enrolled: AppModel) -> None:
+    """A draft keeps its questionnaire version: one started on 2026.11.1 resumes on the copy in
+    questionnaires/archive/, with its old questions; a new screening starts on the new one."""
+    from app.engine import Session
+    from app.ui.interview import list_questionnaires
+    from tests.app.ui.conftest import QUESTIONNAIRES
+
+    old = next(
+        i for i in list_questionnaires(QUESTIONNAIRES, archived=True)
+        if i.load().form_id == "waymark_screening" and i.load().version == "2026.11.1"
+    )
+    q = old.load()
+    assert "forced_acts" in q.by_name  # the old question, split in the new version
+    session = Session(q, language="en", worker_language="en")
+    for name, value in (("consent_screening", "yes"), ("consent_store", "yes")):
+        session.answer(name, value)
+    record_id = enrolled.store.new_record(q.form_id, q.version)
+    enrolled.store.save_session(
+        record_id, {"session": session.to_data(), "worker_language": "en", "consent": {"at": "x"}}
+    )
+    assert all(
+        (i.load().form_id, i.load().version) != (q.form_id, "2026.11.1")
+        for i in enrolled.questionnaires()
+    )
+    assert enrolled.resume(record_id), enrolled.notice
+    iv = enrolled.interview
+    assert iv is not None and iv.questionnaire.version == "2026.11.1"
+    assert iv.session.value("consent_store") == "yes"

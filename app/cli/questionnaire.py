@@ -101,6 +101,7 @@ MESSAGES: dict[str, str] = {
         "The expression cannot be read at character {position} ({error}): {expression}"
     ),
     "outcome_flag_cycle": N_("These flags depend on each other in a circle: {flags}."),
+    "outcome_bad_flag_value": N_('"{key}" must be true or false.'),
 }
 GENERIC = N_('Problem "{code}" {details}')
 

@@ -45,6 +45,7 @@ class OutcomeCode(StrEnum):
     BAD_ARGUMENTS = "outcome_bad_arguments"  # params: function (literal args needed)
     EXPRESSION = "outcome_expression"  # params: error, position, expression
     FLAG_CYCLE = "outcome_flag_cycle"  # params: flags (the cycle, in order)
+    BAD_FLAG_VALUE = "outcome_bad_flag_value"  # params: key (true or false expected)
 
 
 Text = Mapping[str, str]
@@ -81,6 +82,9 @@ class Flag:
     because: tuple[str, ...] = ()
     #: worker-facing: what the flag means and what to consider (may be empty)
     description: Text = field(default_factory=dict)
+    #: a duty of care (urgent safety, self-harm, a child alone, urgent medical need): it stays
+    #: with the worker even when the person withdraws and nothing else is kept
+    duty_of_care: bool = False
 
     def label_in(self, lang: str, fallback: str = "en") -> str:
         return _text_in(self.label, lang, fallback)
@@ -133,6 +137,11 @@ class Outcome:
     def flag(self, flag_id: str) -> Flag | None:
         return next((f for f in self.flags if f.id == flag_id), None)
 
+    @property
+    def duty_of_care(self) -> tuple[Flag, ...]:
+        """The raised flags that are a duty of care, which never depends on consent."""
+        return tuple(f for f in self.flags if f.duty_of_care)
+
     def to_data(self) -> dict[str, Any]:
         """Plain JSON-able data, as CONTRACTS.md fixes it (no labels: ids only)."""
         return {
@@ -142,6 +151,7 @@ class Outcome:
                     "dimension": f.dimension,
                     "strength": f.strength,
                     "because": list(f.because),
+                    "duty_of_care": f.duty_of_care,
                 }
                 for f in self.flags
             ],
@@ -182,6 +192,7 @@ class _Rule:
     dimension: str | None = None
     strength: str | None = None
     parts: tuple[_Part, ...] = ()
+    duty_of_care: bool = False
 
     def explain(
         self, session: Any, functions: Mapping[str, Callable[..., Any]]
@@ -255,6 +266,7 @@ class OutcomeRules:
                     strength=rule.strength,
                     because=tuple(because),
                     description=rule.description,
+                    duty_of_care=rule.duty_of_care,
                 )
 
         flags = tuple(raised[r.id] for r in self._flag_list if r.id in raised)
@@ -543,7 +555,13 @@ def compile_rules(
 
     flags: list[_Rule] = []
     for row, ident, item in flag_rows:
-        c.unknown_keys(item, {"id", "label", "description", "when", "indicator"}, "flags", row)
+        c.unknown_keys(
+            item, {"id", "label", "description", "when", "indicator", "duty_of_care"}, "flags", row
+        )
+        duty_of_care = item.get("duty_of_care", False)
+        if not isinstance(duty_of_care, bool):
+            c.problem(OutcomeCode.BAD_FLAG_VALUE, "flags", row, "duty_of_care", key="duty_of_care")
+            duty_of_care = False
         label = c.text(item, "label", "flags", row, required=True)
         description = c.text(item, "description", "flags", row, required=False)
         dimension = strength = None
@@ -585,6 +603,7 @@ def compile_rules(
                     dimension=dimension,
                     strength=strength,
                     parts=parts,
+                    duty_of_care=duty_of_care,
                 )
             )
 

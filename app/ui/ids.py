@@ -46,6 +46,9 @@ INTERPRETER = "interpreter-mode"
 BREAK_PROMPT = "break-prompt"
 BREAK_CONTINUE = "break-continue"
 URGENT_CONTINUE = "urgent-continue"
+#: one per duty-of-care item on the urgent screen: DUTY_OF_CARE + flag id
+DUTY_OF_CARE = "duty-of-care-"
+DUTY_OF_CARE_DONE = "duty-of-care-done"
 SUMMARY_DONE = "summary-done"
 PATHWAY = "pathway-"  # + pathway id
 FLAG = "flag-"  # + flag id

@@ -57,24 +57,41 @@ class QuestionnaireInfo:
 _CACHE: dict[tuple[str, int, int], QuestionnaireInfo] = {}
 
 
+#: earlier versions of the local questionnaires, kept so that a draft finishes on the version
+#: it was started on; never offered for a new screening
+ARCHIVE = "archive"
+
+
 def list_questionnaires(
-    folder: Path | None, from_config: Mapping[str, str] | None = None
+    folder: Path | None,
+    from_config: Mapping[str, str] | None = None,
+    *,
+    archived: bool = False,
 ) -> list[QuestionnaireInfo]:
     """Questionnaires from the server's configuration first, then the local folder; a file
-    that does not load is left out (the coordinator's console reports its problems)."""
+    that does not load is left out (the coordinator's console reports its problems). With
+    ``archived``, the earlier versions in ``folder/archive`` follow (to resume old drafts)."""
     found: dict[str, QuestionnaireInfo] = {}
     for name, text in sorted((from_config or {}).items()):
         if name.lower().endswith(QUESTIONNAIRE_SUFFIXES):
             found[name] = QuestionnaireInfo(name, name, _config_bytes(text))
-    if folder is not None and folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES or path.name in found:
+    folders: list[tuple[Path, str]] = []
+    if folder is not None:
+        folders.append((folder, ""))
+        if archived:
+            folders.append((folder / ARCHIVE, f"{ARCHIVE}/"))
+    for where, prefix in folders:
+        if not where.is_dir():
+            continue
+        for path in sorted(where.iterdir()):
+            key = prefix + path.name
+            if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES or key in found:
                 continue
             st = path.stat()
             ck = (str(path), st.st_mtime_ns, st.st_size)
             if ck not in _CACHE:
-                _CACHE[ck] = QuestionnaireInfo(path.name, path.name, path.read_bytes())
-            found[path.name] = _CACHE[ck]
+                _CACHE[ck] = QuestionnaireInfo(key, path.name, path.read_bytes())
+            found[key] = _CACHE[ck]
     usable = []
     for info in found.values():
         try:
@@ -480,6 +497,44 @@ class InterviewModel:
             return URGENT_PATHWAY in [p.id for p in self.session.outcome().pathways]
         except Exception:
             return False
+
+    def withdrawn(self) -> bool:
+        """The person withdrew inside the questionnaire (``consent_withdrawn`` = yes)."""
+        return self.consent_answers().get(CONSENT_WITHDRAWN) == "yes"
+
+    def duty_of_care(self) -> list[dict[str, Any]]:
+        """Every duty-of-care flag raised so far (urgent safety, self-harm, a child alone, an
+        urgent medical need), in the worker's language. A withdrawal inside the questionnaire
+        hides every answer from the outcome, so the answers are read as they stood before it,
+        on a copy in memory; nothing of it is saved."""
+        session = self.session
+        if self.withdrawn():
+            from app.engine import Session
+
+            session = Session.restore(self.questionnaire, session.to_data())
+            session.answer(CONSENT_WITHDRAWN, None)
+        try:
+            raised = session.outcome().duty_of_care
+        except Exception:
+            log.warning("duty of care could not be evaluated")
+            return []
+        by_name = self.questionnaire.by_name
+
+        def disclosed(flag: Any) -> bool:
+            """Raised by something the person said (not only by a question not yet reached,
+            such as an age that was never asked)."""
+            for path in flag.because:
+                item = by_name.get(str(path).rsplit("/", 1)[-1])
+                if item is not None and item.type != "calculate":
+                    return True
+            return False
+
+        raised = tuple(f for f in raised if disclosed(f))
+        wl = self.worker_language
+        return [
+            {"id": f.id, "label": f.label_in(wl), "description": f.description_in(wl)}
+            for f in raised
+        ]
 
     # --- consent --------------------------------------------------------------------------
 

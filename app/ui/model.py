@@ -135,6 +135,9 @@ class AppModel:
         self.paused_record: str | None = None  # a running interview hidden by a lock
         self.summary_outcome: dict[str, Any] | None = None
         self.summary_interview: InterviewModel | None = None
+        #: after a withdrawal: the duty-of-care items raised so far, in memory only (never
+        #: saved), shown on the urgent screen until the worker closes it
+        self.duty_of_care: list[dict[str, Any]] | None = None
         self.new_choice: dict[str, str] = {}
         self.busy = False
         self._lock = threading.Lock()
@@ -217,6 +220,8 @@ class AppModel:
         self.notice = None
         if not self.store.enrolled:
             self.route = Route.ENROL
+        elif self.duty_of_care:
+            self.route = Route.URGENT
         elif self.paused_record is not None:
             self.resume(self.paused_record)
             self.paused_record = None
@@ -405,8 +410,12 @@ class AppModel:
 
     def resume(self, record_id: str) -> bool:
         try:
+            # a draft finishes on the version it was started on, archived or not
+            forms = list_questionnaires(
+                self.questionnaires_dir, self._config_questionnaires(), archived=True
+            )
             self.interview = InterviewModel.resume(
-                self.store, record_id, self.questionnaires(), monotonic=self.monotonic
+                self.store, record_id, forms, monotonic=self.monotonic
             )
         except Exception as exc:
             self.notice = error_notice(exc)
@@ -470,6 +479,11 @@ class AppModel:
             if iv.keep_record():
                 outcome = iv.finalise(self.store)
                 self.notice = Notice("record_sealed", error=False)
+            elif iv.withdrawn():  # nothing is kept; the duty of care stays with the worker
+                duty = iv.duty_of_care()
+                self.store.withdraw(iv.record_id)
+                self._after_withdrawal(duty)
+                return True
             else:  # the person said no to keeping it: the worker still sees where help is
                 outcome = iv.summary()
                 self.store.withdraw(iv.record_id)
@@ -484,17 +498,35 @@ class AppModel:
         return True
 
     def withdraw(self) -> None:
-        """The person withdraws: the draft and everything answered are deleted at once."""
+        """The person withdraws: the draft and everything answered are deleted at once. Help
+        never depends on consent: any duty-of-care item raised so far stays on the urgent
+        screen, held in memory only, marked as not kept."""
         iv = self.interview
         if iv is None:
             return
+        duty = iv.duty_of_care()
         try:
             self.store.withdraw(iv.record_id)
         except Exception as exc:
             self.notice = error_notice(exc)
             return
+        self._after_withdrawal(duty)
+
+    def _after_withdrawal(self, duty: list[dict[str, Any]]) -> None:
         self.interview = None
+        self.summary_outcome = None
+        self.summary_interview = None
         self.notice = Notice("no_consent_nothing_kept", error=False)
+        if duty:
+            self.duty_of_care = duty
+            self.route = Route.URGENT
+        else:
+            self.route = Route.HOME
+
+    def close_duty_of_care(self) -> None:
+        """The worker has acted on the duty-of-care items of a withdrawn screening."""
+        self.duty_of_care = None
+        self.notice = None
         self.route = Route.HOME
 
     def close_summary(self) -> None:

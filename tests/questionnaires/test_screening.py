@@ -33,14 +33,18 @@ def test_loads_with_no_problems_and_no_warnings(screening: Questionnaire) -> Non
     assert screening.form_id == "waymark_screening"
     assert screening.warnings == ()
     assert screening.outcome is not None
+    assert screening.version == "2026.12.1"
+    # protection first: needs before status, and before any criminal investigation
     assert screening.outcome.pathway_ids == [
         "urgent",
         "child",
-        "trafficking",
-        "international_protection",
-        "gbv",
         "medical",
         "mhpss",
+        "gbv",
+        "shelter",
+        "special_needs",
+        "trafficking",
+        "international_protection",
         "legal_aid",
         "family_tracing",
     ]
@@ -212,8 +216,10 @@ def test_every_sensitive_item_offers_prefer_not_and_dont_know(screening: Questio
         "health",
         "family",
     )
-    # the age band has "not sure" (which counts as a child); the others are navigation
-    exempt = {"age_band", "urgent_continue", "money_gate", "work_gate", "safety_gate"}
+    # the age band has "not sure" and "prefer not to say" (both count as a child) but no "don't
+    # know"; age_doubt is the worker's own judgement (worker only); the others are navigation
+    assert {"prefer_not", "unsure"} <= {c.name for c in screening.choices["age_band"]}
+    exempt = {"age_band", "age_doubt", "urgent_continue", "money_gate", "work_gate", "safety_gate"}
     checked = 0
     for group in groups:
         for item in screening.item(group).walk():
@@ -284,7 +290,7 @@ def test_a_skip_is_never_an_urgent_yes(screening: Questionnaire) -> None:
     s = start(screening, urgent_doctor="prefer_not", urgent_unsafe="dont_know")
     assert s.value("urgent_stop") == "no"
     assert not s.relevant("urgent_continue")
-    assert s.outcome().pathway_ids == []
+    assert "urgent" not in s.outcome().pathway_ids
 
 
 def test_child_mode_for_under_18_or_unsure_age(screening: Questionnaire) -> None:
@@ -292,8 +298,10 @@ def test_child_mode_for_under_18_or_unsure_age(screening: Questionnaire) -> None
         ("under_14", True),
         ("age_14_17", True),
         ("unsure", True),
+        ("prefer_not", True),
         ("age_18_59", False),
         ("age_60_plus", False),
+        ("adult_unsure", False),
     ):
         s = start(
             screening,
@@ -310,7 +318,9 @@ def test_child_mode_for_under_18_or_unsure_age(screening: Questionnaire) -> None
             "owe_money",
             "work_differs",
             "long_hours",
-            "forced_acts",
+            "forced_sexual",
+            "forced_offences",
+            "deceived_journey",
             "sexual_harm",
             "marriage_choice",
         ):
@@ -319,8 +329,8 @@ def test_child_mode_for_under_18_or_unsure_age(screening: Questionnaire) -> None
 
 
 def test_a_skipped_age_is_never_scored_as_adult(screening: Questionnaire) -> None:
-    """No age band given: child mode (best interests first, child wording), as for "unsure";
-    but the skip raises no flag either."""
+    """No age band given: child mode (best interests first, child wording), as for "unsure",
+    and CHILD exactly as child mode does (the age-assessment safeguards apply)."""
     s = start(
         screening,
         money_gate="continue",
@@ -332,6 +342,30 @@ def test_a_skipped_age_is_never_scored_as_adult(screening: Questionnaire) -> Non
     assert s.value("child_mode") == "yes"
     assert s.relevant("child_welcome") and s.relevant("child_separated")
     assert not s.relevant("owe_money") and not s.relevant("sexual_harm")
+    out = s.outcome()
+    assert {"child", "age_not_given"} <= set(out.flag_ids)
+    assert "child" in out.pathway_ids
+    # before the profile is reached (an urgent stop), no age was skipped: no CHILD
+    stopped = start(screening, urgent_doctor="yes")
+    assert "child" not in stopped.outcome().flag_ids
+
+
+def test_a_doubted_adult_age_means_child_mode_and_child(screening: Questionnaire) -> None:
+    s = start(screening, age_band="age_18_59")
+    assert s.relevant("age_doubt") and s.value("child_mode") == "no"
+    s.answer("age_doubt", "yes")
+    assert s.value("child_mode") == "yes"
+    out = s.outcome()
+    assert {"child", "age_doubt"} <= set(out.flag_ids) and "child" in out.pathway_ids
+    assert not start(screening, age_band="age_14_17").relevant("age_doubt")  # already a child
+
+
+def test_an_adult_unsure_of_the_exact_age_is_asked_the_adult_items(
+    screening: Questionnaire,
+) -> None:
+    s = start(screening, age_band="adult_unsure", work_gate="continue", worked="yes")
+    assert s.value("child_mode") == "no"
+    assert s.relevant("work_differs") and not s.relevant("child_separated")
     assert "child" not in s.outcome().flag_ids
 
 
@@ -375,12 +409,24 @@ def test_a_section_gate_skips_the_whole_section(screening: Questionnaire, gate: 
 def test_a_companion_who_will_not_leave_closes_the_sensitive_sections(
     screening: Questionnaire,
 ) -> None:
-    s = start(screening, companion_refuses="yes", age_band="age_18_59")
-    for gate in ("money_gate", "work_gate", "safety_gate"):
-        assert not s.relevant(gate)
-    assert s.relevant("health_distress")
+    s = start(screening, companion_refuses="yes", age_band="age_14_17")
+    for held_back in (
+        "money_gate",
+        "work_gate",
+        "safety_gate",
+        "urgent_unsafe",
+        "urgent_self_harm",
+        "documents",
+        "return_fear",
+        "threatened_at_home",
+        "child_working",
+        "child_married",
+        "family_lost",
+    ):
+        assert not s.relevant(held_back), held_back
+    assert s.relevant("health_distress") and s.relevant("urgent_doctor")
     out = s.outcome()
-    assert {"companion_control", "sections_skipped"} <= set(out.flag_ids)
+    assert {"companion_control", "sections_skipped", "private_follow_up"} <= set(out.flag_ids)
     assert out.indicators["coercion_destination"]["medium"] == 1
 
 
@@ -413,6 +459,143 @@ def test_gbv_only_with_its_own_consent(screening: Questionnaire) -> None:
     assert not start(screening, age_band="age_18_59").relevant("consent_ref_gbv")
 
 
+def test_forced_sexual_acts_at_work_open_a_gbv_consent_that_leads_somewhere(
+    screening: Questionnaire,
+) -> None:
+    s = start(screening, age_band="age_18_59", work_gate="continue", forced_sexual="yes")
+    assert s.relevant("forced_acts_intro")  # the non-punishment reassurance comes first
+    assert s.relevant("consent_ref_gbv")
+    s.answer("consent_ref_gbv", "yes")
+    gbv = next(p for p in s.outcome().pathways if p.id == "gbv")
+    assert gbv.because == ("forced_sexual",)
+
+
+def test_the_trafficking_referral_has_its_own_consent(screening: Questionnaire) -> None:
+    base = {"age_band": "age_18_59", "money_gate": "continue", "held_until_paid": "yes"}
+    s = start(screening, **base)
+    assert s.relevant("consent_ref_trafficking")
+    assert "trafficking" not in s.outcome().pathway_ids
+    s.answer("consent_ref_trafficking", "no")
+    assert "trafficking" not in s.outcome().pathway_ids
+    assert s.outcome().indicators["coercive_recruitment"]["strong"] == 1  # still shown
+    s.answer("consent_ref_trafficking", "yes")
+    assert "trafficking" in s.outcome().pathway_ids
+    # a child is referred through child protection, without an adult's consent question
+    child = start(screening, age_band="age_14_17", money_gate="continue", held_until_paid="yes")
+    assert not child.relevant("consent_ref_trafficking")
+    assert "trafficking" in child.outcome().pathway_ids
+    assert not start(screening, age_band="age_18_59").relevant("consent_ref_trafficking")
+
+
+def test_an_unanswered_gate_counts_as_a_skip(screening: Questionnaire) -> None:
+    s = start(screening, age_band="age_18_59", money_gate="continue", work_gate="continue")
+    assert "sections_skipped" in s.outcome().flag_ids  # the safety gate was never answered
+    s.answer("safety_gate", "continue")
+    assert "sections_skipped" not in s.outcome().flag_ids
+
+
+def test_health_comes_before_money_and_work(screening: Questionnaire) -> None:
+    order = [c.name for c in screening.root.children if c.type == "group"]
+    assert order.index("health") < min(order.index(g) for g in ("money", "work", "safety"))
+
+
+def test_the_closing_texts_follow_the_storing_consent(screening: Questionnaire) -> None:
+    kept = start(screening, urgent_doctor="yes")
+    assert kept.relevant("urgent_stopped") and not kept.relevant("urgent_stopped_not_kept")
+    assert kept.relevant("close_thanks") and not kept.relevant("close_thanks_not_kept")
+    refused = start(screening, consent_store="no", urgent_doctor="yes")
+    assert refused.relevant("urgent_stopped_not_kept") and not refused.relevant("urgent_stopped")
+    assert refused.relevant("close_thanks_not_kept") and not refused.relevant("close_thanks")
+    assert "kept" in kept.questionnaire.item("close_thanks").label["en"]
+
+
+def test_the_introduction_states_no_status_non_punishment_and_confidentiality(
+    screening: Questionnaire,
+) -> None:
+    intro = screening.item("consent_intro").label["en"]
+    for words in ("does not decide any status", "asylum", "not held against you", "confidential",
+                  "a child's safety is in danger"):
+        assert words in intro, words
+
+
+def test_threats_at_home_feed_protection_not_trafficking(screening: Questionnaire) -> None:
+    s = start(screening, age_band="age_18_59", threatened_at_home="yes", detained="yes")
+    out = s.outcome()
+    assert {"persecution", "detention"} <= set(out.flag_ids)
+    assert all(f.strength is None for f in out.flags if f.id in ("persecution", "detention"))
+    assert {"international_protection", "legal_aid"} <= set(out.pathway_ids)
+    assert "trafficking" not in out.pathway_ids
+    # the work-section threat is scoped to the people the person worked or travelled with
+    assert "worked for" in screening.item("threats").label["en"]
+    assert "worked for" in screening.item("movement_limited").label["en"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "flag", "dimension", "strength"),
+    [
+        ({"money_gate": "continue", "deceived_journey": "yes"}, "deceived_journey",
+         "deceptive_recruitment", "medium"),
+        ({"work_gate": "continue", "recruited_online": "yes"}, "recruited_online",
+         "deceptive_recruitment", "weak"),
+        ({"money_gate": "continue", "debt_before_work": "yes"}, "debt_before_work",
+         "coercive_recruitment", "medium"),
+        ({"money_gate": "continue", "owe_money": "yes", "family_debt": "yes"}, "family_debt",
+         "abuse_vulnerability_destination", "medium"),
+        ({"work_gate": "continue", "threat_report": "yes"}, "threat_report",
+         "coercion_destination", "strong"),
+        ({"work_gate": "continue", "worked": "yes", "isolated": "yes"}, "isolation",
+         "coercion_destination", "strong"),
+        ({"work_gate": "continue", "worked": "yes", "living_conditions": "yes"},
+         "poor_living_conditions", "exploitative_conditions", "medium"),
+        ({"work_gate": "continue", "worked": "yes", "phone_earnings": "yes"},
+         "phone_earnings_controlled", "coercion_destination", "medium"),
+        ({"work_gate": "continue", "hurt_by_controllers": "yes"}, "exploiter_violence",
+         "coercion_destination", "strong"),
+        ({"work_gate": "continue", "forced_offences": "yes"}, "forced_offences",
+         "coercion_destination", "strong"),
+        ({"documents": ["taken"]}, "documents_held", "coercion_destination", "strong"),
+    ],
+)
+def test_each_missing_indicator_is_asked_with_its_dimension_and_strength(
+    screening: Questionnaire, answers: dict[str, Any], flag: str, dimension: str, strength: str
+) -> None:
+    out = start(screening, age_band="age_18_59", **answers).outcome()
+    raised = out.flag(flag)
+    assert raised is not None, flag
+    assert (raised.dimension, raised.strength) == (dimension, strength)
+    assert out.indicators[dimension][strength] >= 1
+
+
+def test_documents_lost_is_not_an_indicator(screening: Questionnaire) -> None:
+    assert "documents_held" not in start(screening, documents=["lost"]).outcome().flag_ids
+
+
+def test_needs_have_their_pathways(screening: Questionnaire) -> None:
+    def ways(**answers: Any) -> list[str]:
+        return start(screening, **answers).outcome().pathway_ids
+
+    assert "legal_aid" in ways(age_band="age_18_59", nationality="no")
+    assert "legal_aid" in ways(age_band="age_18_59", work_gate="continue", forced_offences="yes")
+    assert "mhpss" in ways(age_band="age_18_59", money_gate="continue", held_until_paid="yes")
+    assert "special_needs" in ways(age_band="age_60_plus")
+    assert "special_needs" in ways(age_band="age_18_59", health_disability="yes")
+    assert "special_needs" in ways(age_band="age_18_59", health_pregnant="yes")
+    assert "shelter" in ways(age_band="age_18_59", shelter_need="yes")
+
+
+def test_duty_of_care_flags_are_marked(screening: Questionnaire) -> None:
+    assert screening.outcome is not None
+    s = start(screening, urgent_doctor="yes", urgent_unsafe="yes", urgent_child_alone="yes",
+              urgent_self_harm="yes", urgent_continue="now", age_band="age_14_17",
+              travel_with="alone")
+    duty = [f.id for f in s.outcome().duty_of_care]
+    assert duty == ["urgent_medical", "unsafe_here", "child_alone_here", "self_harm", "child",
+                    "separated_child"]
+    data = {f["id"]: f["duty_of_care"] for f in s.outcome().to_data()["flags"]}
+    assert data == {f: f in duty for f in s.outcome().flag_ids}
+    assert data["sections_skipped"] is False  # raised too (gates unanswered), not a duty
+
+
 def test_pathways_explain_themselves_with_answers(screening: Questionnaire) -> None:
     s = start(
         screening,
@@ -438,6 +621,7 @@ def test_trafficking_runs_alongside_asylum(screening: Questionnaire) -> None:
         worked="yes",
         work_differs="yes",
     )
+    s.answer("consent_ref_trafficking", "yes")
     ids = s.outcome().pathway_ids
     assert ids.index("trafficking") < ids.index("international_protection")
     assert {"trafficking", "international_protection"} <= set(ids)

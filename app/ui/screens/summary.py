@@ -47,10 +47,43 @@ def _entry(shell: Shell, e: dict[str, Any]) -> ft.Control:
     return ft.Container(content=ft.Column(lines, spacing=2), padding=ft.Padding.only(top=6))
 
 
+def _duty_of_care(shell: Shell, duty: list[dict[str, Any]], kept: bool) -> ft.Control:
+    """Every duty-of-care item raised so far, and whether the record keeps it."""
+    k, _ = shell.kit, shell._
+    lines: list[ft.Control] = [k.text(_("Raised so far"), 18, bold=True)]
+    for item in duty:
+        rows: list[ft.Control] = [k.text(item["label"], 16, bold=True)]
+        if item.get("description"):
+            rows.append(k.text(item["description"], 14))
+        rows.append(
+            k.text(
+                _("Kept in the record")
+                if kept
+                else _("Not kept: act on it now, nothing of it is saved"),
+                13,
+                color="#57606a" if kept else "#a40e26",
+            )
+        )
+        lines.append(
+            ft.Semantics(
+                identifier=ids.DUTY_OF_CARE + item["id"],
+                content=ft.Column(rows, spacing=2),
+                container=True,
+            )
+        )
+    return k.card(lines)
+
+
 def urgent(shell: Shell) -> ft.Control:
     k, _, m = shell.kit, shell._, shell.model
     directory = m.referral_directory()
     contacts = _entries_for(directory, "urgent") or [e for e in directory if e.get("emergency")]
+    iv = m.interview
+    withdrawn = iv is None
+    if iv is not None:
+        duty, kept = iv.duty_of_care(), iv.keep_record()
+    else:
+        duty, kept = list(m.duty_of_care or []), False
     items: list[ft.Control] = [
         ft.Container(
             content=ft.Column(
@@ -62,6 +95,18 @@ def urgent(shell: Shell) -> ft.Control:
                             "and call the emergency contact for this site."
                         )
                     ),
+                    *(
+                        [
+                            k.text(
+                                _(
+                                    "The person withdrew: their answers are deleted. Help "
+                                    "never depends on consent: what follows stays with you."
+                                )
+                            )
+                        ]
+                        if withdrawn
+                        else []
+                    ),
                 ],
                 spacing=8,
             ),
@@ -71,6 +116,8 @@ def urgent(shell: Shell) -> ft.Control:
         ),
         *notice(shell),
     ]
+    if duty:
+        items.append(_duty_of_care(shell, duty, kept))
     if contacts:
         items.append(
             k.card(
@@ -82,15 +129,20 @@ def urgent(shell: Shell) -> ft.Control:
         )
     else:
         items.append(k.text(_("No emergency contact is set for this site. Call your coordinator.")))
-    items += [
-        k.button(
-            _("Continue the screening, if the person agrees"),
-            shell.act(m.continue_after_urgent),
-            ident=ids.URGENT_CONTINUE,
-            kind="secondary",
-        ),
-        k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY),
-    ]
+    if withdrawn:
+        items.append(
+            k.button(_("Done"), shell.act(m.close_duty_of_care), ident=ids.DUTY_OF_CARE_DONE)
+        )
+    else:
+        items += [
+            k.button(
+                _("Continue the screening, if the person agrees"),
+                shell.act(m.continue_after_urgent),
+                ident=ids.URGENT_CONTINUE,
+                kind="secondary",
+            ),
+            k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY),
+        ]
     return ft.Column(items, spacing=14)
 
 

@@ -105,6 +105,7 @@ outcome:
     - {id: g, label: {en: g}, when: "true()", indicator: {dimension: d9, strength: huge}}
     - {id: h, label: {en: h}, when: "indicators('tiny', 'd9') > flag(${age})"}
     - {id: i, label: {en: i}}
+    - {id: j, label: {en: j}, when: "true()", duty_of_care: "sometimes"}
   pathways: "not a list"
 """
 

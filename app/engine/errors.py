@@ -79,6 +79,7 @@ class ExpressionCode(StrEnum):
     UNEXPECTED_END = "unexpected_end"
     UNEXPECTED_TOKEN = "unexpected_token"  # noqa: S105 - a code, not a secret
     UNKNOWN_FUNCTION = "unknown_function"
+    UNSUPPORTED_INSTANCE_PATH = "unsupported_instance_path"
     UNTERMINATED_REFERENCE = "unterminated_reference"
     UNTERMINATED_STRING = "unterminated_string"
     WRONG_ARITY = "wrong_arity"

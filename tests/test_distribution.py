@@ -103,6 +103,7 @@ def test_the_wheel_carries_questionnaires_locales_and_fonts(wheel: Path) -> None
     }
     assert expected - names == set()
     assert not [n for n in names if n.startswith(("tests/", "bench/", "questionnaires/"))]
+    assert not {"main.py", "setup.py", "assets/icon.png"} & names  # the tablet build's, not pip's
 
 
 def test_the_installed_command_runs_from_the_wheel_not_the_checkout(installed: Path) -> None:

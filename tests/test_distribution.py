@@ -19,19 +19,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repository import ROOT, repository_files
 
 pytestmark = pytest.mark.slow
 
 
 def _source_copy(target: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode("utf-8")
-    for name in filter(None, listed.split("\0")):
+    for name in repository_files():
         source = ROOT / name
         if source.is_file() and not name.startswith(("tests/", "bench/")):
             (target / name).parent.mkdir(parents=True, exist_ok=True)

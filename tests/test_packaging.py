@@ -12,7 +12,6 @@ every shipped catalog, every font the interface names, and the icon. Nothing of 
 from __future__ import annotations
 
 import ast
-import subprocess
 import tomllib
 from pathlib import Path, PurePosixPath
 
@@ -21,8 +20,7 @@ import pytest
 from app import resources
 from app.i18n import SHIPPED, SOURCE_LANGUAGE
 from app.ui.components import FONTS
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repository import ROOT, repository_files
 
 
 def _flet() -> dict[str, object]:
@@ -37,16 +35,6 @@ def _app_config() -> dict[str, object]:
     return app
 
 
-def _repository_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode("utf-8")
-    return [name for name in listed.split("\0") if name]
-
-
 @pytest.fixture(scope="module")
 def bundle() -> set[str]:
     """The files `flet build` packages, relative to the app folder (links followed)."""
@@ -54,7 +42,7 @@ def bundle() -> set[str]:
     app_dir = (ROOT / str(config.get("path", "."))).resolve()
     excluded = {"build", *config.get("exclude", [])}  # type: ignore[misc]
     files: set[str] = set()
-    for name in _repository_files():
+    for name in repository_files():
         path = ROOT / name
         if not path.resolve().is_relative_to(app_dir) and not path.is_symlink():
             continue

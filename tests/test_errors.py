@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app import resources
 from app.console import errors as console_errors
 from app.console.export import ExportError
 from app.engine import errors as engine_errors
@@ -78,7 +79,7 @@ def _literal_codes(paths: tuple[str, ...], names: set[str]) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "module",
-    [sync_errors, store_errors, console_errors, engine_errors],
+    [sync_errors, store_errors, console_errors, engine_errors, resources],
     ids=lambda m: m.__name__,
 )
 def test_every_exception_of_an_error_module_is_a_waymark_error(module: object) -> None:

@@ -58,14 +58,15 @@ def test_no_part_of_waymark_climbs_from_its_own_file_to_find_data() -> None:
     assert offenders == {}
 
 
-def test_a_zipped_install_is_refused_with_a_code(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_zipped_install_is_refused_with_a_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import zipfile
-    from io import BytesIO
 
-    buffer = BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
+    archive = tmp_path / "waymark.zip"
+    with zipfile.ZipFile(archive, "w") as z:
         z.writestr("app/__init__.py", "")
-    zipped = zipfile.Path(zipfile.ZipFile(buffer), "app/")
+    zipped = zipfile.Path(archive, "app/")
     monkeypatch.setattr(resources, "files", lambda _package: zipped)
     with pytest.raises(resources.ResourceError) as caught:
         resources.questionnaires_dir()

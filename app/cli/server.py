@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.i18n import N_
+from app.resources import questionnaires_dir
 
 PRIVATE_KEY_FILE = "agency-private.pem"
 PUBLIC_KEY_FILE = "agency-public.key"
@@ -334,7 +335,7 @@ def register(subparsers: Any, _: Any) -> None:
     p.add_argument("--output", type=Path, help=_("output file (csv and json default to stdout)"))
     p.add_argument("--questionnaire", type=Path,
                    help=_("questionnaire file, for the columns of each choice"))
-    p.add_argument("--questionnaires-dir", type=Path, default=Path("questionnaires"),
+    p.add_argument("--questionnaires-dir", type=Path, default=questionnaires_dir(),
                    help=_("where to look the questionnaire up by form id and version"))
     p.add_argument("--form", help=_("export only this form id"))
     p.add_argument("--server", help=_("read from a running server instead of its database"))

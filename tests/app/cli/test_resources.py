@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from app import resources
-from app.cli import main
+from app.cli import build_parser, main
+from app.i18n import translator
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -71,3 +72,9 @@ def test_a_zipped_install_is_refused_with_a_code(
     with pytest.raises(resources.ResourceError) as caught:
         resources.questionnaires_dir()
     assert caught.value.code == "resources_not_on_disk"
+
+
+def test_export_looks_questionnaires_up_among_the_bundled_ones_by_default() -> None:
+    parser = build_parser(translator("en"))
+    args = parser.parse_args(["export", "--key", "agency.pem"])
+    assert args.questionnaires_dir == resources.questionnaires_dir()

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from app.cli.errors import CliError
 from app.i18n import N_
 from app.resources import questionnaires_dir
 
@@ -83,11 +84,7 @@ def _passphrase(args: argparse.Namespace, _: Any, confirm: bool) -> str:
     return first
 
 
-class _CliError(Exception):
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
+_CliError = CliError  # the command line's one coded error (app/cli/errors.py)
 
 
 def _guarded(handler: Any) -> Any:

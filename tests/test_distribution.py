@@ -10,6 +10,7 @@ the translations through importlib.resources.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from app import resources
 from tests.repository import ROOT, repository_files
 
 pytestmark = pytest.mark.slow
@@ -131,3 +133,15 @@ def test_installed_command_speaks_french(installed: Path) -> None:
     missing = _waymark(installed, "--language", "fr", "questionnaire", "check", "absent.yaml")
     assert missing.returncode == 1
     assert "absent.yaml : impossible à ouvrir." in missing.stderr, missing.stderr
+
+
+def test_the_build_step_ships_the_folders_the_resources_module_reads() -> None:
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    (shipped,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "SHIPPED_FOLDERS" for t in node.targets)
+    ]
+    assert tuple(shipped) == resources.SHIPPED_FOLDERS
+    assert all((ROOT / folder).is_dir() for folder in shipped)

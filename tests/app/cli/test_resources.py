@@ -78,3 +78,17 @@ def test_export_looks_questionnaires_up_among_the_bundled_ones_by_default() -> N
     parser = build_parser(translator("en"))
     args = parser.parse_args(["export", "--key", "agency.pem"])
     assert args.questionnaires_dir == resources.questionnaires_dir()
+
+
+@pytest.mark.parametrize("action", ["extract", "update", "check"])
+def test_the_catalog_workflow_says_plainly_it_needs_the_source(
+    action: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.i18n import catalogs
+
+    monkeypatch.setattr(catalogs, "MAPPING", tmp_path / "babel.cfg")  # as in an installed copy
+    before = {p: p.read_bytes() for p in resources.locales_dir().rglob("*.po*")}
+    assert main(["--language", "fr", "i18n", action]) == 2
+    err = capsys.readouterr().err
+    assert "babel.cfg" in err and "installée" in err
+    assert {p: p.read_bytes() for p in resources.locales_dir().rglob("*.po*")} == before

@@ -145,3 +145,10 @@ def test_the_build_step_ships_the_folders_the_resources_module_reads() -> None:
     ]
     assert tuple(shipped) == resources.SHIPPED_FOLDERS
     assert all((ROOT / folder).is_dir() for folder in shipped)
+
+
+def test_installed_catalog_workflow_points_to_the_source_tree(installed: Path) -> None:
+    done = _waymark(installed, "--language", "fr", "i18n", "check")
+    assert done.returncode == 2
+    assert "pas dans une copie installée" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

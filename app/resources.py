@@ -5,13 +5,16 @@ In the repository they sit in the top-level folders ``questionnaires/`` and ``lo
 ``app/_data/locales`` (``setup.py`` copies them at build time) and ``app/assets`` as package
 data. Every part of Waymark finds them here, through :mod:`importlib.resources`, so a checkout,
 an editable install, a regular ``pip install`` and a packaged tablet build all read the same
-files. This module does no other I/O and imports nothing else of Waymark: it is a ground floor.
+files. This module does no other I/O and imports only the error contract: it is a ground floor.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
+
+from sync.errors import WaymarkError
 
 #: the top-level repository folders shipped inside the wheel under ``app/_data/``
 SHIPPED_FOLDERS = ("questionnaires", "locales")
@@ -21,12 +24,23 @@ DATA_PACKAGE_FOLDER = "_data"
 DEFAULT_QUESTIONNAIRE = "screening.yaml"
 
 
+class ResourceCode(StrEnum):
+    NOT_ON_DISK = "resources_not_on_disk"
+
+
+class ResourceError(WaymarkError):
+    """Waymark's own files cannot be reached as files (a zipped install)."""
+
+    codes = ResourceCode
+    code = ResourceCode.NOT_ON_DISK
+
+
 def _package_root() -> Path:
     root = files("app")
     # Waymark runs from a file system (a checkout, site-packages, an unpacked tablet bundle);
     # Flet and gettext need real paths, so a zipped install is refused plainly.
     if not isinstance(root, Path):
-        raise RuntimeError("waymark_resources_not_on_disk")
+        raise ResourceError(location=str(root))
     return root
 
 

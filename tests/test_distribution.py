@@ -10,6 +10,7 @@ the translations through importlib.resources.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -19,19 +20,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from app import resources
+from tests.repository import ROOT, repository_files
 
 pytestmark = pytest.mark.slow
 
 
 def _source_copy(target: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode("utf-8")
-    for name in filter(None, listed.split("\0")):
+    for name in repository_files():
         source = ROOT / name
         if source.is_file() and not name.startswith(("tests/", "bench/")):
             (target / name).parent.mkdir(parents=True, exist_ok=True)
@@ -103,6 +99,7 @@ def test_the_wheel_carries_questionnaires_locales_and_fonts(wheel: Path) -> None
     }
     assert expected - names == set()
     assert not [n for n in names if n.startswith(("tests/", "bench/", "questionnaires/"))]
+    assert not {"main.py", "setup.py", "assets/icon.png"} & names  # the tablet build's, not pip's
 
 
 def test_the_installed_command_runs_from_the_wheel_not_the_checkout(installed: Path) -> None:
@@ -136,3 +133,22 @@ def test_installed_command_speaks_french(installed: Path) -> None:
     missing = _waymark(installed, "--language", "fr", "questionnaire", "check", "absent.yaml")
     assert missing.returncode == 1
     assert "absent.yaml : impossible à ouvrir." in missing.stderr, missing.stderr
+
+
+def test_the_build_step_ships_the_folders_the_resources_module_reads() -> None:
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    (shipped,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "SHIPPED_FOLDERS" for t in node.targets)
+    ]
+    assert tuple(shipped) == resources.SHIPPED_FOLDERS
+    assert all((ROOT / folder).is_dir() for folder in shipped)
+
+
+def test_installed_catalog_workflow_points_to_the_source_tree(installed: Path) -> None:
+    done = _waymark(installed, "--language", "fr", "i18n", "check")
+    assert done.returncode == 2
+    assert "pas dans une copie installée" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from app import resources
+from app.cli import errors as cli_errors
 from app.console import errors as console_errors
 from app.console.export import ExportError
 from app.engine import errors as engine_errors
@@ -33,6 +35,7 @@ TREES: dict[type[WaymarkError], tuple[str, ...]] = {
     ExportError: ("app/console/export.py", "app/cli"),
     engine_errors.ExpressionError: ("app/engine",),
     SessionError: ("app/engine",),
+    cli_errors.CliError: ("app/cli",),
 }
 
 
@@ -78,7 +81,7 @@ def _literal_codes(paths: tuple[str, ...], names: set[str]) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "module",
-    [sync_errors, store_errors, console_errors, engine_errors],
+    [sync_errors, store_errors, console_errors, engine_errors, cli_errors, resources],
     ids=lambda m: m.__name__,
 )
 def test_every_exception_of_an_error_module_is_a_waymark_error(module: object) -> None:
@@ -99,6 +102,7 @@ def test_every_code_written_in_the_source_is_a_member_of_its_enum(
     tree = _tree(base)
     names = {cls.__name__ for cls in tree}
     names |= {"ConsoleStoreCorrupt"} if base is console_errors.ConsoleError else set()
+    names |= {"_CliError"} if base is cli_errors.CliError else set()
     assert base.codes is not None
     written = _literal_codes(TREES[base], names)
     unnamed = {code: where for code, where in written.items() if code not in set(base.codes)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,22 @@ def register_i18n(subparsers: Any, _: Any) -> None:
 
 
 def run_i18n(args: argparse.Namespace, _: Any) -> int:
+    from app.i18n import catalogs
+
+    try:
+        return _run_i18n(args, _)
+    except catalogs.CatalogError:
+        print(
+            _(
+                "The translation workflow runs in a copy of Waymark's source code "
+                "(babel.cfg beside app/ and locales/), not in an installed copy."
+            ),
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _run_i18n(args: argparse.Namespace, _: Any) -> int:
     from app.i18n import catalogs
 
     if args.action == "extract":

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.cli.errors import CliError
+
 DEMO_PIN = "246810"
 DEMO_PASSPHRASE = "demo passphrase, not for field use"  # noqa: S105 - the demo says it aloud
 DEMO_SITE = "demo-site"
@@ -35,11 +37,8 @@ PRIVATE_KEY = "agency-private.pem"
 PASSPHRASE_FILE = "demo-passphrase.txt"  # noqa: S105 - a file name
 
 
-class DemoError(Exception):
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
+class DemoError(CliError):
+    """The demo's own failures: the command line's coded error (codes: CliCode)."""
 
 
 def register(subparsers: Any, _: Any) -> None:

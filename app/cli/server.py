@@ -14,7 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from app.cli.errors import CliError
 from app.i18n import N_
+from app.resources import questionnaires_dir
 
 PRIVATE_KEY_FILE = "agency-private.pem"
 PUBLIC_KEY_FILE = "agency-public.key"
@@ -89,11 +91,7 @@ def _passphrase(args: argparse.Namespace, _: Any, confirm: bool) -> str:
     return first
 
 
-class _CliError(Exception):
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
+_CliError = CliError  # the command line's one coded error (app/cli/errors.py)
 
 
 def _guarded(handler: Any) -> Any:
@@ -354,7 +352,7 @@ def register(subparsers: Any, _: Any) -> None:
     p.add_argument("--output", type=Path, help=_("output file (csv and json default to stdout)"))
     p.add_argument("--questionnaire", type=Path,
                    help=_("questionnaire file, for the columns of each choice"))
-    p.add_argument("--questionnaires-dir", type=Path, default=Path("questionnaires"),
+    p.add_argument("--questionnaires-dir", type=Path, default=questionnaires_dir(),
                    help=_("where to look the questionnaire up by form id and version"))
     p.add_argument("--form", help=_("export only this form id"))
     p.add_argument("--server", help=_("read from a running server instead of its database"))

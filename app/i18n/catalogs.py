@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -25,6 +26,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from app.i18n import LOCALES_DIR, SHIPPED, SOURCE_LANGUAGE
+from sync.errors import WaymarkError
 
 ROOT = LOCALES_DIR.parent
 TEMPLATE = LOCALES_DIR / "messages.pot"
@@ -35,7 +37,20 @@ PENDING = "pending"
 FIELD_PATHS = ("app/ui/", "app/store/", "app/engine/", "sync/", "app/cli/app.py")
 
 
+class CatalogCode(StrEnum):
+    NEEDS_SOURCE = "i18n_needs_source"
+
+
+class CatalogError(WaymarkError):
+    """The catalog workflow cannot run here (``location``: where it looked)."""
+
+    codes = CatalogCode
+    code = CatalogCode.NEEDS_SOURCE
+
+
 def _method_map() -> list[tuple[str, str]]:
+    if not MAPPING.is_file():  # an installed copy: the sources and babel.cfg are not beside it
+        raise CatalogError(location=str(ROOT))
     pairs = []
     for line in MAPPING.read_text("utf-8").splitlines():
         line = line.strip()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from app import resources
-from app.cli import main
+from app.cli import build_parser, main
+from app.i18n import translator
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -56,3 +57,38 @@ def test_no_part_of_waymark_climbs_from_its_own_file_to_find_data() -> None:
         if (lines := _parents_lookups(p))
     }
     assert offenders == {}
+
+
+def test_a_zipped_install_is_refused_with_a_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import zipfile
+
+    archive = tmp_path / "waymark.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("app/__init__.py", "")
+    zipped = zipfile.Path(archive, "app/")
+    monkeypatch.setattr(resources, "files", lambda _package: zipped)
+    with pytest.raises(resources.ResourceError) as caught:
+        resources.questionnaires_dir()
+    assert caught.value.code == "resources_not_on_disk"
+
+
+def test_export_looks_questionnaires_up_among_the_bundled_ones_by_default() -> None:
+    parser = build_parser(translator("en"))
+    args = parser.parse_args(["export", "--key", "agency.pem"])
+    assert args.questionnaires_dir == resources.questionnaires_dir()
+
+
+@pytest.mark.parametrize("action", ["extract", "update", "check"])
+def test_the_catalog_workflow_says_plainly_it_needs_the_source(
+    action: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.i18n import catalogs
+
+    monkeypatch.setattr(catalogs, "MAPPING", tmp_path / "babel.cfg")  # as in an installed copy
+    before = {p: p.read_bytes() for p in resources.locales_dir().rglob("*.po*")}
+    assert main(["--language", "fr", "i18n", action]) == 2
+    err = capsys.readouterr().err
+    assert "babel.cfg" in err and "installée" in err
+    assert {p: p.read_bytes() for p in resources.locales_dir().rglob("*.po*")} == before

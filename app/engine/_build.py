@@ -216,6 +216,10 @@ class _Builder:
             item = self._item(row, parent, repeats)
             if item is not None:
                 out.append(item)
+                if item.or_other:  # pyxform adds the "specify other" text question itself
+                    other = self._item(_specify_other(row, item.name), parent, repeats)
+                    if other is not None:
+                        out.append(other)
         return out
 
     def _item(self, row: RawRow, parent: Item, repeats: tuple[Item, ...]) -> Item | None:
@@ -578,6 +582,23 @@ class _Builder:
         rules, problems = compile_rules(raw.outcome, raw.source, set(self.by_name))
         self.problems.extend(problems)
         return rules
+
+
+def _specify_other(row: RawRow, name: str) -> RawRow:
+    """The text question pyxform writes after a ``select_one LIST or_other``: asked when
+    "other" is chosen, named ``NAME_other``."""
+    return RawRow(
+        type="text",
+        name=f"{name}_other",
+        location=row.location,
+        cells={
+            "type": "text",
+            "name": f"{name}_other",
+            "relevant": f"selected(${{{name}}}, 'other')",
+        },
+        texts={"label": {"": "Specify other."}},
+        columns={"type": row.columns.get("type", "type"), "relevant": "type"},
+    )
 
 
 def _parameters(text: str) -> dict[str, str]:

@@ -667,7 +667,10 @@ class Session:
                 d = parse_date(str(value))
                 if not isinstance(d, _dt.datetime):
                     return None, "invalid_datetime"
-                return format_datetime(d), ""
+                text = format_datetime(d)
+                if str(value).strip().endswith("Z"):  # kept as given, as ODK keeps it
+                    text = text.replace("+00:00", "Z")
+                return text, ""
             if t == "time":
                 if isinstance(value, _dt.time):
                     return value.isoformat(timespec="milliseconds"), ""

@@ -34,6 +34,8 @@ def _cell(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, _dt.datetime) and v.time() == _dt.time():
+        return v.date().isoformat()  # a date cell (Excel keeps dates as midnight)
     if isinstance(v, (_dt.date, _dt.time)):
         return v.isoformat()
     return str(v).strip()

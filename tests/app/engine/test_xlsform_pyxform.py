@@ -637,3 +637,21 @@ def test_any_workbook_openpyxl_writes_loads_or_gives_located_problems(
         for p in s.screen().prompts:
             s.answer(p.name, None, p.instance)
         s.next()
+
+
+def test_date_and_number_cells_read_as_pyxform_writes_them() -> None:
+    q = load(
+        xlsx(
+            [
+                ("type", "name", "label", "default"),
+                ("date", "d", "D", dt.datetime(2024, 3, 1)),
+                ("integer", "n", "N", 3.0),
+                ("select_one codes", "c", "C", 1),
+            ],
+            [("list_name", "name", "label"), ("codes", 1, "One"), ("codes", 2.0, "Two")],
+        )
+    )
+    assert q.item("d").default == "2024-03-01" and q.item("n").default == "3"
+    assert [c.name for c in q.choices["codes"]] == ["1", "2"]
+    s = Session(q)
+    assert s.value("d") == "2024-03-01" and s.value("n") == 3 and s.value("c") == "1"

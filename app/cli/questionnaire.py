@@ -135,6 +135,22 @@ def _location(loc: Location, _: Translator) -> str:
     return ", ".join(parts)
 
 
+#: the largest CSV beside a form read as its attachment (pulldata)
+MAX_ATTACHMENT_BYTES = 20_000_000
+
+
+def attachments_beside(path: Path) -> dict[str, bytes]:
+    """The CSV files in the form's folder, by name: what ``pulldata('name', ...)`` reads."""
+    out: dict[str, bytes] = {}
+    try:
+        for csv_path in sorted(path.parent.glob("*.csv")):
+            if csv_path.is_file() and csv_path.stat().st_size <= MAX_ATTACHMENT_BYTES:
+                out[csv_path.name] = csv_path.read_bytes()
+    except OSError:
+        pass  # an unreadable folder only means no attachment; the form reports what it misses
+    return out
+
+
 def _check(args: argparse.Namespace, _: Translator) -> int:
     failed = False
     names = args.files or [str(p) for p in bundled_questionnaires()]
@@ -147,7 +163,7 @@ def _check(args: argparse.Namespace, _: Translator) -> int:
             failed = True
             continue
         try:
-            q = load_questionnaire(data, path.name)
+            q = load_questionnaire(data, path.name, attachments_beside(path))
         except QuestionnaireError as exc:
             failed = True
             errors = sum(1 for p in exc.problems if p.severity == "error")
@@ -171,7 +187,7 @@ def _check(args: argparse.Namespace, _: Translator) -> int:
 def _run(args: argparse.Namespace, _: Translator) -> int:
     path = Path(args.file)
     try:
-        q = load_questionnaire(path.read_bytes(), path.name)
+        q = load_questionnaire(path.read_bytes(), path.name, attachments_beside(path))
     except OSError:
         print(_("{file}: cannot be opened.", file=args.file), file=sys.stderr)
         return 2

@@ -216,6 +216,10 @@ class _Builder:
             item = self._item(row, parent, repeats)
             if item is not None:
                 out.append(item)
+                if item.or_other:  # pyxform adds the "specify other" text question itself
+                    other = self._item(_specify_other(row, item.name), parent, repeats)
+                    if other is not None:
+                        out.append(other)
         return out
 
     def _item(self, row: RawRow, parent: Item, repeats: tuple[Item, ...]) -> Item | None:
@@ -224,58 +228,10 @@ class _Builder:
             if row.name or any(row.cells.values()) or row.texts.get("label"):
                 self.problem(Code.MISSING_TYPE, row.at("type"), name=row.name)
             return None
-        kind = base
-        if row.children is not None and base not in ("group", "repeat"):
-            kind = "group"
-        if (
-            kind not in INPUT_TYPES
-            and kind not in META_TYPES
-            and kind
-            not in (
-                "calculate",
-                "hidden",
-                "group",
-                "repeat",
-            )
-        ):
-            self.problem(
-                Code.UNSUPPORTED_TYPE, row.at("type"), severity="warning", type=row.type.strip()
-            )
-            kind = "unsupported"
+        kind = self._kind(row, base)
+        if kind == "unsupported":
             list_name = ""
-        if kind == "note" and not row.texts.get("label") and not row.texts.get("hint"):
-            media = next((c for c in _MEDIA_COLUMNS if row.cells.get(c)), "")
-            if media:  # a note that is only a picture or a sound: said to be unavailable
-                self.problem(
-                    Code.UNSUPPORTED_TYPE,
-                    row.at(media),
-                    severity="warning",
-                    type=f"{row.type.strip()} ({media})",
-                )
-                kind = "unsupported"
-        name = row.name.strip()
-        if not name and kind == "note":  # pyxform names an unnamed note itself
-            name = f"generated_note_name_{row.location.row or len(self.items)}"
-        elif not name:
-            self.problem(Code.MISSING_NAME, row.at("name"), type=row.type.strip())
-            name = f"_row{row.location.row or len(self.items)}"
-        elif not _NAME_RE.match(name):
-            self.problem(Code.INVALID_NAME, row.at("name"), name=name)
-        siblings = self.sibling_names.setdefault(id(parent), {})
-        if name in siblings:
-            first = siblings[name]
-            self.problem(
-                Code.DUPLICATE_NAME,
-                row.at("name"),
-                name=name,
-                first_row=first.row,
-                first_sheet=first.sheet,
-            )
-            name = f"{name}#{row.location.row}"
-        else:
-            siblings[name] = row.location
-        if name in self.by_name:
-            self.ambiguous[name] = row.location
+        name = self._name(row, kind, parent)
         cells = row.cells
         item = Item(
             name=name,
@@ -302,24 +258,81 @@ class _Builder:
             self.problem(Code.UNKNOWN_CHOICE_LIST, row.at("type"), list="", name=name)
         elif item.choice_list and item.choice_list not in self.raw.choices:
             self.problem(Code.UNKNOWN_CHOICE_LIST, row.at("type"), list=item.choice_list, name=name)
+        self._conditions(item, row)
+        if kind in ("group", "repeat"):
+            inner = (*repeats, item) if kind == "repeat" else repeats
+            item.children = tuple(self._children(row.children or [], item, inner))
+        return item
+
+    def _kind(self, row: RawRow, base: str) -> str:
+        """The item type a row makes; a type Waymark does not run (or a note that is only a
+        picture or a sound) is ``unsupported``, with a located warning."""
+        kind = base
+        if row.children is not None and base not in ("group", "repeat"):
+            kind = "group"
+        known = INPUT_TYPES | META_TYPES | {"calculate", "hidden", "group", "repeat"}
+        if kind not in known:
+            self.problem(
+                Code.UNSUPPORTED_TYPE, row.at("type"), severity="warning", type=row.type.strip()
+            )
+            return "unsupported"
+        if kind == "note" and not row.texts.get("label") and not row.texts.get("hint"):
+            media = next((c for c in _MEDIA_COLUMNS if row.cells.get(c)), "")
+            if media:
+                self.problem(
+                    Code.UNSUPPORTED_TYPE,
+                    row.at(media),
+                    severity="warning",
+                    type=f"{row.type.strip()} ({media})",
+                )
+                return "unsupported"
+        return kind
+
+    def _name(self, row: RawRow, kind: str, parent: Item) -> str:
+        """The row's name, checked: present (pyxform names an unnamed note itself), valid, and
+        not used twice in the same group."""
+        name = row.name.strip()
+        if not name and kind == "note":
+            name = f"generated_note_name_{row.location.row or len(self.items)}"
+        elif not name:
+            self.problem(Code.MISSING_NAME, row.at("name"), type=row.type.strip())
+            name = f"_row{row.location.row or len(self.items)}"
+        elif not _NAME_RE.match(name):
+            self.problem(Code.INVALID_NAME, row.at("name"), name=name)
+        siblings = self.sibling_names.setdefault(id(parent), {})
+        if name in siblings:
+            first = siblings[name]
+            self.problem(
+                Code.DUPLICATE_NAME,
+                row.at("name"),
+                name=name,
+                first_row=first.row,
+                first_sheet=first.sheet,
+            )
+            name = f"{name}#{row.location.row}"
+        else:
+            siblings[name] = row.location
+        if name in self.by_name:
+            self.ambiguous[name] = row.location
+        return name
+
+    def _conditions(self, item: Item, row: RawRow) -> None:
+        """required, read_only and every expression column of the row, compiled."""
+        cells = row.cells
         req = str(cells.get("required", "") or "").strip()
         if req.lower() in _TRUE:
             item.required = True
         elif req.lower() not in _FALSE:
             item.required_expr = self._expr(row, "required", req)
         ro = str(cells.get("read_only", "") or "").strip().lower()
-        item.read_only = ro in _TRUE or kind in ("note", "calculate", "hidden", "unsupported")
+        item.read_only = ro in _TRUE or item.type in ("note", "calculate", "hidden", "unsupported")
         for col in _EXPR_COLUMNS:
             text = str(cells.get(col, "") or "").strip()
             if text:
                 setattr(item, col, self._expr(row, col, text))
-        if kind == "calculate" and not str(cells.get("calculation", "") or "").strip():
-            if not item.default:
-                self.problem(Code.MISSING_CALCULATION, row.at("calculation"), name=name)
-        if kind in ("group", "repeat"):
-            inner = (*repeats, item) if kind == "repeat" else repeats
-            item.children = tuple(self._children(row.children or [], item, inner))
-        return item
+        if item.type == "calculate" and item.calculation is None and not item.default:
+            if not str(cells.get("calculation", "") or "").strip():
+                self.problem(Code.MISSING_CALCULATION, row.at("calculation"), name=item.name)
 
     def _expr(self, row: RawRow, column: str, text: str) -> Expr | None:
         try:
@@ -578,6 +591,23 @@ class _Builder:
         rules, problems = compile_rules(raw.outcome, raw.source, set(self.by_name))
         self.problems.extend(problems)
         return rules
+
+
+def _specify_other(row: RawRow, name: str) -> RawRow:
+    """The text question pyxform writes after a ``select_one LIST or_other``: asked when
+    "other" is chosen, named ``NAME_other``."""
+    return RawRow(
+        type="text",
+        name=f"{name}_other",
+        location=row.location,
+        cells={
+            "type": "text",
+            "name": f"{name}_other",
+            "relevant": f"selected(${{{name}}}, 'other')",
+        },
+        texts={"label": {"": "Specify other."}},
+        columns={"type": row.columns.get("type", "type"), "relevant": "type"},
+    )
 
 
 def _parameters(text: str) -> dict[str, str]:

@@ -32,6 +32,7 @@ COLUMN_ALIASES = {
     "caption": "label",
 }
 
+_BIND_PREFIX = re.compile(r"^(?:bind|control|body)\s*::?\s*", re.IGNORECASE)
 _LANG_CODE = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$")
 
 #: English names of common languages, for columns such as ``label::English`` without a code
@@ -80,7 +81,9 @@ def language_code(header: str) -> tuple[str, str]:
 def split_header(header: str, single_colon: bool = False) -> tuple[str, str | None, str]:
     """A column header -> (field, language code or None, language display name). A sheet with
     no ``::`` header may use one colon (``label:English``), as old pyxform forms do; ``jr:`` stays
-    part of the name."""
+    part of the name; ``bind:relevant`` and ``control:appearance`` (old pyxform spellings) are
+    ``relevant`` and ``appearance``."""
+    header = _BIND_PREFIX.sub("", header.strip())
     base, sep, rest = header.partition("::")
     if not sep and single_colon and ":" in header:
         tokens = [t.strip() for t in header.split(":")]

@@ -442,6 +442,16 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "pi": (0, 0),
     "jr:itext": (1, 1),
     "pulldata": (4, 4),
+    "current": (0, 0),
+    "substring-before": (2, 2),
+    "substring-after": (2, 2),
+    "checklist": (2, None),
+    "weighted-checklist": (3, None),
+    "decimal-time": (1, 1),
+    "randomize": (1, 2),
+    "digest": (2, 3),
+    "area": (1, 1),
+    "distance": (1, None),
 }
 
 
@@ -532,7 +542,10 @@ class _Parser:
             if tok.text == "instance" and nxt.kind == "op" and nxt.text == "(":
                 return self._lookup(tok)
             if nxt.kind == "op" and nxt.text == "(":
-                return self.call(tok)
+                node = self.call(tok)
+                if tok.text == "current" and self._is("/"):  # current()/../name
+                    return self._relative(Current(tok.pos))
+                return node
             if tok.text in ("or", "and", "div", "mod"):
                 self._unexpected(tok)
             return Column(tok.pos, tok.text)
@@ -1078,8 +1091,57 @@ def _math(fn: Callable[..., float]) -> Callable[..., float]:
     return apply
 
 
+def _checklist(lo: Any, hi: Any, *values: Any) -> bool:
+    """ODK's checklist: how many values are true lies between ``lo`` and ``hi`` (-1: no bound)."""
+    n = sum(1 for v in values for x in _values(v) if to_bool(x))
+    low, high = to_num(lo), to_num(hi)
+    return (low < 0 or n >= low) and (high < 0 or n <= high)
+
+
+def _weighted_checklist(lo: Any, hi: Any, *pairs: Any) -> bool:
+    total = 0.0
+    for v, w in zip(pairs[0::2], pairs[1::2], strict=False):
+        if to_bool(v):
+            total += to_num(w)
+    low, high = to_num(lo), to_num(hi)
+    return (low < 0 or total >= low) and (high < 0 or total <= high)
+
+
+def _decimal_time(v: Any) -> float:
+    """The fraction of a day a time of day is (``12:00`` -> 0.5)."""
+    m = re.match(r"\s*(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?", to_str(v))
+    if not m:
+        return _NAN
+    seconds = int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3] or 0) + float(m[4] or 0)
+    return seconds / 86400.0
+
+
+def _digest(data: Any, algorithm: Any, encoding: Any = "base64") -> str:
+    import base64
+    import hashlib
+
+    name = to_str(algorithm).lower().replace("-", "")
+    if name not in ("md5", "sha1", "sha256", "sha384", "sha512"):
+        return ""
+    raw = hashlib.new(name, to_str(data).encode("utf-8")).digest()
+    return raw.hex() if to_str(encoding).lower() == "hex" else base64.b64encode(raw).decode()
+
+
 _SIMPLE.update(
     {
+        "substring-before": lambda a, b: (
+            to_str(a).partition(to_str(b))[0] if to_str(b) in to_str(a) else ""
+        ),
+        "substring-after": lambda a, b: (
+            to_str(a).partition(to_str(b))[2] if to_str(b) in to_str(a) else ""
+        ),
+        "checklist": _checklist,
+        "weighted-checklist": _weighted_checklist,
+        "decimal-time": _decimal_time,
+        "randomize": lambda v, seed=None: v,  # the order of choices, which Waymark keeps
+        "digest": _digest,
+        "area": lambda v: _NAN,  # over geopoints, which Waymark does not record
+        "distance": lambda *v: _NAN,
         "sqrt": _math(math.sqrt),
         "exp": _math(math.exp),
         "exp10": _math(lambda x: 10.0**x),
@@ -1134,6 +1196,8 @@ def _compile_call(node: Call, extra: frozenset[str]) -> Evaluator:
         if name == "number":
             return lambda c: to_num(arg(c))
         return lambda c: " ".join(to_str(arg(c)).split())
+    if name == "current":
+        return lambda c: c.current()
     if name == "today":
         return lambda c: c.today()
     if name == "now":

@@ -34,6 +34,8 @@ def _cell(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, _dt.datetime) and v.time() == _dt.time():
+        return v.date().isoformat()  # a date cell (Excel keeps dates as midnight)
     if isinstance(v, (_dt.date, _dt.time)):
         return v.isoformat()
     return str(v).strip()
@@ -116,21 +118,7 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
             langs.append(code)
             names[code] = name
 
-    settings: dict[str, Any] = {}
-    settings_loc = Location(filename, "settings")
-    found = _sheet(sheets, "settings")
-    if found and len(found[1]) >= 2:
-        sheet_name, rows = found
-        hdr = [h.strip() for h in rows[0][1]]
-        vals = rows[1][1]
-        settings_loc = Location(filename, sheet_name, rows[1][0])
-        for h, v in zip(hdr, vals, strict=False):
-            if h:
-                key, code, _lname = split_header(h)
-                if key in ("form_title", "title") and v:
-                    settings.setdefault("title", {})[code or ""] = v
-                elif v:
-                    settings[key] = v
+    settings, settings_loc = _read_settings(filename, sheets)
     default_lang = ""
     if settings.get("default_language"):
         default_lang, dname = language_code(str(settings["default_language"]))
@@ -143,27 +131,7 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
         if found is not None and found[1]:
             _read_choices(filename, found, external, choices, problems, note_lang)
 
-    found = _sheet(sheets, "survey")
-    survey: list[RawRow] = []
-    if found is None or not found[1]:
-        problems.append(Problem(str(Code.MISSING_SHEET), Location(filename, "survey")))
-    else:
-        sheet_name, rows = found
-        header, fields = _header(filename, sheet_name, rows[0], problems)
-        for f, code, lname in fields:
-            if f in TRANSLATABLE:
-                note_lang(code, lname)
-        for column in ("type", "name"):
-            if not any(f == column for f, _, _ in fields):
-                problems.append(
-                    Problem(
-                        str(Code.MISSING_COLUMN),
-                        Location(filename, sheet_name, rows[0][0]),
-                        {"column": column},
-                    )
-                )
-        survey = _nest(filename, sheet_name, rows[1:], header, fields, problems)
-        survey = _expand_loops(survey, choices, problems)
+    survey = _read_survey(filename, sheets, choices, problems, note_lang)
 
     if not langs:
         langs = [default_lang or "und"]
@@ -184,6 +152,52 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
 
 
 Fields = list[tuple[str, str | None, str]]
+
+
+def _read_settings(filename: str, sheets: dict[str, Sheet]) -> tuple[dict[str, Any], Location]:
+    """The settings sheet's first row of values, by header (titles per language)."""
+    settings: dict[str, Any] = {}
+    found = _sheet(sheets, "settings")
+    if not found or len(found[1]) < 2:
+        return settings, Location(filename, "settings")
+    sheet_name, rows = found
+    for h, v in zip([h.strip() for h in rows[0][1]], rows[1][1], strict=False):
+        if h and v:
+            key, code, _lname = split_header(h)
+            if key in ("form_title", "title"):
+                settings.setdefault("title", {})[code or ""] = v
+            else:
+                settings[key] = v
+    return settings, Location(filename, sheet_name, rows[1][0])
+
+
+def _read_survey(
+    filename: str,
+    sheets: dict[str, Sheet],
+    choices: dict[str, list[RawChoice]],
+    problems: list[Problem],
+    note_lang: Any,
+) -> list[RawRow]:
+    found = _sheet(sheets, "survey")
+    if found is None or not found[1]:
+        problems.append(Problem(str(Code.MISSING_SHEET), Location(filename, "survey")))
+        return []
+    sheet_name, rows = found
+    header, fields = _header(filename, sheet_name, rows[0], problems)
+    for f, code, lname in fields:
+        if f in TRANSLATABLE:
+            note_lang(code, lname)
+    for column in ("type", "name"):
+        if not any(f == column for f, _, _ in fields):
+            problems.append(
+                Problem(
+                    str(Code.MISSING_COLUMN),
+                    Location(filename, sheet_name, rows[0][0]),
+                    {"column": column},
+                )
+            )
+    survey = _nest(filename, sheet_name, rows[1:], header, fields, problems)
+    return _expand_loops(survey, choices, problems)
 
 
 def _header(

@@ -7,7 +7,8 @@ script with @getodk/xforms-engine (run_dump.mjs) and writes, under tests/data/en
 answer script and the relevance and value ODK gives every question. Needs Node 20 and
 `npm install` in this folder; the test suite itself never runs Node.
 
-    python bench/odk/make_expected.py
+    python bench/odk/make_expected.py            # the cases above
+    python bench/odk/make_expected.py --public   # every public form both engines load
 """
 
 from __future__ import annotations
@@ -83,7 +84,56 @@ def write_case(
         print(f"{target.relative_to(ROOT)}: {len(expected['questions'])} nodes")
 
 
+PUBLIC = SHARED / "conformance" / "forms" / "public"
+PUBLIC_OUT = OUT / "public"
+
+
+def public_script(xlsx: Path) -> list[dict] | None:
+    """The answer script a careful person would give (tests/app/engine/filler.py), or None
+    when Waymark rejects the form."""
+    from app.engine import QuestionnaireError, Session, load_questionnaire
+    from tests.app.engine.filler import fill
+
+    try:
+        q = load_questionnaire(xlsx.read_bytes(), xlsx.name)
+    except QuestionnaireError:
+        return None
+    s = Session(q, clock=lambda: dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC), seed=2)
+    return fill(s, seed=2)
+
+
+def public_cases(tmp: Path) -> None:
+    """Every public form both engines load: the auto-generated script and ODK's results, under
+    tests/data/engine/odk/public/ (a form pyxform or ODK refuses is listed in skipped.json)."""
+    global OUT
+    PUBLIC_OUT.mkdir(parents=True, exist_ok=True)
+    skipped: dict[str, str] = {}
+    saved, OUT = OUT, PUBLIC_OUT
+    try:
+        for path in sorted(PUBLIC.glob("*.xls*")):
+            script = public_script(path)
+            if script is None:
+                skipped[path.name] = "Waymark rejects it (located problems)"
+                continue
+            data = path.read_bytes()
+            copy = tmp / (path.stem + (".xls" if data.startswith(b"\xd0\xcf\x11\xe0") else ".xlsx"))
+            copy.write_bytes(data)
+            try:
+                write_case(path.stem, copy, script, [None], tmp)
+            except (SystemExit, Exception) as exc:  # pyxform and ODK refuse in many ways
+                skipped[path.name] = f"pyxform or ODK refuses it: {str(exc)[:200]}"
+    finally:
+        OUT = saved
+    (PUBLIC_OUT / "skipped.json").write_text(
+        json.dumps(skipped, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+
+
 def main() -> None:
+    if "--public" in sys.argv:
+        with tempfile.TemporaryDirectory() as t:
+            public_cases(Path(t))
+        return
     import gen_form  # type: ignore[import-not-found]
 
     from tests.app.engine.workbooks import synthetic_xlsx

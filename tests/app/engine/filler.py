@@ -30,7 +30,7 @@ def candidates(p: Prompt, rnd: random.Random) -> list[Any]:
     if t == "dateTime":
         return ["2024-06-30T10:00:00.000Z"]
     if t == "time":
-        return ["10:00"]
+        return ["10:00:00.000"]
     if t == "acknowledge":
         return ["OK"]
     if t == "text":

@@ -101,3 +101,40 @@ def test_run_rejects_a_bad_script_and_language(tmp_path: Path, capsys) -> None:
         main(["questionnaire", "run", str(SKELETON), "--answers", str(script), "--language", "de"])
         == 2
     )
+
+
+def test_check_reads_public_forms_in_french_with_no_reader_noise(shared_dir: Path, capfd) -> None:
+    public = shared_dir / "conformance" / "forms" / "public"
+    forms = [
+        str(public / "pxbug_UCL_Biomass_Plot_Form.xlsx"),  # a million declared rows
+        str(public / "wf_ifrc_distribution_site.xlsx"),  # an old .xls under an .xlsx name
+        str(public / "wf_whova_form.xlsx"),  # bare names
+    ]
+    assert main(["--language", "fr", "questionnaire", "check", *forms]) == 0
+    out, err = capfd.readouterr()
+    assert "UserWarning" not in out + err and "openpyxl" not in out + err
+    assert "wf_whova_form.xlsx, feuille survey, ligne 258, colonne calculation" in out
+    assert "« null » est un nom seul" in out
+
+
+def test_check_and_run_read_the_csv_beside_the_form(tmp_path: Path, capsys) -> None:
+    form = tmp_path / "fruit.xlsx"
+    form.write_bytes(
+        xlsx(
+            [
+                ("type", "name", "label", "calculation"),
+                ("text", "fruit", "Fruit", ""),
+                ("calculate", "colour", "", "pulldata('fruits', 'colour', 'name', ${fruit})"),
+            ]
+        )
+    )
+    assert main(["questionnaire", "check", str(form)]) == 0
+    assert 'reads "fruits.csv", which is not attached' in capsys.readouterr().out
+    (tmp_path / "fruits.csv").write_text("name,colour\nmango,orange\n", encoding="utf-8")
+    assert main(["questionnaire", "check", str(form)]) == 0
+    assert "fruits.csv" not in capsys.readouterr().out
+    script = tmp_path / "answers.json"
+    script.write_text(json.dumps([{"name": "fruit", "value": "mango"}]), encoding="utf-8")
+    assert main(["questionnaire", "run", str(form), "--answers", str(script)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"]["colour"]["value"] == "orange"

@@ -140,6 +140,29 @@ def test_typographic_quotes_are_straightened_one_at_a_time() -> None:
 # -- cause 4: instance('list') lookups -------------------------------------------------------------
 
 
+def test_current_paths_in_a_choice_filter_read_the_question() -> None:
+    q = load(
+        xlsx(
+            [
+                ("type", "name", "label", "choice_filter"),
+                ("select_one region", "region", "Region", ""),
+                ("select_one city", "city", "City", "region = current()/../region"),
+            ],
+            [
+                ("list_name", "name", "label", "region"),
+                ("region", "north", "North", ""),
+                ("region", "south", "South", ""),
+                ("city", "a1", "Aleppo", "north"),
+                ("city", "d1", "Damascus", "south"),
+            ],
+        )
+    )
+    s = Session(q)
+    s.answer("region", "south")
+    s.next()
+    assert [c.name for c in s.screen().prompts[0].choices] == ["d1"]
+
+
 def test_instance_lookups_read_a_choice_column_and_label() -> None:
     q = load(
         xlsx(
@@ -227,9 +250,18 @@ def test_bare_xpath_names_are_empty_with_a_located_warning() -> None:
         ("round(atan(1) * 4 div pi(), 3)", "1"),
         ("round(atan2(1, 1) * 4 div pi(), 3)", "1"),
         ("sqrt(-1)", ""),
+        ("substring-before('a-b', '-')", "a"),
+        ("substring-after('a-b', '-')", "b"),
+        ("checklist(1, 1, true(), false())", "true"),
+        ("weighted-checklist(3, -1, true(), 2, true(), 1)", "true"),
+        ("decimal-time('18:00')", "0.75"),
+        (
+            "digest('abc', 'SHA-256', 'hex')",
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        ),
     ],
 )
-def test_math_functions(expression: str, value: str) -> None:
+def test_functions_odk_has(expression: str, value: str) -> None:
     q = load(xlsx([("type", "name", "calculation"), ("calculate", "x", expression)]))
     assert Session(q).value("x") == value
 
@@ -605,3 +637,21 @@ def test_any_workbook_openpyxl_writes_loads_or_gives_located_problems(
         for p in s.screen().prompts:
             s.answer(p.name, None, p.instance)
         s.next()
+
+
+def test_date_and_number_cells_read_as_pyxform_writes_them() -> None:
+    q = load(
+        xlsx(
+            [
+                ("type", "name", "label", "default"),
+                ("date", "d", "D", dt.datetime(2024, 3, 1)),
+                ("integer", "n", "N", 3.0),
+                ("select_one codes", "c", "C", 1),
+            ],
+            [("list_name", "name", "label"), ("codes", 1, "One"), ("codes", 2.0, "Two")],
+        )
+    )
+    assert q.item("d").default == "2024-03-01" and q.item("n").default == "3"
+    assert [c.name for c in q.choices["codes"]] == ["1", "2"]
+    s = Session(q)
+    assert s.value("d") == "2024-03-01" and s.value("n") == 3 and s.value("c") == "1"

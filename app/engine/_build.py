@@ -273,6 +273,8 @@ class _Builder:
         self.sibling_names: dict[int, dict[str, Location]] = {}
         self.ambiguous: dict[str, Location] = {}
         self.data_files: dict[str, tuple[dict[str, str], ...]] = {}
+        #: ``${name}`` in choice labels, checked once every question is known
+        self.pending_choice_refs: list[tuple[str, Location]] = []
 
     def problem(
         self, code: Code, location: Location, severity: str = "error", **params: Any
@@ -484,6 +486,12 @@ class _Builder:
                 self._check_attachments(row, col, expr)
             self._check_text_references(item, row)
 
+    def check_choice_references(self) -> None:
+        for ref, where in self.pending_choice_refs:
+            if ref not in self.by_name:
+                loc = Location(where.file, where.sheet, where.row, "label")
+                self.problem(Code.UNKNOWN_REFERENCE, loc, name=ref, expression=f"${{{ref}}}")
+
     def _check_text_references(self, item: Item, row: RawRow) -> None:
         """``${name}`` inside labels, hints and messages names a question, as in expressions."""
         for col in ("label", "hint", "required_message", "constraint_message"):
@@ -538,6 +546,10 @@ class _Builder:
                 if rc.name in seen and not allow_dupes and not rc.external:
                     self.problem(Code.DUPLICATE_CHOICE, rc.location, list=list_name, name=rc.name)
                 seen.add(rc.name)
+                for ref in sorted(
+                    {m[1].strip() for t in rc.label.values() for m in TEXT_REFERENCE.finditer(t)}
+                ):
+                    self.pending_choice_refs.append((ref, rc.location))
                 items.append(Choice(rc.name, rc.label, rc.columns))
             out[list_name] = tuple(items)
         return out
@@ -629,6 +641,7 @@ class _Builder:
         choices = self.build_choices()
         self.read_attachments()
         self.check_references()
+        self.check_choice_references()
         deps = self.build_dependencies()
         for i, it in enumerate(self.items):
             it.order = i

@@ -674,3 +674,20 @@ def test_every_spelling_pyxform_knows_loads_and_a_typo_is_located() -> None:
     assert q.item("q" + str(sorted(PYXFORM_TYPES).index("gps"))).type == "unsupported"
     found = problems(xlsx([("type", "name", "label"), ("txt", "a", "A"), ("text", "b", "B")]))
     assert found == {("unknown_type", "survey", 2, "type", "error")}
+
+
+def test_references_in_choice_labels_are_filled_and_checked() -> None:
+    survey = [("type", "name", "label"), ("text", "who", "Who?"), ("select_one ab", "x", "X")]
+    q = load(
+        xlsx(
+            survey, [("list_name", "name", "label"), ("ab", "a", "${who} alone"), ("ab", "b", "B")]
+        )
+    )
+    s = Session(q)
+    s.answer("who", "Ana")
+    s.next()
+    assert [c.label() for c in s.screen().prompts[0].choices] == ["Ana alone", "B"]
+    found = problems(
+        xlsx(survey, [("list_name", "name", "label"), ("ab", "a", "${nobody}"), ("ab", "b", "B")])
+    )
+    assert found == {("unknown_reference", "choices", 2, "label", "error")}

@@ -20,6 +20,11 @@ details it leaves open are settled here:
   form as notes that cannot be answered, and typographic quotes read as quotes).
 - ``to_cache(data, filename)`` / ``from_cache(blob)``: a compiled copy that loads without
   reading the workbook again.
+- ``load_questionnaire(data, filename, attachments=None)`` reads a workbook by its content;
+  ``attachments`` are the CSV files ``pulldata`` reads. ``Prompt.unsupported`` marks a part
+  Waymark does not run (the interface says it is not available); ``Prompt.label()`` and
+  ``hint()`` fill ``${name}`` with the answers as they are. ``Session(..., device_id=,
+  username=)`` fill the ``deviceid`` and ``username`` metadata.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.engine._raw import RawForm, RawRow
 from app.engine.errors import ExpressionError, Location, Problem, QuestionnaireError
-from app.engine.expressions import Call, Expr, Literal, _walk, parse
+from app.engine.expressions import Call, Expr, Literal, parse, walk
 from app.engine.model import (
     INPUT_TYPES,
     META_TYPES,
@@ -61,6 +61,7 @@ class Code(StrEnum):
     BARE_NAME = "bare_name"
     MISSING_ATTACHMENT = "missing_attachment"
     UNKNOWN_INSTANCE = "unknown_instance"
+    UNKNOWN_TYPE = "unknown_type"
 
 
 #: types ODK has that Waymark does not run (reported as a warning; the question is kept and
@@ -84,6 +85,74 @@ _KNOWN_UNSUPPORTED = frozenset(
         "csv-external",
     }
 )
+
+#: every question type pyxform 4.5 knows (pyxform.question_type_dictionary); a type outside
+#: these and Waymark's own is an error, as pyxform rejects it
+PYXFORM_TYPES = frozenset(
+    {
+        *("acknowledge", "audio", "audit", "background-audio", "background-geopoint"),
+        *("barcode", "calculate", "csv-external", "date", "date time", "dateTime", "datetime"),
+        *("decimal", "device id", "deviceid", "email", "end", "end time", "file", "geopoint"),
+        *("geoshape", "geotrace", "get device id", "get end time", "get phone number"),
+        *("get sim id", "get start time", "get subscriber id", "get today", "gps", "hidden"),
+        *("image", "imei", "int", "integer", "location", "note", "number of days in last month"),
+        *("number of days in last six months", "number of days in last year", "osm"),
+        *("percentage", "phone number", "phonenumber", "photo", "range", "rank"),
+        *("select all that apply", "select all that apply from", "select multiple from"),
+        *("select multiple using", "select one", "select one external", "select one using"),
+        *("sim id", "simserial", "start", "start time", "start-geopoint", "string"),
+        *("subscriber id", "subscriberid", "text", "time", "today", "trigger"),
+        *("uri:deviceid", "uri:email", "uri:phonenumber", "uri:simserial", "uri:subscriberid"),
+        *("uri:username", "username", "video", "xml-external"),
+        *(f"add {t} prompt" for t in ("acknowledge", "audio", "barcode", "calculate", "date")),
+        *(f"add {t} prompt" for t in ("date time", "dateTime", "decimal", "file", "image")),
+        *(f"add {t} prompt" for t in ("integer", "location", "note", "text", "video")),
+        *("add select multiple prompt using", "add select one prompt using"),
+        *(f"q {t}" for t in ("acknowledge", "audio", "barcode", "calculate", "date")),
+        *(f"q {t}" for t in ("date time", "dateTime", "decimal", "geopoint", "geoshape")),
+        *(f"q {t}" for t in ("geotrace", "image", "int", "location", "note", "picture")),
+        *(f"q {t}" for t in ("select", "select1", "string", "video")),
+    }
+)
+
+#: pyxform's other spellings of a whole type, by what they are in Waymark
+_PHRASE_TYPES = {
+    **dict.fromkeys(("add acknowledge prompt", "q acknowledge"), "acknowledge"),
+    **dict.fromkeys(("add calculate prompt", "q calculate"), "calculate"),
+    **dict.fromkeys(("add date prompt", "q date"), "date"),
+    **dict.fromkeys(
+        ("add date time prompt", "add datetime prompt", "date time", "q date time", "q datetime"),
+        "dateTime",
+    ),
+    **dict.fromkeys(("add decimal prompt", "q decimal"), "decimal"),
+    **dict.fromkeys(("add integer prompt", "q int", "percentage"), "integer"),
+    **dict.fromkeys(
+        (
+            "number of days in last month",
+            "number of days in last six months",
+            "number of days in last year",
+        ),
+        "integer",
+    ),
+    **dict.fromkeys(("add note prompt", "q note"), "note"),
+    **dict.fromkeys(("add text prompt", "q string"), "text"),
+    **dict.fromkeys(("device id", "get device id"), "deviceid"),
+    **dict.fromkeys(("start time", "get start time"), "start"),
+    **dict.fromkeys(("end time", "get end time"), "end"),
+    "get today": "today",
+    "get phone number": "phonenumber",
+    **dict.fromkeys(("get sim id", "sim id"), "simserial"),
+    **dict.fromkeys(("get subscriber id", "subscriber id"), "subscriberid"),
+    **dict.fromkeys(("gps", "location", "add location prompt", "q location"), "geopoint"),
+    "q geopoint": "geopoint",
+    "q geoshape": "geoshape",
+    "q geotrace": "geotrace",
+    **dict.fromkeys(("add image prompt", "q image", "q picture", "photo"), "image"),
+    **dict.fromkeys(("add audio prompt", "q audio"), "audio"),
+    **dict.fromkeys(("add video prompt", "q video"), "video"),
+    **dict.fromkeys(("add barcode prompt", "q barcode"), "barcode"),
+    "add file prompt": "file",
+}
 
 #: media columns (pictures, sounds, films beside a question), which Waymark does not show
 _MEDIA_COLUMNS = ("media", "image", "big-image", "audio", "video")
@@ -145,6 +214,12 @@ _SELECT_SPELLINGS = (
     ("select_one_from_file", "select_one_from_file"),
     ("select_multiple_from_file", "select_multiple_from_file"),
     ("select_one_external", "select_one"),
+    ("select multiple using", "select_multiple"),
+    ("select multiple from", "select_multiple"),
+    ("select one using", "select_one"),
+    ("select one external", "select_one"),
+    ("q select1", "select_one"),
+    ("q select", "select_multiple"),
     ("select multiple", "select_multiple"),
     ("select_multiple", "select_multiple"),
     ("select one", "select_one"),
@@ -163,6 +238,8 @@ def _type_parts(raw_type: str) -> tuple[str, str, bool]:
     if not text:
         return "", "", False
     lower = text.lower()
+    if lower in _PHRASE_TYPES:
+        return _PHRASE_TYPES[lower], "", False
     for spelling, base in _SELECT_SPELLINGS:
         if lower == spelling or lower.startswith(spelling + " "):
             rest = text[len(spelling) :].strip()
@@ -196,6 +273,8 @@ class _Builder:
         self.sibling_names: dict[int, dict[str, Location]] = {}
         self.ambiguous: dict[str, Location] = {}
         self.data_files: dict[str, tuple[dict[str, str], ...]] = {}
+        #: ``${name}`` in choice labels, checked once every question is known
+        self.pending_choice_refs: list[tuple[str, Location]] = []
 
     def problem(
         self, code: Code, location: Location, severity: str = "error", **params: Any
@@ -271,6 +350,9 @@ class _Builder:
         if row.children is not None and base not in ("group", "repeat"):
             kind = "group"
         known = INPUT_TYPES | META_TYPES | {"calculate", "hidden", "group", "repeat"}
+        if kind not in known and not _pyxform_knows(row.type, kind):
+            self.problem(Code.UNKNOWN_TYPE, row.at("type"), type=row.type.strip())
+            return "unsupported"
         if kind not in known:
             self.problem(
                 Code.UNSUPPORTED_TYPE, row.at("type"), severity="warning", type=row.type.strip()
@@ -404,6 +486,12 @@ class _Builder:
                 self._check_attachments(row, col, expr)
             self._check_text_references(item, row)
 
+    def check_choice_references(self) -> None:
+        for ref, where in self.pending_choice_refs:
+            if ref not in self.by_name:
+                loc = Location(where.file, where.sheet, where.row, "label")
+                self.problem(Code.UNKNOWN_REFERENCE, loc, name=ref, expression=f"${{{ref}}}")
+
     def _check_text_references(self, item: Item, row: RawRow) -> None:
         """``${name}`` inside labels, hints and messages names a question, as in expressions."""
         for col in ("label", "hint", "required_message", "constraint_message"):
@@ -420,7 +508,7 @@ class _Builder:
     def _check_attachments(self, row: RawRow, col: str, expr: Expr) -> None:
         if "pulldata" not in expr.functions:
             return
-        for node in _walk(expr.tree):
+        for node in walk(expr.tree):
             if isinstance(node, Call) and node.name == "pulldata" and node.args:
                 first = node.args[0]
                 if isinstance(first, Literal) and isinstance(first.value, str):
@@ -458,6 +546,10 @@ class _Builder:
                 if rc.name in seen and not allow_dupes and not rc.external:
                     self.problem(Code.DUPLICATE_CHOICE, rc.location, list=list_name, name=rc.name)
                 seen.add(rc.name)
+                for ref in sorted(
+                    {m[1].strip() for t in rc.label.values() for m in TEXT_REFERENCE.finditer(t)}
+                ):
+                    self.pending_choice_refs.append((ref, rc.location))
                 items.append(Choice(rc.name, rc.label, rc.columns))
             out[list_name] = tuple(items)
         return out
@@ -549,6 +641,7 @@ class _Builder:
         choices = self.build_choices()
         self.read_attachments()
         self.check_references()
+        self.check_choice_references()
         deps = self.build_dependencies()
         for i, it in enumerate(self.items):
             it.order = i
@@ -591,6 +684,17 @@ class _Builder:
         rules, problems = compile_rules(raw.outcome, raw.source, set(self.by_name))
         self.problems.extend(problems)
         return rules
+
+
+def _pyxform_knows(raw_type: str, kind: str) -> bool:
+    """A type ODK has (which Waymark shows as not available), as opposed to a typo."""
+    words = " ".join(raw_type.split()).lower()
+    return (
+        kind in _KNOWN_UNSUPPORTED
+        or kind.lower() in PYXFORM_TYPES
+        or words in PYXFORM_TYPES
+        or words.split(" ")[0] in PYXFORM_TYPES
+    )
 
 
 def _specify_other(row: RawRow, name: str) -> RawRow:

@@ -56,9 +56,12 @@ class ChoiceView:
     labels: Mapping[str, str]
     default_language: str
     language: str
+    #: fills ``${name}`` in the label with the answers as they are when it is read
+    fill: Callable[[str], str] = field(default=str, repr=False, compare=False)
 
     def label(self, lang: str | None = None) -> str:
-        return pick(self.labels, lang or self.language, self.default_language) or self.name
+        text = pick(self.labels, lang or self.language, self.default_language)
+        return self.fill(text) if text else self.name
 
 
 @dataclass(frozen=True)

@@ -207,12 +207,16 @@ class _Values(_Graph):
         lst = self.questionnaire.choices.get(item.choice_list, ())
         out: list[ChoiceView] = []
         dflt = self.questionnaire.default_language
+
+        def fill(text: str) -> str:
+            return self._fill(text, item, idx)
+
         for c in lst:
             if item.choice_filter is not None and not to_bool(
                 self._eval(item.choice_filter, item, idx, c)
             ):
                 continue
-            out.append(ChoiceView(c.name, c.label, dflt, self._language))
+            out.append(ChoiceView(c.name, c.label, dflt, self._language, fill))
         if item.or_other:
             out.append(ChoiceView("other", {"": "Other"}, dflt, self._language))
         return tuple(out)

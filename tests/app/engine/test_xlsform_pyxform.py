@@ -655,3 +655,39 @@ def test_date_and_number_cells_read_as_pyxform_writes_them() -> None:
     assert [c.name for c in q.choices["codes"]] == ["1", "2"]
     s = Session(q)
     assert s.value("d") == "2024-03-01" and s.value("n") == 3 and s.value("c") == "1"
+
+
+def test_every_spelling_pyxform_knows_loads_and_a_typo_is_located() -> None:
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+    from app.engine._build import PYXFORM_TYPES
+
+    assert set(QUESTION_TYPE_DICT) == PYXFORM_TYPES
+    selects = ("select", "rank", "using", "from")
+    rows = [
+        (t + (" yn" if any(w in t for w in selects) else ""), f"q{i}", "Q", "1")
+        for i, t in enumerate(sorted(PYXFORM_TYPES))
+    ]
+    q = load(xlsx([("type", "name", "label", "calculation"), *rows], YN))
+    assert not [w for w in q.warnings if w.code != "unsupported_type"]
+    assert q.item("q" + str(sorted(PYXFORM_TYPES).index("add date prompt"))).type == "date"
+    assert q.item("q" + str(sorted(PYXFORM_TYPES).index("gps"))).type == "unsupported"
+    found = problems(xlsx([("type", "name", "label"), ("txt", "a", "A"), ("text", "b", "B")]))
+    assert found == {("unknown_type", "survey", 2, "type", "error")}
+
+
+def test_references_in_choice_labels_are_filled_and_checked() -> None:
+    survey = [("type", "name", "label"), ("text", "who", "Who?"), ("select_one ab", "x", "X")]
+    q = load(
+        xlsx(
+            survey, [("list_name", "name", "label"), ("ab", "a", "${who} alone"), ("ab", "b", "B")]
+        )
+    )
+    s = Session(q)
+    s.answer("who", "Ana")
+    s.next()
+    assert [c.label() for c in s.screen().prompts[0].choices] == ["Ana alone", "B"]
+    found = problems(
+        xlsx(survey, [("list_name", "name", "label"), ("ab", "a", "${nobody}"), ("ab", "b", "B")])
+    )
+    assert found == {("unknown_reference", "choices", 2, "label", "error")}

@@ -72,3 +72,40 @@ def test_an_unsupported_question_is_a_translated_note(
     _shell, page = screen(m)
     assert translator("fr")(NOT_AVAILABLE) in texts(page)
     assert translator("fr")(NOT_AVAILABLE) != NOT_AVAILABLE
+
+
+def test_a_public_form_is_filled_to_the_end_and_sealed_in_the_field_app(
+    tmp_path, store, agency, clock, shared_dir
+) -> None:
+    """wf_socio_economic_survey (cascading choice filters, a repeat, relevance): answered
+    through the view-model, screen by screen, as the worker's taps would, then finished."""
+    import random
+
+    from tests.app.engine.filler import candidates
+
+    form = shared_dir / "conformance" / "forms" / "public" / "wf_socio_economic_survey.xlsx"
+    m = _field_app(tmp_path, store, agency, clock, form)
+    iv = m.interview
+    assert iv is not None
+    rnd = random.Random(4)
+    screens = 0
+    for _ in range(200):
+        if iv.at_end:
+            break
+        screen_now = iv.session.screen()
+        if screen_now.kind == "questions":
+            screens += 1
+            view = iv.view()
+            assert view.prompts and all(p.label for p in view.prompts)
+            for p in screen_now.prompts:
+                if p.read_only or p.value not in ("", None, []):
+                    continue
+                for value in candidates(p, rnd):
+                    if not iv.answer(p.name, value):
+                        break
+        m.next()
+    assert iv.at_end and screens >= 6
+    assert m.finish(), m.notice
+    assert m.route is Route.SUMMARY
+    finalised = [r for r in store.records() if r.finalised_at]
+    assert [r.form_id for r in finalised] == [iv.session.questionnaire.form_id]

@@ -153,3 +153,33 @@ def test_a_draft_started_on_the_old_version_finishes_on_it(enrolled: AppModel) -
     iv = enrolled.interview
     assert iv is not None and iv.questionnaire.version == "2026.11.1"
     assert iv.session.value("consent_store") == "yes"
+
+
+def test_the_summary_shows_which_referral_consents_were_given(enrolled: AppModel) -> None:
+    start_screening(enrolled, lang="fr", worker="en")
+    iv = enrolled.interview
+    assert iv is not None
+    for name, value in (
+        ("interview_language", "fr"),
+        ("companion_refuses", "no"),
+        ("consent_screening", "yes"),
+        ("consent_store", "no"),
+        ("consent_withdrawn", "no"),
+        ("age_band", "age_18_59"),
+        ("money_gate", "continue"),
+        ("held_until_paid", "yes"),
+        ("consent_ref_health", "yes"),
+        ("consent_ref_trafficking", "no"),
+    ):
+        iv.answer(name, value)
+    assert enrolled.finish()
+    consents = {c["name"]: c["answer"] for c in (enrolled.summary_outcome or {})["consents"]}
+    assert consents == {
+        "consent_ref_health": "Yes, I agree",
+        "consent_ref_trafficking": "No, I do not agree",
+        "consent_ref_other": "",
+    }
+    _, body = screen(enrolled)
+    shown = " ".join(texts(body))
+    assert "Consent for each referral" in shown and "Not answered" in shown
+    assert ids.REFERRAL_CONSENT + "consent_ref_trafficking" in identifiers(body)

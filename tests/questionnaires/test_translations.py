@@ -22,10 +22,26 @@ CATALOGS = ROOT / "locales"
 RESOLUTIONS = ("fixed as suggested", "fixed otherwise: ", "kept: ")
 
 #: how each language says yes and no at the start of an answer
-YES = {"en": "Yes", "fr": "Oui", "ar": "نعم", "fa": "بله", "ps": "هو", "ur": "جی ہاں", "ti": "እወ",
-       "so": "Haa"}
-NO = {"en": "No", "fr": "Non", "ar": "لا", "fa": "نه", "ps": "نه", "ur": "نہیں", "ti": "ኣይፋል",
-      "so": "Maya"}
+YES = {
+    "en": "Yes",
+    "fr": "Oui",
+    "ar": "نعم",
+    "fa": "بله",
+    "ps": "هو",
+    "ur": "جی ہاں",
+    "ti": "እወ",
+    "so": "Haa",
+}
+NO = {
+    "en": "No",
+    "fr": "Non",
+    "ar": "لا",
+    "fa": "نه",
+    "ps": "نه",
+    "ur": "نہیں",
+    "ti": "ኣይፋል",
+    "so": "Maya",
+}
 #: English negation, and the markers of a negation in each language (particles and affixes)
 EN_NEGATION = re.compile(r"\b(not|no|never|nobody|without)\b|n't", re.IGNORECASE)
 NEGATION = {
@@ -39,8 +55,11 @@ NEGATION = {
     "ps": re.compile(r"(^|\s)(و|ور|در|را)?نه(\s|$|[،؟.])|(^|\s)(نشته|مه|پرته|بې|هېڅ|خلاف)"),
     "ur": re.compile(r"(^|\s)(نہیں|نہ|بغیر|کبھی|انکار|خلاف)"),
     "ti": re.compile(r"(ኣይ|ኣየ|ዘይ|የለን|የብሉን|ብዘይ|ዋላ)"),
-    "so": re.compile(r"\b(ma|maya|aan|aadan|la'aan|ha|lama|lagaama|weligaa|weligay|kuma|uma|kama|mana|waayo|waayay|diiday|diidayaa|inaanan|aanan|cidna)\b",
-                     re.IGNORECASE),
+    "so": re.compile(
+        r"\b(ma|maya|aan|aadan|la'aan|ha|lama|lagaama|weligaa|weligay|kuma|uma|kama|mana|"
+        r"waayo|waayay|diiday|diidayaa|inaanan|aanan|cidna)\b",
+        re.IGNORECASE,
+    ),
 }
 #: the informal "you" (and its forms), which must not reach an adult
 INFORMAL = {
@@ -56,10 +75,16 @@ ARABIC_MASCULINE = re.compile(r"(متزوج|تذهب|تغادر|تثق|ترغب|
 #: phrases the review found to change the meaning; none may come back, in any catalog either
 FLAGGED = {
     "ps": ["لوی سړی", "ته چمتو یاست"],
-    "so": ["waa la ii hayn", "lacag aad lagu leeyahay", "Halkan ku joog", "kuu ballan qaaday",
-           "mana doonan", "waa lagu ilaalin jiray", "meel laguu hayay"],
-    "ti": ["ዝተለቅሖ", "ቃል ኣትዩልካ", "ዝወረደኩም ጉድኣት", "ዝሓበረኩም", "ትቋጻጸሩ", "ብዚ ሕቶታት ቀጽል",
-           "ነዚ ክፍሊ ሕለፎ"],
+    "so": [
+        "waa la ii hayn",
+        "lacag aad lagu leeyahay",
+        "Halkan ku joog",
+        "kuu ballan qaaday",
+        "mana doonan",
+        "waa lagu ilaalin jiray",
+        "meel laguu hayay",
+    ],
+    "ti": ["ዝተለቅሖ", "ቃል ኣትዩልካ", "ዝወረደኩም ጉድኣት", "ዝሓበረኩም", "ትቋጻጸሩ", "ብዚ ሕቶታት ቀጽል", "ነዚ ክፍሊ ሕለፎ"],
     "fa": ["آسیب‌هایی است که"],
 }
 
@@ -191,13 +216,23 @@ def test_child_only_texts_are_shown_only_in_child_mode(screening: Questionnaire)
         i.name for i in screening.items if i.name.startswith("child_") and i.type != "calculate"
     }
     assert written_for_a_child <= set(child_only)
-    open_all = {"money_gate": "continue", "work_gate": "continue", "worked": "yes",
-                "safety_gate": "continue"}
+    open_all = {
+        "money_gate": "continue",
+        "work_gate": "continue",
+        "worked": "yes",
+        "safety_gate": "continue",
+    }
     for band, shown in (("age_18_59", False), ("adult_unsure", False), ("age_14_17", True)):
         s = Session(screening, language="en")
-        for name, value in {"interview_language": "en", "companion_refuses": "no",
-                            "consent_screening": "yes", "consent_store": "yes",
-                            "consent_withdrawn": "no", "age_band": band, **open_all}.items():
+        for name, value in {
+            "interview_language": "en",
+            "companion_refuses": "no",
+            "consent_screening": "yes",
+            "consent_store": "yes",
+            "consent_withdrawn": "no",
+            "age_band": band,
+            **open_all,
+        }.items():
             s.answer(name, value)
         for name in child_only:
             if screening.item(name).type in ("group", "calculate"):

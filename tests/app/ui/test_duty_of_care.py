@@ -64,8 +64,9 @@ def test_withdrawal_keeps_nothing_but_the_duty_of_care_on_the_urgent_screen(
     assert "Kept in the record" not in shown
     assert "Medical point" in shown  # the site's urgent contact
     found = identifiers(body)
-    assert [ids.DUTY_OF_CARE + d for d in DUTY] == [i for i in found if i in
-                                                     {ids.DUTY_OF_CARE + d for d in DUTY}]
+    assert [ids.DUTY_OF_CARE + d for d in DUTY] == [
+        i for i in found if i in {ids.DUTY_OF_CARE + d for d in DUTY}
+    ]
     assert ids.DUTY_OF_CARE_DONE in found and ids.URGENT_CONTINUE not in found
     # a lock does not lose it; the PIN brings it back
     enrolled.lock()
@@ -116,9 +117,8 @@ def test_urgent_stop_shows_the_duty_of_care_as_kept_or_not(enrolled: AppModel) -
         _, body = screen(enrolled)
         shown = texts(body)
         assert ids.DUTY_OF_CARE + "urgent_medical" in identifiers(body)
-        marker = (
-            "Kept in the record" if store == "yes" else "Not kept: act on it now, nothing of it is saved"
-        )
+        not_kept = "Not kept: act on it now, nothing of it is saved"
+        marker = "Kept in the record" if store == "yes" else not_kept
         assert marker in shown, store
         assert ids.URGENT_CONTINUE in identifiers(body)
         enrolled.withdraw()
@@ -133,7 +133,8 @@ def test_a_draft_started_on_the_old_version_finishes_on_it(enrolled: AppModel) -
     from tests.app.ui.conftest import QUESTIONNAIRES
 
     old = next(
-        i for i in list_questionnaires(QUESTIONNAIRES, archived=True)
+        i
+        for i in list_questionnaires(QUESTIONNAIRES, archived=True)
         if i.load().form_id == "waymark_screening" and i.load().version == "2026.11.1"
     )
     q = old.load()

@@ -345,9 +345,11 @@ def test_a_skipped_age_is_never_scored_as_adult(screening: Questionnaire) -> Non
     out = s.outcome()
     assert {"child", "age_not_given"} <= set(out.flag_ids)
     assert "child" in out.pathway_ids
-    # before the profile is reached (an urgent stop), no age was skipped: no CHILD
+    # before the profile is reached (an urgent stop, or ending right after consent), no age was
+    # skipped: no CHILD
     stopped = start(screening, urgent_doctor="yes")
     assert "child" not in stopped.outcome().flag_ids
+    assert "child" not in start(screening, urgent_doctor="no").outcome().flag_ids
 
 
 def test_a_doubted_adult_age_means_child_mode_and_child(screening: Questionnaire) -> None:

@@ -3,7 +3,10 @@
 Files are read here (the engine takes bytes). ``check`` prints every problem of every file,
 located and in the person's language, and exits 1 when any file has an error. ``run`` applies
 an answer script and prints, as JSON, every question and calculation by name with its relevance
-and value, plus every required or constraint check still open.
+and value, every required or constraint check still open, every answer it could not apply with
+its coded error in words, and the outcome: flags with the answers behind them, indicator counts
+per dimension and the pathways in the questionnaire's (protection first) order. ``applied``
+counts only the answers stored.
 """
 
 from __future__ import annotations
@@ -105,6 +108,23 @@ MESSAGES: dict[str, str] = {
     "outcome_bad_flag_value": N_('"{key}" must be true or false.'),
 }
 GENERIC = N_('Problem "{code}" {details}')
+
+#: why an answer of a script could not be stored (the session's value codes)
+ANSWER_MESSAGES: dict[str, str] = {
+    "unknown_question": N_("No question of this questionnaire has this name."),
+    "invalid_integer": N_('"{value}" is not a whole number.'),
+    "invalid_number": N_('"{value}" is not a number.'),
+    "invalid_decimal": N_('"{value}" is not a number.'),
+    "invalid_range": N_('"{value}" is not a number.'),
+    "unknown_choice": N_('"{value}" is not one of the choices of this question.'),
+    "invalid_date": N_('"{value}" is not a date that exists (write YYYY-MM-DD).'),
+    "invalid_datetime": N_('"{value}" is not a date and time.'),
+    "invalid_time": N_('"{value}" is not a time (write HH:MM).'),
+    "read_only": N_("This is calculated or read only: it cannot be answered."),
+}
+ANSWER_GENERIC = N_('The value "{value}" cannot be stored here ({code}).')
+#: codes of the checks that leave a stored answer open (the answer itself was stored)
+OPEN_CHECKS = frozenset({"required", "constraint"})
 
 
 def describe(problem: Problem, _: Translator) -> str:
@@ -221,14 +241,23 @@ def _run(args: argparse.Namespace, _: Translator) -> int:
     session = Session(q, language=code)
     applied = skipped = 0
     unknown: list[str] = []
+    not_applied: list[dict[str, Any]] = []
     for entry in script:
+        name, value = str(entry["name"]), entry.get("value")
         try:
-            if session.apply(str(entry["name"]), entry.get("value")):
-                applied += 1
-            else:
-                skipped += 1
-        except SessionError:
-            unknown.append(str(entry["name"]))
+            relevant = session.apply(name, value)
+        except SessionError as exc:
+            unknown.append(name)
+            not_applied.append(_not_applied(name, value, exc.code, _))
+            continue
+        if not relevant:
+            skipped += 1
+            continue
+        refused = _refused(session, name, value)
+        if refused is None:
+            applied += 1
+        else:
+            not_applied.append(_not_applied(name, value, refused, _))
     report = session.report()
     report = {
         "form_id": q.form_id,
@@ -237,11 +266,58 @@ def _run(args: argparse.Namespace, _: Translator) -> int:
         "applied": applied,
         "skipped": skipped,
         "unknown": unknown,
+        "not_applied": not_applied,
         **report,
+        "outcome": _outcome(session, q, code),
     }
     json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0
+
+
+def _refused(session: Session, name: str, value: Any) -> str | None:
+    """The code of the value check that kept ``value`` out of ``name``, or None when stored.
+    Answering again with the same value changes nothing when it was stored."""
+    for error in session.answer(name, value):
+        code = str(getattr(error, "code", ""))
+        if code not in OPEN_CHECKS:
+            return code
+    return None
+
+
+def _not_applied(name: str, value: Any, code: str, _: Translator) -> dict[str, Any]:
+    shown = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+    template = ANSWER_MESSAGES.get(code)
+    message = _(template, value=shown) if template else _(ANSWER_GENERIC, value=shown, code=code)
+    return {"name": name, "value": value, "code": code, "message": message}
+
+
+def _outcome(session: Session, q: Any, lang: str) -> dict[str, Any]:
+    """Flags with the answers behind them, indicator counts, pathways in order."""
+    out = session.outcome()
+    rules = getattr(q, "outcome", None)
+    dims = {d.id: d.label_in(lang) for d in rules.dimensions} if rules is not None else {}
+    return {
+        "flags": [
+            {
+                "id": f.id,
+                "label": f.label_in(lang),
+                "dimension": f.dimension,
+                "strength": f.strength,
+                "duty_of_care": bool(getattr(f, "duty_of_care", False)),
+                "because": list(f.because),
+            }
+            for f in out.flags
+        ],
+        "indicators": {
+            d: {"label": dims.get(d, d), **{k: int(v) for k, v in counts.items()}}
+            for d, counts in (out.indicators or {}).items()
+        },
+        "pathways": [
+            {"id": p.id, "label": p.label_in(lang), "because": list(p.because)}
+            for p in out.pathways
+        ],
+    }
 
 
 def register(subparsers: Any, _: Translator) -> None:

@@ -52,6 +52,7 @@ DUTY_OF_CARE_DONE = "duty-of-care-done"
 SUMMARY_DONE = "summary-done"
 PATHWAY = "pathway-"  # + pathway id
 FLAG = "flag-"  # + flag id
+REFERRAL_CONSENT = "referral-consent-"  # + the consent question's name
 SYNC_NOW = "sync-now"
 SYNC_PROGRESS = "sync-progress"
 SYNC_RESULT = "sync-result"

@@ -29,6 +29,9 @@ URGENT_PATHWAY = "urgent"
 CONSENT_SCREENING = "consent_screening"
 CONSENT_STORE = "consent_store"
 CONSENT_WITHDRAWN = "consent_withdrawn"
+#: the questions asking consent for one referral each (``consent_ref_gbv`` ...): the worker's
+#: summary shows which were given
+REFERRAL_CONSENT = "consent_ref_"
 #: the appearance of a group only the worker reads (never read to the person)
 WORKER_ONLY = "worker-only"
 
@@ -642,11 +645,18 @@ class InterviewModel:
                     "weak": int(counts.get("weak", 0)),
                 }
             )
+        consents = []
+        for item in q.items:
+            if not item.name.startswith(REFERRAL_CONSENT) or not self.session.relevant(item.name):
+                continue
+            label, answer = answer_text(item.path)
+            consents.append({"name": item.name, "label": label, "answer": answer})
         return {
             "record_id": self.record_id,
             "flags": flags,
             "pathways": pathways,
             "indicators": dims,
+            "consents": consents,
         }
 
 

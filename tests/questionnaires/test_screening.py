@@ -345,9 +345,11 @@ def test_a_skipped_age_is_never_scored_as_adult(screening: Questionnaire) -> Non
     out = s.outcome()
     assert {"child", "age_not_given"} <= set(out.flag_ids)
     assert "child" in out.pathway_ids
-    # before the profile is reached (an urgent stop), no age was skipped: no CHILD
+    # before the profile is reached (an urgent stop, or ending right after consent), no age was
+    # skipped: no CHILD
     stopped = start(screening, urgent_doctor="yes")
     assert "child" not in stopped.outcome().flag_ids
+    assert "child" not in start(screening, urgent_doctor="no").outcome().flag_ids
 
 
 def test_a_doubted_adult_age_means_child_mode_and_child(screening: Questionnaire) -> None:
@@ -513,8 +515,13 @@ def test_the_introduction_states_no_status_non_punishment_and_confidentiality(
     screening: Questionnaire,
 ) -> None:
     intro = screening.item("consent_intro").label["en"]
-    for words in ("does not decide any status", "asylum", "not held against you", "confidential",
-                  "a child's safety is in danger"):
+    for words in (
+        "does not decide any status",
+        "asylum",
+        "not held against you",
+        "confidential",
+        "a child's safety is in danger",
+    ):
         assert words in intro, words
 
 
@@ -533,26 +540,66 @@ def test_threats_at_home_feed_protection_not_trafficking(screening: Questionnair
 @pytest.mark.parametrize(
     ("answers", "flag", "dimension", "strength"),
     [
-        ({"money_gate": "continue", "deceived_journey": "yes"}, "deceived_journey",
-         "deceptive_recruitment", "medium"),
-        ({"work_gate": "continue", "recruited_online": "yes"}, "recruited_online",
-         "deceptive_recruitment", "weak"),
-        ({"money_gate": "continue", "debt_before_work": "yes"}, "debt_before_work",
-         "coercive_recruitment", "medium"),
-        ({"money_gate": "continue", "owe_money": "yes", "family_debt": "yes"}, "family_debt",
-         "abuse_vulnerability_destination", "medium"),
-        ({"work_gate": "continue", "threat_report": "yes"}, "threat_report",
-         "coercion_destination", "strong"),
-        ({"work_gate": "continue", "worked": "yes", "isolated": "yes"}, "isolation",
-         "coercion_destination", "strong"),
-        ({"work_gate": "continue", "worked": "yes", "living_conditions": "yes"},
-         "poor_living_conditions", "exploitative_conditions", "medium"),
-        ({"work_gate": "continue", "worked": "yes", "phone_earnings": "yes"},
-         "phone_earnings_controlled", "coercion_destination", "medium"),
-        ({"work_gate": "continue", "hurt_by_controllers": "yes"}, "exploiter_violence",
-         "coercion_destination", "strong"),
-        ({"work_gate": "continue", "forced_offences": "yes"}, "forced_offences",
-         "coercion_destination", "strong"),
+        (
+            {"money_gate": "continue", "deceived_journey": "yes"},
+            "deceived_journey",
+            "deceptive_recruitment",
+            "medium",
+        ),
+        (
+            {"work_gate": "continue", "recruited_online": "yes"},
+            "recruited_online",
+            "deceptive_recruitment",
+            "weak",
+        ),
+        (
+            {"money_gate": "continue", "debt_before_work": "yes"},
+            "debt_before_work",
+            "coercive_recruitment",
+            "medium",
+        ),
+        (
+            {"money_gate": "continue", "owe_money": "yes", "family_debt": "yes"},
+            "family_debt",
+            "abuse_vulnerability_destination",
+            "medium",
+        ),
+        (
+            {"work_gate": "continue", "threat_report": "yes"},
+            "threat_report",
+            "coercion_destination",
+            "strong",
+        ),
+        (
+            {"work_gate": "continue", "worked": "yes", "isolated": "yes"},
+            "isolation",
+            "coercion_destination",
+            "strong",
+        ),
+        (
+            {"work_gate": "continue", "worked": "yes", "living_conditions": "yes"},
+            "poor_living_conditions",
+            "exploitative_conditions",
+            "medium",
+        ),
+        (
+            {"work_gate": "continue", "worked": "yes", "phone_earnings": "yes"},
+            "phone_earnings_controlled",
+            "coercion_destination",
+            "medium",
+        ),
+        (
+            {"work_gate": "continue", "hurt_by_controllers": "yes"},
+            "exploiter_violence",
+            "coercion_destination",
+            "strong",
+        ),
+        (
+            {"work_gate": "continue", "forced_offences": "yes"},
+            "forced_offences",
+            "coercion_destination",
+            "strong",
+        ),
         ({"documents": ["taken"]}, "documents_held", "coercion_destination", "strong"),
     ],
 )
@@ -585,12 +632,25 @@ def test_needs_have_their_pathways(screening: Questionnaire) -> None:
 
 def test_duty_of_care_flags_are_marked(screening: Questionnaire) -> None:
     assert screening.outcome is not None
-    s = start(screening, urgent_doctor="yes", urgent_unsafe="yes", urgent_child_alone="yes",
-              urgent_self_harm="yes", urgent_continue="now", age_band="age_14_17",
-              travel_with="alone")
+    s = start(
+        screening,
+        urgent_doctor="yes",
+        urgent_unsafe="yes",
+        urgent_child_alone="yes",
+        urgent_self_harm="yes",
+        urgent_continue="now",
+        age_band="age_14_17",
+        travel_with="alone",
+    )
     duty = [f.id for f in s.outcome().duty_of_care]
-    assert duty == ["urgent_medical", "unsafe_here", "child_alone_here", "self_harm", "child",
-                    "separated_child"]
+    assert duty == [
+        "urgent_medical",
+        "unsafe_here",
+        "child_alone_here",
+        "self_harm",
+        "child",
+        "separated_child",
+    ]
     data = {f["id"]: f["duty_of_care"] for f in s.outcome().to_data()["flags"]}
     assert data == {f: f in duty for f in s.outcome().flag_ids}
     assert data["sections_skipped"] is False  # raised too (gates unanswered), not a duty

@@ -220,6 +220,19 @@ def summary(shell: Shell) -> ft.Control:
                 )
             )
         items.append(k.card(rows))
+    consents = data.get("consents") or []
+    if consents:
+        rows = [k.text(_("Consent for each referral"), 18, bold=True)]
+        unanswered = _("Not answered")
+        for c in consents:
+            rows.append(
+                ft.Semantics(
+                    identifier=ids.REFERRAL_CONSENT + c["name"],
+                    content=k.text(f"{c['label']} \u2014 {c['answer'] or unanswered}", 14),
+                    container=True,
+                )
+            )
+        items.append(k.card(rows))
     items.append(k.button(_("Done"), shell.act(m.close_summary), ident=ids.SUMMARY_DONE))
     return ft.Column(items, spacing=12)
 

@@ -342,8 +342,15 @@ def test_to_data_is_plain_json_as_the_contract_says(form: Any) -> None:
     data = out.to_data()
     assert json.loads(json.dumps(data)) == data
     assert data == {
-        "flags": [{"id": "fa", "dimension": "recruitment", "strength": "strong", "because": ["a"],
-                   "duty_of_care": False}],
+        "flags": [
+            {
+                "id": "fa",
+                "dimension": "recruitment",
+                "strength": "strong",
+                "because": ["a"],
+                "duty_of_care": False,
+            }
+        ],
         "pathways": [{"id": "refer", "because": ["fa"]}, {"id": "with_consent", "because": ["fa"]}],
         "indicators": {
             "recruitment": {"strong": 1, "medium": 0, "weak": 0},

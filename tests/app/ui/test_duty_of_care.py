@@ -64,8 +64,9 @@ def test_withdrawal_keeps_nothing_but_the_duty_of_care_on_the_urgent_screen(
     assert "Kept in the record" not in shown
     assert "Medical point" in shown  # the site's urgent contact
     found = identifiers(body)
-    assert [ids.DUTY_OF_CARE + d for d in DUTY] == [i for i in found if i in
-                                                     {ids.DUTY_OF_CARE + d for d in DUTY}]
+    assert [ids.DUTY_OF_CARE + d for d in DUTY] == [
+        i for i in found if i in {ids.DUTY_OF_CARE + d for d in DUTY}
+    ]
     assert ids.DUTY_OF_CARE_DONE in found and ids.URGENT_CONTINUE not in found
     # a lock does not lose it; the PIN brings it back
     enrolled.lock()
@@ -116,9 +117,8 @@ def test_urgent_stop_shows_the_duty_of_care_as_kept_or_not(enrolled: AppModel) -
         _, body = screen(enrolled)
         shown = texts(body)
         assert ids.DUTY_OF_CARE + "urgent_medical" in identifiers(body)
-        marker = (
-            "Kept in the record" if store == "yes" else "Not kept: act on it now, nothing of it is saved"
-        )
+        not_kept = "Not kept: act on it now, nothing of it is saved"
+        marker = "Kept in the record" if store == "yes" else not_kept
         assert marker in shown, store
         assert ids.URGENT_CONTINUE in identifiers(body)
         enrolled.withdraw()
@@ -133,7 +133,8 @@ def test_a_draft_started_on_the_old_version_finishes_on_it(enrolled: AppModel) -
     from tests.app.ui.conftest import QUESTIONNAIRES
 
     old = next(
-        i for i in list_questionnaires(QUESTIONNAIRES, archived=True)
+        i
+        for i in list_questionnaires(QUESTIONNAIRES, archived=True)
         if i.load().form_id == "waymark_screening" and i.load().version == "2026.11.1"
     )
     q = old.load()
@@ -153,3 +154,33 @@ def test_a_draft_started_on_the_old_version_finishes_on_it(enrolled: AppModel) -
     iv = enrolled.interview
     assert iv is not None and iv.questionnaire.version == "2026.11.1"
     assert iv.session.value("consent_store") == "yes"
+
+
+def test_the_summary_shows_which_referral_consents_were_given(enrolled: AppModel) -> None:
+    start_screening(enrolled, lang="fr", worker="en")
+    iv = enrolled.interview
+    assert iv is not None
+    for name, value in (
+        ("interview_language", "fr"),
+        ("companion_refuses", "no"),
+        ("consent_screening", "yes"),
+        ("consent_store", "no"),
+        ("consent_withdrawn", "no"),
+        ("age_band", "age_18_59"),
+        ("money_gate", "continue"),
+        ("held_until_paid", "yes"),
+        ("consent_ref_health", "yes"),
+        ("consent_ref_trafficking", "no"),
+    ):
+        iv.answer(name, value)
+    assert enrolled.finish()
+    consents = {c["name"]: c["answer"] for c in (enrolled.summary_outcome or {})["consents"]}
+    assert consents == {
+        "consent_ref_health": "Yes, I agree",
+        "consent_ref_trafficking": "No, I do not agree",
+        "consent_ref_other": "",
+    }
+    _, body = screen(enrolled)
+    shown = " ".join(texts(body))
+    assert "Consent for each referral" in shown and "Not answered" in shown
+    assert ids.REFERRAL_CONSENT + "consent_ref_trafficking" in identifiers(body)

@@ -103,6 +103,19 @@ class SyncCode(StrEnum):
     ROLE_INVALID = "role_invalid"
     SITE_INVALID = "site_invalid"
     SITE_CONFIG_INVALID = "site_config_invalid"
+    COORDINATOR_UNKNOWN = "coordinator_unknown"
+    COUNTER_STALE = "counter_stale"
+    CREDENTIAL_EXPIRED = "credential_expired"
+    CREDENTIAL_INVALID = "credential_invalid"
+    CREDENTIAL_REVOKED = "credential_revoked"
+    ENROLMENT_UNAUTHENTIC = "enrolment_unauthentic"
+    PLAIN_HTTP_REFUSED = "plain_http_refused"
+    SCOPE_INVALID = "scope_invalid"
+    SCOPE_MISSING = "scope_missing"
+    SERVER_URL_INVALID = "server_url_invalid"
+    STATEMENT_INVALID = "statement_invalid"
+    TLS_CERTIFICATE_MISMATCH = "tls_certificate_mismatch"
+    TLS_DOWNGRADE = "tls_downgrade"
 
 
 class SyncError(WaymarkError):

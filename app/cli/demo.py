@@ -79,7 +79,7 @@ def _waymark(*args: str) -> list[str]:
 
 def ensure_agency_key(data: Path) -> None:
     """Make the agency key pair once and install its public half in the server."""
-    from app.store import crypto
+    from sync import crypto
     from sync.server import Settings, admin
 
     coordinator = data / "coordinator"
@@ -198,7 +198,7 @@ def run(args: argparse.Namespace, _: Any) -> int:
         passphrase = data / "coordinator" / PASSPHRASE_FILE
         print()
         print(_("Waymark demo is running."))
-        print(_("Agency server: {url}  (API documentation: {url}/api/v1/docs)", url=server_url))
+        print(_("Agency server: {url}  (API documentation: {url}/api/v2/openapi.json)", url=server_url))
         print(_("Field app: {url}", url=app_url))
         print(_("Demo PIN: {pin}", pin=DEMO_PIN))
         print(_("Export what reached the server:"))

@@ -21,6 +21,8 @@ class CliCode(StrEnum):
     PASSPHRASE_MISMATCH = "passphrase_mismatch"  # noqa: S105 - a code, not a secret
     PASSPHRASE_REQUIRED = "passphrase_required"  # noqa: S105 - a code, not a secret
     PASSPHRASE_SHORT = "passphrase_short"  # noqa: S105 - a code, not a secret
+    PUBLIC_URL_PLAIN = "public_url_plain"
+    TLS_KEY_MISSING = "tls_key_missing"
 
 
 class CliError(WaymarkError):

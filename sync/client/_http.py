@@ -9,6 +9,7 @@ mount the real server app in process.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, TypeVar
 
 import httpx
@@ -21,11 +22,19 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def http_client(
-    base_url: str, *, transport: httpx.BaseTransport | None = None, timeout: float = 20.0
+    base_url: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 20.0,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.Client:
-    """An ``httpx.Client`` rooted at the server's versioned API."""
+    """An ``httpx.Client`` rooted at the server's versioned API (``verify``: a pinned TLS
+    context for a device that enrolled with the server's certificate)."""
     return httpx.Client(
-        base_url=base_url.rstrip("/") + API_PREFIX, transport=transport, timeout=timeout
+        base_url=base_url.rstrip("/") + API_PREFIX,
+        transport=transport,
+        timeout=timeout,
+        verify=verify,
     )
 
 

@@ -29,6 +29,7 @@ from app.console.store import (
     FollowUp,
     NewRecord,
     StoredRecord,
+    Summary,
 )
 from app.console.words import humanise
 from app.store import crypto
@@ -409,6 +410,17 @@ class Console:
             seen[rec.id] = rec
         return list(seen.values()), conflicted
 
+    def _first_summaries(self) -> tuple[list[Summary], set[str]]:
+        """As :meth:`_firsts`, from the records' summaries (no answer is decrypted)."""
+        seen: dict[str, Summary] = {}
+        conflicted: set[str] = set()
+        for rec in self.store.summaries():
+            if rec.id in seen:
+                conflicted.add(rec.id)
+                continue
+            seen[rec.id] = rec
+        return list(seen.values()), conflicted
+
     def _row(
         self, rec: StoredRecord, states: dict[tuple[str, str], FollowUp], conflicted: bool
     ) -> RecordRow:
@@ -438,18 +450,18 @@ class Console:
             by_record: dict[str, dict[str, str]] = {}
             for (rid, pw), entry in self.store.all_states().items():
                 by_record.setdefault(rid, {})[pw] = entry.state
-            firsts, conflicted = self._firsts()
+            firsts, conflicted = self._first_summaries()
             rows = [
                 tbl.submission(
                     rec.id,
                     site=rec.site,
-                    day=_day(rec.payload.get("finalised_at")) or rec.received_on,
+                    day=_day(rec.finalised_at) or rec.received_on,
                     received_on=rec.received_on,
                     form_id=rec.form_id,
                     form_version=rec.form_version,
-                    language=str(rec.payload.get("language") or ""),
+                    language=rec.language,
                     pathways=rec.pathways,
-                    flags=[str(f["id"]) for f in rec.flags],
+                    flags=[f for f, _dim in rec.flags],
                     states=by_record.get(rec.id, {}),
                     conflict=rec.conflict or rec.id in conflicted,
                     seq=rec.seq,
@@ -506,7 +518,7 @@ class Console:
 
     def dashboard(self) -> Dashboard:
         store = self.store
-        firsts, _conflicted = self._firsts()
+        firsts, _conflicted = self._first_summaries()
         states = store.all_states()
         sites: Counter[str] = Counter()
         weeks: Counter[str] = Counter()
@@ -516,15 +528,15 @@ class Console:
         pw_states: dict[str, Counter[str]] = {}
         for rec in firsts:
             sites[rec.site] += 1
-            weeks[iso_week(rec.payload.get("finalised_at"), rec.received_on)] += 1
+            weeks[iso_week(rec.finalised_at, rec.received_on)] += 1
             per_device[rec.device_id] += 1
             for pw in rec.pathways:
                 pathways[pw] += 1
                 entry = states.get((rec.id, pw))
                 pw_states.setdefault(pw, Counter())[entry.state if entry else "open"] += 1
-            for flag in rec.flags:
-                if flag.get("dimension"):
-                    dims[str(flag["dimension"])] += 1
+            for _flag, dimension in rec.flags:
+                if dimension:
+                    dims[dimension] += 1
         devices = [
             DeviceRow(
                 id=d["id"],

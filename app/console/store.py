@@ -52,6 +52,7 @@ _RECORD_SELECT = (
     " body FROM record"
 )
 _FOLLOW_AAD = b"waymark-console-followup\x00"
+_SUMMARY_AAD = b"waymark-console-summary\x00"
 _CORRECT_AAD = b"waymark-console-correction\x00"
 
 SCHEMA = [
@@ -73,6 +74,7 @@ SCHEMA = [
         received_on TEXT NOT NULL,
         conflict INTEGER NOT NULL DEFAULT 0,
         body BLOB NOT NULL,
+        summary BLOB,
         PRIMARY KEY (id, digest))""",
     "CREATE INDEX ix_record_seq ON record (seq)",
     """CREATE TABLE followup (
@@ -132,10 +134,14 @@ SCHEMA = [
     """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
 ]
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Steps from an older console store to this one, by the version each step reaches.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE device ADD COLUMN waiting INTEGER",),
+    # what the submissions table and the dashboard read of a record, sealed apart from the
+    # whole record so that opening the console does not decrypt every answer (filled in from
+    # the record on the first open after this step)
+    3: ("ALTER TABLE record ADD COLUMN summary BLOB",),
 }
 
 
@@ -172,6 +178,44 @@ class StoredRecord:
     def flags(self) -> list[dict[str, Any]]:
         out = (self.payload.get("outcome") or {}).get("flags") or []
         return [f for f in out if isinstance(f, dict) and f.get("id")]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the table and the dashboard need of one record version, without its answers."""
+
+    id: str
+    digest: str
+    seq: int
+    device_id: str
+    site: str
+    form_id: str
+    form_version: str
+    received_on: str
+    conflict: bool
+    finalised_at: str
+    language: str
+    pathways: tuple[str, ...]
+    flags: tuple[tuple[str, str | None], ...]  # (flag id, ILO dimension or None)
+
+
+def summarise(payload: dict[str, Any]) -> dict[str, Any]:
+    """The summary fields of an opened payload (plain data, sealed in ``record.summary``)."""
+    outcome = payload.get("outcome") or {}
+    pathways = [
+        str(p["id"]) for p in outcome.get("pathways") or [] if isinstance(p, dict) and p.get("id")
+    ]
+    flags = [
+        [str(f["id"]), str(f["dimension"]) if f.get("dimension") else None]
+        for f in outcome.get("flags") or []
+        if isinstance(f, dict) and f.get("id")
+    ]
+    return {
+        "finalised_at": str(payload.get("finalised_at") or ""),
+        "language": str(payload.get("language") or ""),
+        "pathways": pathways,
+        "flags": flags,
+    }
 
 
 @dataclass(frozen=True)
@@ -324,7 +368,13 @@ class ConsoleStore:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, data_key, path)
+        store = cls(conn, data_key, path)
+        try:
+            store._fill_summaries()
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def change_passphrase(
         self, passphrase: str, by: str, *, kdf: crypto.KdfParams = crypto.DEFAULT_KDF
@@ -448,6 +498,7 @@ class ConsoleStore:
                     received.astimezone(UTC).date().isoformat(),
                     1 if item.conflict else 0,
                     crypto.encrypt(self._data_key, body, _record_aad(item.record_id, item.digest)),
+                    self._seal_summary(item.record_id, item.digest, summarise(item.payload)),
                 )
             )
         if not rows:
@@ -457,8 +508,8 @@ class ConsoleStore:
             for row in rows:
                 cur = c.execute(
                     "INSERT OR IGNORE INTO record (id, digest, seq, device_id, site, form_id,"
-                    " form_version, received_on, conflict, body)"
-                    " SELECT ?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
+                    " form_version, received_on, conflict, body, summary)"
+                    " SELECT ?,?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
                     " (SELECT 1 FROM erasure WHERE record_id = ?)",
                     (*row, row[0]),
                 )
@@ -497,6 +548,61 @@ class ConsoleStore:
                     self._read(_RECORD_SELECT + " WHERE id = ? AND digest = ?", (rid, digest))
                 )
         return [self._cache[(str(a), str(b))] for a, b in keys if (a, b) in self._cache]
+
+    def summaries(self) -> list[Summary]:
+        """Every kept record version's summary, in arrival order: what the table and the
+        dashboard read, decrypting far less than :meth:`records`."""
+        rows = self._read(
+            "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on,"
+            " conflict, summary FROM record ORDER BY seq, id, digest"
+        )
+        key = self._data_key
+        out = []
+        for rid, digest, seq, device, site, form, version, day, conflict, blob in rows:
+            try:
+                d = json.loads(crypto.decrypt(key, bytes(blob), _summary_aad(rid, digest)))
+            except (crypto.CryptoError, ValueError, TypeError):
+                raise ConsoleStoreCorrupt("record_unreadable", record_id=str(rid)) from None
+            out.append(
+                Summary(
+                    str(rid),
+                    str(digest),
+                    int(seq),
+                    str(device),
+                    str(site),
+                    str(form),
+                    str(version),
+                    str(day),
+                    bool(conflict),
+                    str(d.get("finalised_at") or ""),
+                    str(d.get("language") or ""),
+                    tuple(map(str, d.get("pathways") or ())),
+                    tuple((str(f[0]), f[1]) for f in d.get("flags") or ()),
+                )
+            )
+        return out
+
+    def _seal_summary(self, record_id: str, digest: str, fields: dict[str, Any]) -> bytes:
+        body = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return crypto.encrypt(self._data_key, body, _summary_aad(record_id, digest))
+
+    def _fill_summaries(self) -> None:
+        """Seal the summary of records kept before summaries existed (once, after the
+        migration that added them)."""
+        missing = self._read(_RECORD_SELECT + " WHERE summary IS NULL")
+        if not missing:
+            return
+        with self._tx() as c:
+            for row in missing:
+                rec = self._open_record(row)
+                c.execute(
+                    "UPDATE record SET summary = ? WHERE id = ? AND digest = ?",
+                    (
+                        self._seal_summary(rec.id, rec.digest, summarise(rec.payload)),
+                        rec.id,
+                        rec.digest,
+                    ),
+                )
 
     def record(self, record_id: str) -> list[StoredRecord]:
         """The versions of one record (more than one only after a conflict)."""
@@ -822,6 +928,10 @@ _SAFE_TEXT = frozenset({"format", "code"})
 
 def _record_aad(record_id: str, digest: str) -> bytes:
     return _RECORD_AAD + record_id.encode("utf-8") + b"\x00" + digest.encode("ascii")
+
+
+def _summary_aad(record_id: str, digest: str) -> bytes:
+    return _SUMMARY_AAD + record_id.encode("utf-8") + b"\x00" + digest.encode("ascii")
 
 
 def _correct_aad(record_id: str, entry_id: str) -> bytes:

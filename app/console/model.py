@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from app.console import export as ex
+from app.console import reading as rd
 from app.console import table as tbl
 from app.console.errors import ConsoleError
 from app.console.store import (
@@ -32,6 +33,7 @@ from app.console.store import (
     Summary,
 )
 from app.console.words import humanise
+from app.engine import Questionnaire, QuestionnaireError, load_questionnaire
 from app.store import crypto
 from sync.client import CoordinatorClient
 from sync.errors import SyncError
@@ -240,6 +242,9 @@ class Console:
         self._key: crypto.AgencyPrivateKey | None = None
         self._store: ConsoleStore | None = None
         self._index: tuple[list[tbl.Submission], tbl.Facets] | None = None
+        self._questionnaires: dict[tuple[str, str], Questionnaire | None] = {}
+        self._orders: dict[tuple[tbl.Column, bool], list[tbl.Submission]] = {}
+        self._cases: dict[str, list[tbl.Submission]] | None = None
 
     def __repr__(self) -> str:
         return f"Console(server_url={self.server_url!r}, unlocked={self.unlocked})"
@@ -303,7 +308,7 @@ class Console:
             self._store.close()
         self._store = None
         self._key = None
-        self._index = None
+        self._changed()
 
     # --- server ----------------------------------------------------------------------------
 
@@ -472,12 +477,33 @@ class Console:
         return self._index
 
     def table(self, query: tbl.TableQuery | None = None) -> tbl.TablePage:
-        """One page of the submissions table."""
+        """One page of the submissions table. Each order asked for is kept while the table
+        does not change, so paging and filtering do not sort again; a whole case code is
+        looked up directly."""
+        q = query or tbl.TableQuery()
         rows, known = self.submissions()
-        return tbl.query(rows, query or tbl.TableQuery(), known=known)
+        code = tbl.normalise_code(q.search)
+        if len(code) == 8:
+            rows = list(self._by_case().get(code, ()))
+        else:
+            order = (q.sort, q.descending)
+            if order not in self._orders:
+                self._orders[order] = tbl.sort_rows(rows, q.sort, q.descending)
+            rows = self._orders[order]
+        page = tbl.query(rows, q, known=known, presorted=len(code) != 8)
+        return replace(page, total=len(self.submissions()[0]))
+
+    def _by_case(self) -> dict[str, list[tbl.Submission]]:
+        if self._cases is None:
+            self._cases = {}
+            for row in self.submissions()[0]:
+                self._cases.setdefault(row.case.replace("-", ""), []).append(row)
+        return self._cases
 
     def _changed(self) -> None:
         self._index = None
+        self._orders = {}
+        self._cases = None
 
     def rows(self) -> list[RecordRow]:
         """The record list, newest first."""
@@ -572,11 +598,65 @@ class Console:
         self._changed()
         return entry
 
-    def correct(self, record_id: str, path: str, value: Any, reason: str = "") -> Correction:
-        """Correct one answer at the person's request; the original stays, the history too."""
+    def correct(
+        self, record_id: str, path: str, value: Any, reason: str = "", lang: str = "en"
+    ) -> Correction:
+        """Correct one answer at the person's request, once the engine has checked the new
+        value against the question's type, choices and constraint (with the record's other
+        answers in place); the original stays, the history too. A calculation, metadata or a
+        value of a questionnaire this console does not have is never corrected."""
         if not self.actor:
             raise ConsoleError("actor_required", record_id=record_id)
-        return self.store.correct(record_id, path, value, self.actor, reason=reason)
+        versions = self.store.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        first = versions[0]
+        q = self.questionnaire(first.form_id, first.form_version)
+        if q is None:
+            raise ConsoleError("questionnaire_missing", record_id=record_id, form=first.form_id)
+        original = dict(first.payload.get("values") or {})
+        if path not in original:
+            raise ConsoleError("answer_unknown", record_id=record_id)
+        current = _corrected(original, self.store.corrections(record_id))
+        stored, refusal = rd.check_correction(q, current, path, value, lang)
+        if refusal is not None:
+            raise ConsoleError(
+                "correction_refused", record_id=record_id, reason=refusal.code,
+                message=refusal.message,
+            )
+        return self.store.correct(record_id, path, stored, self.actor, reason=reason)
+
+    def questionnaire(self, form_id: str, version: str) -> Questionnaire | None:
+        """The questionnaire a record was answered with (that version, else the newest file
+        with its form id), loaded once; None when this console has none."""
+        key = (form_id, version)
+        if key not in self._questionnaires:
+            found: Questionnaire | None = None
+            folder = self.questionnaires_dir
+            if folder is not None and folder.is_dir():
+                path = ex.find_questionnaire(folder, form_id, version)
+                path = path or ex.find_questionnaire(folder, form_id)
+                if path is not None:
+                    try:
+                        found = load_questionnaire(path.read_bytes(), path.name)
+                    except (QuestionnaireError, OSError):
+                        found = None
+            self._questionnaires[key] = found
+        return self._questionnaires[key]
+
+    def words(self, record_id: str, lang: str) -> rd.RecordWords | None:
+        """The record in words in ``lang`` (corrections applied, originals beside); None
+        when this console does not have its questionnaire."""
+        versions = self.store.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        first = versions[0]
+        q = self.questionnaire(first.form_id, first.form_version)
+        if q is None:
+            return None
+        original = dict(first.payload.get("values") or {})
+        fixes = _corrected({}, self.store.corrections(record_id))
+        return rd.read(q, original, lang, fixes)
 
     def erase(self, record_id: str) -> EraseResult:
         """Erase a record here and on the server (an erasure waits here until the server

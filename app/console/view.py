@@ -16,6 +16,7 @@ from typing import Any
 
 from app.console.errors import ConsoleError
 from app.console.model import Console, Labels, load_labels
+from app.console.reading import correction_value
 from app.console.table import PAGE_SIZES, Column, TablePage, TableQuery
 from sync.errors import SyncError
 
@@ -237,26 +238,17 @@ class ConsoleView:
         self.correcting = None
 
     def save_correction(self, value: str, reason: str = "") -> None:
-        """Correct the answer being edited (a list answer is typed space-separated)."""
+        """Correct the answer being edited; the engine checks the typed value (a
+        select_multiple's choices are typed space-separated)."""
         if self.record_id is None or self.correcting is None:
             return
         path = self.correcting
         try:
-            detail = self.console.detail(self.record_id)
-            before = next((a.value for a in detail.answers if a.path == path), None)
-            new: object = value.strip()
-            if isinstance(before, list):
-                new = value.split()
-            elif isinstance(before, bool):
-                new = value.strip().lower() in ("1", "true", "yes")
-            elif isinstance(before, int):
-                new = int(value)
-            elif isinstance(before, float):
-                new = float(value)
-            self.console.correct(self.record_id, path, new, reason.strip())
-        except ValueError:
-            self.notice = Notice("value_invalid")
-            return
+            words = self.console.words(self.record_id, self.lang)
+            sections = (words.sections + words.worker) if words is not None else []
+            reading = next((r for sec in sections for r in sec.readings if r.path == path), None)
+            new = correction_value(value, reading) if reading is not None else value.strip()
+            self.console.correct(self.record_id, path, new, reason.strip(), lang=self.lang)
         except Exception as exc:
             self._fail(exc)
             return

@@ -21,6 +21,11 @@ MESSAGES: dict[str, str] = {
     "record_unreadable": N_("A stored record failed its check."),
     "entry_unreadable": N_("A stored follow-up or correction entry failed its check."),
     "answer_unknown": N_("This record has no answer to that question."),
+    "questionnaire_missing": N_(
+        "The questionnaire of this record is not in the console's questionnaires folder, so "
+        "its answers cannot be checked or corrected."
+    ),
+    "correction_refused": N_("The correction was not saved: {reason}"),
     "value_invalid": N_("This value does not fit the question (a number is needed)."),
     "idle_locked": N_("The console locked itself after a time without use. Open it again."),
     "corrected": N_("The correction is saved. The original answer is kept beside it."),
@@ -84,6 +89,23 @@ ACTION_WORDS: dict[str, str] = {
 }
 
 
+#: Why the engine refused a corrected value (``correction_refused``'s ``reason``).
+REFUSAL_WORDS: dict[str, str] = {
+    "not_correctable": N_(
+        "only the person's answers can be corrected, not calculations or metadata."
+    ),
+    "constraint": N_("the value breaks the question's rule."),
+    "out_of_range": N_("the value is outside the question's range."),
+    "unknown_choice": N_("the value is not one of the question's choices."),
+    "required": N_("this question needs an answer."),
+    "read_only": N_("this question cannot be answered."),
+    "invalid_integer": N_("a whole number is needed."),
+    "invalid_number": N_("a number is needed."),
+    "invalid_date": N_("a date (year-month-day) is needed."),
+    "invalid_datetime": N_("a date and time are needed."),
+    "invalid_time": N_("a time is needed."),
+}
+
 #: Audit events as words (the audit holds record ids, who and counts; never content).
 AUDIT_WORDS: dict[str, str] = {
     "pull": N_("got new records"),
@@ -135,6 +157,11 @@ def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> s
     for key in ("before", "state"):  # follow-up states are shown as words
         if key in params:
             params[key] = state_word(_, str(params[key]) or None)
+    if "reason" in params:  # a refusal: the questionnaire's own message when it has one
+        own = str(params.get("message") or "")
+        reason = str(params["reason"])
+        template = REFUSAL_WORDS.get(reason) or REFUSAL_WORDS["constraint"]
+        params["reason"] = own or _(template)
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):

@@ -38,6 +38,7 @@ PAGE_SIZE = "console-page-size-"  # + rows per page
 STATE = "console-state-"  # + pathway id: the pathway's current state
 FOLLOW = "console-follow-"  # + pathway id + "-" + state
 HISTORY = "console-history-"  # + pathway id
+SLIP = "console-slip-"  # + pathway id + "-" + pdf|txt
 ERASE = "console-erase"
 ERASE_CONFIRM = "console-erase-confirm"
 ERASE_PROMPT = "console-erase-prompt"  # the confirmation, pinned under the bar

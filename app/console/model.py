@@ -20,6 +20,7 @@ import httpx
 
 from app.console import export as ex
 from app.console import reading as rd
+from app.console import slips as sl
 from app.console import table as tbl
 from app.console.errors import ConsoleError
 from app.console.store import (
@@ -32,8 +33,9 @@ from app.console.store import (
     StoredRecord,
     Summary,
 )
-from app.console.words import humanise
+from app.console.words import humanise, slip_words
 from app.engine import Questionnaire, QuestionnaireError, load_questionnaire
+from app.i18n import translator
 from app.store import crypto
 from sync.client import CoordinatorClient
 from sync.errors import SyncError
@@ -231,6 +233,7 @@ class Console:
         transport: httpx.BaseTransport | None = None,
         kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
         questionnaires_dir: Path | None = None,
+        sites_dir: Path | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self._token = token.strip()
@@ -239,6 +242,7 @@ class Console:
         self._transport = transport
         self._kdf = kdf
         self.questionnaires_dir = questionnaires_dir
+        self.sites_dir = sites_dir
         self._key: crypto.AgencyPrivateKey | None = None
         self._store: ConsoleStore | None = None
         self._index: tuple[list[tbl.Submission], tbl.Facets] | None = None
@@ -621,10 +625,87 @@ class Console:
         stored, refusal = rd.check_correction(q, current, path, value, lang)
         if refusal is not None:
             raise ConsoleError(
-                "correction_refused", record_id=record_id, reason=refusal.code,
+                "correction_refused",
+                record_id=record_id,
+                reason=refusal.code,
                 message=refusal.message,
             )
         return self.store.correct(record_id, path, stored, self.actor, reason=reason)
+
+    # --- referral slips ---------------------------------------------------------------------
+
+    def directory(self, site: str) -> list[dict[str, Any]]:
+        """The site's referral directory from ``sites_dir`` (``<site>.yaml``, else
+        ``default.yaml``: the files the server gives that site's devices)."""
+        import yaml
+
+        folder = self.sites_dir
+        if folder is None:
+            return []
+        for name in (site, "default"):
+            path = folder / f"{name}.yaml"
+            if name and "/" not in name and not name.startswith(".") and path.is_file():
+                try:
+                    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                except (yaml.YAMLError, UnicodeDecodeError, OSError):
+                    raise ConsoleError("directory_unreadable", site=name) from None
+                entries = loaded.get("referral_directory") if isinstance(loaded, dict) else None
+                return [dict(e) for e in entries or [] if isinstance(e, dict)]
+        return []
+
+    def slip(self, record_id: str, pathway: str) -> sl.Slip:
+        """The referral slip for one pathway of one record: only the answers that raised it,
+        only when the person consented to this referral (or it is the duty of care), in the
+        partner service's language with its directory contact."""
+        versions = self.store.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        first = versions[0]
+        q = self.questionnaire(first.form_id, first.form_version)
+        if q is None:
+            raise ConsoleError("questionnaire_missing", record_id=record_id, form=first.form_id)
+        directory = self.directory(first.site)
+        entry = sl.entry_for(directory, pathway) or {}
+        lang = str(entry.get("language") or "")
+        lang = lang if lang in q.languages else q.default_language
+        payload = {
+            **first.payload,
+            "values": _corrected(
+                dict(first.payload.get("values") or {}), self.store.corrections(record_id)
+            ),
+        }
+        try:
+            return sl.build(
+                q,
+                payload,
+                pathway,
+                site=first.site,
+                day=_day(first.payload.get("finalised_at")) or first.received_on,
+                directory=directory,
+                words=slip_words(translator(lang)),
+            )
+        except sl.SlipRefused as exc:
+            raise ConsoleError(exc.code, record_id=record_id, **exc.params) from None
+
+    def write_slip(self, record_id: str, pathway: str, fmt: str, output: Path) -> sl.Slip:
+        """Write the slip as ``pdf`` or ``txt`` to a new private file; the audit log records
+        which record, which pathway and who, never what the slip says."""
+        if fmt not in ("pdf", "txt"):
+            raise ConsoleError("format_unknown", format=fmt)
+        if not self.actor:
+            raise ConsoleError("actor_required", record_id=record_id)
+        slip = self.slip(record_id, pathway)
+        data = sl.pdf(slip) if fmt == "pdf" else sl.text(slip).encode("utf-8")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with ex.private_file(output, "wb") as fh:
+                fh.write(data)
+        except ex.ExportError as exc:
+            raise ConsoleError(exc.code, **exc.params) from None
+        except OSError:
+            raise ConsoleError("export_unwritable") from None
+        self.store.audit("slip", self.actor, record_id, pathway=pathway, format=fmt)
+        return slip
 
     def questionnaire(self, form_id: str, version: str) -> Questionnaire | None:
         """The questionnaire a record was answered with (that version, else the newest file

@@ -923,7 +923,7 @@ def _audit_hash(
 
 
 #: Detail keys whose text values may go in the audit (formats and codes, never content).
-_SAFE_TEXT = frozenset({"format", "code"})
+_SAFE_TEXT = frozenset({"format", "code", "pathway"})
 
 
 def _record_aad(record_id: str, digest: str) -> bytes:

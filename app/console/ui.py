@@ -725,11 +725,28 @@ class ConsoleShell:
                 )
                 for h in pw.history
             ]
+            slips = ft.Row(
+                [
+                    k.button(
+                        words,
+                        self.act(v.write_slip, pw.id, fmt),
+                        ident=f"{ids.SLIP}{pw.id}-{fmt}",
+                        kind="secondary",
+                        disabled=self.busy,
+                    )
+                    for fmt, words in (
+                        ("pdf", _("Referral slip (PDF)")),
+                        ("txt", _("Referral slip (text)")),
+                    )
+                ],
+                wrap=True,
+            )
             items.append(
                 k.card(
                     [
                         head,
                         buttons,
+                        slips,
                         ft.Semantics(
                             identifier=ids.HISTORY + pw.id, content=ft.Column(history, spacing=2)
                         ),
@@ -1062,6 +1079,7 @@ def make_app(
     actor: str = "",
     key_path: str = "",
     questionnaires_dir: Path | None = None,
+    sites_dir: Path | None = None,
     kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
 ) -> Callable[[ft.Page], None]:
     """The Flet ``main(page)``: one console, locked, per browser page."""
@@ -1071,7 +1089,13 @@ def make_app(
 
     def main(page: ft.Page) -> None:
         console = Console(
-            server_url, token, data_dir, actor=actor, kdf=kdf, questionnaires_dir=folder
+            server_url,
+            token,
+            data_dir,
+            actor=actor,
+            kdf=kdf,
+            questionnaires_dir=folder,
+            sites_dir=sites_dir,
         )
         view = ConsoleView(console, lang, key_path=key_path, idle_seconds=idle_seconds)
         ConsoleShell(page, view, actor).mount()

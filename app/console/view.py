@@ -19,6 +19,7 @@ from app.console.model import Console, Labels, load_labels
 from app.console.reading import correction_value
 from app.console.table import PAGE_SIZES, Column, TablePage, TableQuery
 from sync.errors import SyncError
+from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +230,22 @@ class ConsoleView:
             self.console.follow(self.record_id, pathway, state)
         except Exception as exc:
             self._fail(exc)
+
+    def write_slip(self, pathway: str, fmt: str) -> Path | None:
+        """Write the referral slip of one pathway of the open record to the exports folder."""
+        self.notice = None
+        if self.record_id is None:
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        name = f"slip-{case_code(self.record_id)}-{pathway}-{stamp}.{fmt}"
+        target = self.export_dir / name
+        try:
+            self.console.write_slip(self.record_id, pathway, fmt, target)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        self.notice = Notice("slip_written", {"file": str(target)}, error=False)
+        return target
 
     def start_correction(self, path: str) -> None:
         self.correcting = path

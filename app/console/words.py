@@ -21,6 +21,12 @@ MESSAGES: dict[str, str] = {
     "record_unreadable": N_("A stored record failed its check."),
     "entry_unreadable": N_("A stored follow-up or correction entry failed its check."),
     "answer_unknown": N_("This record has no answer to that question."),
+    "slip_not_consented": N_(
+        "The person did not agree to share anything for this referral: no slip is made. "
+        "Duty of care does not depend on this."
+    ),
+    "directory_unreadable": N_("The referral directory of the site {site} could not be read."),
+    "slip_written": N_("The referral slip is written to {file}."),
     "questionnaire_missing": N_(
         "The questionnaire of this record is not in the console's questionnaires folder, so "
         "its answers cannot be checked or corrected."
@@ -113,6 +119,8 @@ AUDIT_WORDS: dict[str, str] = {
     "follow": N_("recorded a follow-up step"),
     "correct": N_("corrected an answer"),
     "export": N_("exported records"),
+    "slip": N_("made a referral slip"),
+    "audit_export": N_("exported the audit log"),
     "erase_local": N_("erased a record in the console"),
     "erase_server": N_("erased a record on the server"),
     "passphrase_changed": N_("moved the console's store to a new passphrase"),
@@ -144,6 +152,32 @@ def isolate(text: str) -> str:
 
 def column_word(_: Translator, column: str) -> str:
     return _(COLUMN_WORDS[column]) if column in COLUMN_WORDS else humanise(column)
+
+
+#: The headings of a referral slip, in the partner service's language.
+SLIP_WORDS: dict[str, str] = {
+    "title": N_("Referral"),
+    "case": N_("Case code"),
+    "site": N_("Site"),
+    "date": N_("Date of the screening"),
+    "pathway": N_("Referral for"),
+    "reasons": N_("Why this referral"),
+    "answers": N_("What the person said that this service needs"),
+    "service": N_("Service"),
+    "name": N_("Name"),
+    "contact": N_("Contact"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+    "hours": N_("Opening hours"),
+    "footer": N_(
+        "Shared with the person's consent for this referral only. Screening does not decide "
+        "any status. Do not pass this slip on."
+    ),
+}
+
+
+def slip_words(_: Translator) -> dict[str, str]:
+    return {key: _(text) for key, text in SLIP_WORDS.items()}
 
 
 def audit_word(_: Translator, event: str) -> str:

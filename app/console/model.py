@@ -632,6 +632,26 @@ class Console:
             )
         return self.store.correct(record_id, path, stored, self.actor, reason=reason)
 
+    # --- audit export ----------------------------------------------------------------------
+
+    def export_audit(self, fmt: str, output: Path) -> int:
+        """Write the audit log with its chain head as ``csv`` or ``json`` to a new private
+        file; the number of entries written (the export itself is audited after it)."""
+        if fmt not in ("csv", "json"):
+            raise ConsoleError("format_unknown", format=fmt)
+        text = self.store.export_audit(fmt)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with ex.private_file(output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except ex.ExportError as exc:
+            raise ConsoleError(exc.code, **exc.params) from None
+        except OSError:
+            raise ConsoleError("export_unwritable") from None
+        head = self.store.audit_head()
+        self.store.audit("audit_export", self.actor or "console", format=fmt)
+        return head[0] if head else 0
+
     # --- referral slips ---------------------------------------------------------------------
 
     def directory(self, site: str) -> list[dict[str, Any]]:

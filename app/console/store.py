@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
-from app.store import crypto
+from app.store import chain, crypto
 
 DB_NAME = "console.db"
 DB_FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
@@ -62,6 +62,7 @@ SCHEMA = [
         agency_fingerprint TEXT,
         since INTEGER NOT NULL DEFAULT 0,
         audit_head TEXT NOT NULL DEFAULT '',
+        audit_recipe INTEGER NOT NULL DEFAULT 2,
         created_at TEXT NOT NULL)""",
     """CREATE TABLE record (
         id TEXT NOT NULL,
@@ -134,7 +135,7 @@ SCHEMA = [
     """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
 ]
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Steps from an older console store to this one, by the version each step reaches.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE device ADD COLUMN waiting INTEGER",),
@@ -142,7 +143,16 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # whole record so that opening the console does not decrypt every answer (filled in from
     # the record on the first open after this step)
     3: ("ALTER TABLE record ADD COLUMN summary BLOB",),
+    # the audit chain moves to the one recipe the device's log uses (app.store.chain); the
+    # entries are linked again under it on the first open after this step (recipe 1 -> 2)
+    4: ("ALTER TABLE meta ADD COLUMN audit_recipe INTEGER NOT NULL DEFAULT 1",),
 }
+_AUDIT_TRIGGERS = (
+    """CREATE TRIGGER audit_no_change BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
+    """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
+)
 
 
 def _now() -> datetime:
@@ -371,6 +381,7 @@ class ConsoleStore:
         store = cls(conn, data_key, path)
         try:
             store._fill_summaries()
+            store._relink_audit()
         except BaseException:
             store.close()
             raise
@@ -871,59 +882,151 @@ class ConsoleStore:
         with self._tx() as c:
             _audit(c, event, record_id, actor, detail)
 
+    def audit_links(self) -> list[chain.Link]:
+        """The audit log as chain links (the exact text that was hashed), in order."""
+        rows = self._read(
+            "SELECT seq, at, event, record_id, actor, detail, prev, hash FROM audit ORDER BY seq"
+        )
+        return [
+            chain.Link(int(seq), str(at), str(event), rid, str(detail), str(prev), str(h),
+                       str(actor))
+            for seq, at, event, rid, actor, detail, prev, h in rows
+        ]
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """(sequence number, hash) of the newest entry as the head records it."""
+        head = str(self._read("SELECT audit_head FROM meta WHERE id = 1")[0][0])
+        if not head:
+            return None
+        count = int(self._read("SELECT COUNT(*) FROM audit")[0][0])
+        return (count, head)
+
     def verify_audit(self) -> int:
         """Check the audit chain and its head; the number of entries, or
         :class:`ConsoleStoreCorrupt` (``audit_broken``) if any was changed or removed."""
-        rows = self._read(
-            "SELECT at, event, record_id, actor, detail, prev, hash FROM audit ORDER BY seq"
-        )
-        head = str(self._read("SELECT audit_head FROM meta WHERE id = 1")[0][0])
-        prev = ""
-        for at, event, record_id, actor, detail, stored_prev, stored in rows:
-            if stored_prev != prev or stored != _audit_hash(
-                prev, at, event, record_id, actor, detail
-            ):
-                raise ConsoleStoreCorrupt("audit_broken")
-            prev = stored
-        if prev != head:
-            raise ConsoleStoreCorrupt("audit_broken")
-        return len(rows)
+        links = self.audit_links()
+        report = chain.verify(links, self.audit_head())
+        if not report.ok:
+            raise ConsoleStoreCorrupt("audit_broken", seq=report.seq, problem=report.problem)
+        for x in links:  # the actor column shown must be the one that was hashed
+            if _actor_of(x.detail) != x.actor:
+                raise ConsoleStoreCorrupt("audit_broken", seq=x.seq, problem="actor_mismatch")
+        return report.entries
 
     def audit_entries(self) -> list[AuditEntry]:
-        rows = self._read("SELECT seq, at, event, record_id, actor, detail FROM audit ORDER BY seq")
         return [
-            AuditEntry(int(a), str(b), str(c), d, str(e), json.loads(f))
-            for a, b, c, d, e, f in rows
+            AuditEntry(x.seq, x.at, x.event, x.record_id, x.actor, _detail_of(x.detail))
+            for x in self.audit_links()
         ]
+
+    def export_audit(self, fmt: str) -> str:
+        """The audit log with its head, as ``json`` or ``csv`` (``waymark audit verify
+        --file`` checks either as it checks a device's log)."""
+        links, head = self.audit_links(), self.audit_head()
+        if fmt == "json":
+            return chain.export_json(links, head, "console")
+        if fmt == "csv":
+            return chain.export_csv(links, head)
+        raise ConsoleError("format_unknown", format=fmt)
+
+    def _relink_audit(self) -> None:
+        """Link a store's audit entries again under the one chain recipe (once, after the
+        migration to it), noting whether the old chain was whole."""
+        if int(self._read("SELECT audit_recipe FROM meta WHERE id = 1")[0][0]) >= 2:
+            return
+        rows = self._read(
+            "SELECT seq, at, event, record_id, actor, detail, prev, hash FROM audit ORDER BY seq"
+        )
+        old_head = str(self._read("SELECT audit_head FROM meta WHERE id = 1")[0][0])
+        prev_old, intact = "", True
+        for _seq, at, event, rid, actor, detail, stored_prev, stored in rows:
+            if stored_prev != prev_old or stored != _legacy_hash(
+                prev_old, at, event, rid, actor, detail
+            ):
+                intact = False
+            prev_old = stored
+        intact = intact and prev_old == old_head
+        with self._tx() as c:
+            c.execute("DROP TRIGGER IF EXISTS audit_no_change")
+            c.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+            prev = chain.GENESIS
+            for seq, at, event, rid, actor, detail, _p, _h in rows:
+                text = _chain_detail(str(actor), _detail_of_legacy(str(detail)))
+                digest = chain.entry_hash(int(seq), at, event, rid, text, prev)
+                c.execute(
+                    "UPDATE audit SET detail = ?, prev = ?, hash = ? WHERE seq = ?",
+                    (text, prev, digest, seq),
+                )
+                prev = digest
+            for trigger in _AUDIT_TRIGGERS:
+                c.execute(trigger)
+            c.execute("UPDATE meta SET audit_head = ?, audit_recipe = 2 WHERE id = 1", (prev,))
+            _audit(c, "audit_relinked", None, "console", {"legacy_intact": intact})
 
 
 def _audit(
     c: sqlite3.Connection, event: str, record_id: str | None, actor: str, detail: dict[str, Any]
 ) -> None:
-    """Append an entry chained to the one before by SHA-256; the head is kept in ``meta`` so
-    removing the newest entries is noticed too."""
+    """Append an entry chained to the one before (:mod:`app.store.chain`, the device's
+    recipe); the head is kept in ``meta`` so removing the newest entries is noticed too. The
+    hashed detail names who acted, so the actor cannot be changed unseen either."""
     safe = {k: v for k, v in detail.items() if isinstance(v, (int, bool)) or k in _SAFE_TEXT}
-    prev = str(c.execute("SELECT audit_head FROM meta WHERE id = 1").fetchone()[0])
+    row = c.execute("SELECT audit_head FROM meta WHERE id = 1").fetchone()
+    prev = str(row[0]) or chain.GENESIS
+    seq = int(c.execute("SELECT COUNT(*) FROM audit").fetchone()[0]) + 1
     at = _iso(_now()) or ""
-    text = json.dumps(safe, sort_keys=True)
-    digest = _audit_hash(prev, at, event, record_id, actor[:128], text)
+    text = _chain_detail(actor[:128], safe)
+    digest = chain.entry_hash(seq, at, event, record_id, text, prev)
     c.execute(
-        "INSERT INTO audit (at, event, record_id, actor, detail, prev, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (at, event, record_id, actor[:128], text, prev, digest),
+        "INSERT INTO audit (seq, at, event, record_id, actor, detail, prev, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, event, record_id, actor[:128], text, prev, digest),
     )
     c.execute("UPDATE meta SET audit_head = ? WHERE id = 1", (digest,))
 
 
-def _audit_hash(
+def _chain_detail(actor: str, detail: dict[str, Any]) -> str:
+    return json.dumps({"actor": actor, **detail}, sort_keys=True, ensure_ascii=True)
+
+
+def _detail_of(text: str) -> dict[str, Any]:
+    """An entry's detail without the actor (shown in its own column)."""
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(d, dict):
+        return {}
+    d.pop("actor", None)
+    return d
+
+
+def _actor_of(text: str) -> str:
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return ""
+    return str(d.get("actor", "")) if isinstance(d, dict) else ""
+
+
+def _detail_of_legacy(text: str) -> dict[str, Any]:
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def _legacy_hash(
     prev: str, at: str, event: str, record_id: str | None, actor: str, detail: str
 ) -> str:
+    """The console's first audit recipe, read only to note whether an old chain was whole."""
     blob = json.dumps([prev, at, event, record_id, actor, detail], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 #: Detail keys whose text values may go in the audit (formats and codes, never content).
-_SAFE_TEXT = frozenset({"format", "code", "pathway"})
+_SAFE_TEXT = frozenset({"format", "code", "pathway", "problem"})
 
 
 def _record_aad(record_id: str, digest: str) -> bytes:

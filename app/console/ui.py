@@ -996,6 +996,22 @@ class ConsoleShell:
                 ),
                 14,
             ),
+            ft.Row(
+                [
+                    k.button(
+                        words,
+                        self.act(v.export_audit, fmt),
+                        ident=ids.AUDIT_EXPORT + fmt,
+                        kind="secondary",
+                        disabled=self.busy,
+                    )
+                    for fmt, words in (
+                        ("csv", _("Export the audit log (CSV)")),
+                        ("json", _("Export the audit log (JSON)")),
+                    )
+                ],
+                wrap=True,
+            ),
         ]
         for entry in list(reversed(entries))[:AUDIT_SHOWN]:
             words = _(
@@ -1005,7 +1021,7 @@ class ConsoleShell:
                 event=audit_word(_, entry.event),
             )
             if entry.record_id:
-                words += " · " + entry.record_id[:8]
+                words += " · " + isolate(case_code(entry.record_id))
             items.append(k.text(words, 13, ident=f"{ids.AUDIT_ENTRY}{entry.seq}"))
         if len(entries) > AUDIT_SHOWN:
             items.append(k.text(_("Older entries are kept in the console's store."), 13))

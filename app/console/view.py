@@ -231,6 +231,19 @@ class ConsoleView:
         except Exception as exc:
             self._fail(exc)
 
+    def export_audit(self, fmt: str) -> Path | None:
+        """Write the audit log (with its chain head) to the exports folder."""
+        self.notice = None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        target = self.export_dir / f"audit-{stamp}.{fmt}"
+        try:
+            n = self.console.export_audit(fmt, target)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        self.notice = Notice("audit_exported", {"n": n, "file": str(target)}, error=False)
+        return target
+
     def write_slip(self, pathway: str, fmt: str) -> Path | None:
         """Write the referral slip of one pathway of the open record to the exports folder."""
         self.notice = None

@@ -27,6 +27,10 @@ MESSAGES: dict[str, str] = {
     ),
     "directory_unreadable": N_("The referral directory of the site {site} could not be read."),
     "slip_written": N_("The referral slip is written to {file}."),
+    "audit_exported": N_(
+        "{n} audit entries and the chain head written to {file}. Check it with 'waymark audit "
+        "verify --file'."
+    ),
     "questionnaire_missing": N_(
         "The questionnaire of this record is not in the console's questionnaires folder, so "
         "its answers cannot be checked or corrected."
@@ -124,6 +128,7 @@ AUDIT_WORDS: dict[str, str] = {
     "erase_local": N_("erased a record in the console"),
     "erase_server": N_("erased a record on the server"),
     "passphrase_changed": N_("moved the console's store to a new passphrase"),
+    "audit_relinked": N_("linked the audit log again under the current recipe"),
 }
 
 

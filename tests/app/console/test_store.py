@@ -291,6 +291,7 @@ def test_a_store_from_the_first_schema_is_upgraded_and_keeps_its_devices(tmp_pat
     with sqlite3.connect(tmp_path / DB_NAME) as conn:  # back to schema version 1
         conn.execute("ALTER TABLE device DROP COLUMN waiting")
         conn.execute("ALTER TABLE record DROP COLUMN summary")
+        conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
         conn.execute("PRAGMA user_version = 1")
     with _open(tmp_path) as store:
         assert store.devices() == [{**device, "waiting": None}]
@@ -308,6 +309,7 @@ def test_records_kept_before_summaries_get_theirs_sealed_on_open(tmp_path: Path)
         _add(store, "r2", ["urgent"])
     with sqlite3.connect(tmp_path / DB_NAME) as conn:
         conn.execute("ALTER TABLE record DROP COLUMN summary")
+        conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
         conn.execute("PRAGMA user_version = 2")
     with _open(tmp_path) as store:
         summaries = {s.id: s for s in store.summaries()}
@@ -327,3 +329,45 @@ def test_a_summary_moved_to_another_record_does_not_open(tmp_path: Path) -> None
     with _open(tmp_path) as store, pytest.raises(ConsoleStoreCorrupt) as err:
         store.summaries()
     assert err.value.code == "record_unreadable" and err.value.record_id == "r2"
+
+
+def _legacy_store(folder: Path) -> None:
+    """A schema 3 store whose audit entries were chained with the console's first recipe."""
+    import hashlib
+    import json
+
+    with _open(folder) as store:
+        _add(store, "r1")
+        store.audit("view", "Ben", "r1")
+        store.audit("export", "Ben", format="csv", records=1)
+    conn = sqlite3.connect(folder / DB_NAME)
+    conn.execute("DROP TRIGGER audit_no_change")
+    prev = ""
+    for seq, at, event, rid, actor, detail in conn.execute(
+        "SELECT seq, at, event, record_id, actor, detail FROM audit ORDER BY seq"
+    ).fetchall():
+        old = json.loads(detail)
+        old.pop("actor", None)
+        text = json.dumps(old, sort_keys=True)
+        blob = json.dumps([prev, at, event, rid, actor, text], ensure_ascii=False)
+        digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        conn.execute("UPDATE audit SET detail = ?, prev = ?, hash = ? WHERE seq = ?",
+                     (text, prev, digest, seq))
+        prev = digest
+    conn.execute("UPDATE meta SET audit_head = ?", (prev,))
+    conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+
+
+def test_an_older_audit_chain_is_linked_again_under_the_one_recipe(tmp_path: Path) -> None:
+    _legacy_store(tmp_path)
+    with _open(tmp_path) as store:
+        assert store.verify_audit() == 3
+        entries = store.audit_entries()
+        assert [e.event for e in entries] == ["view", "export", "audit_relinked"]
+        assert entries[-1].detail == {"legacy_intact": True}
+        assert entries[0].actor == "Ben"
+    with _open(tmp_path) as store:  # once only
+        assert store.verify_audit() == 3

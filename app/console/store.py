@@ -1,10 +1,11 @@
 """The console's own encrypted store: opened records, follow-up history, erasures, audit.
 
-One SQLite file (``console.db``, mode 0600) in the console's data folder, with WAL,
-``synchronous=FULL``, ``secure_delete=ON`` and temporary tables in memory, as the field app's
-store. Everything a record says (answers, outcome, pathways, dates inside the payload) and every
-follow-up entry is AES-256-GCM encrypted under a data key that is itself wrapped with Argon2id
-under the coordinator's passphrase (``app.store.crypto``). The associated data of each blob
+One SQLite file (``console.db``, mode 0600) in the console's data folder, opened by the one
+opener the field app's store uses too (:mod:`app.store.sqlite`: WAL, ``synchronous=FULL``,
+``secure_delete=ON``, temporary tables in memory). Everything a record says (answers,
+outcome, pathways, dates inside the payload) and every follow-up entry is AES-256-GCM
+encrypted under a data key that is itself wrapped with Argon2id under the coordinator's
+passphrase (``app.store.crypto``). The associated data of each blob
 names its row, so a blob moved to another row does not open.
 
 Plaintext columns are routing metadata only: record id, envelope digest and arrival sequence,
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
-from app.store import chain, crypto
+from app.store import chain, crypto, sqlite
 
 DB_NAME = "console.db"
 DB_FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
@@ -1047,16 +1048,7 @@ def _follow_aad(record_id: str, entry_id: str) -> bytes:
 
 def _connect(path: Path) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=FULL",
-            "PRAGMA secure_delete=ON",
-            "PRAGMA temp_store=MEMORY",
-            "PRAGMA busy_timeout=5000",
-            "PRAGMA journal_size_limit=0",
-        ):
-            conn.execute(pragma)
+        conn: sqlite3.Connection = sqlite.connect(path)
     except sqlite3.DatabaseError as exc:
         raise ConsoleStoreCorrupt("store_corrupt") from exc
     return conn

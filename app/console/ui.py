@@ -41,8 +41,8 @@ from app.console.words import (
 )
 from app.i18n import SHIPPED, Translator, is_rtl, language, translator
 from app.store import crypto
-from app.ui.components import FONTS, PRIMARY, WORKER_BG, Kit, theme
-from app.ui.web import run_offline
+from app.uikit.components import FONTS, PRIMARY, WORKER_BG, Kit, theme
+from app.uikit.web import run_offline
 from sync.protocol import case_code
 
 log = logging.getLogger(__name__)

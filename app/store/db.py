@@ -3,7 +3,8 @@
 Every connection is put in the mode of :mod:`app.store.sqlite` (WAL, ``synchronous=FULL``,
 ``secure_delete=ON``, temporary tables in memory), the one opener the console's store uses
 too. The schema version is SQLite's ``user_version``; ``MIGRATIONS[n]`` takes a database
-from version ``n`` to ``n + 1`` inside one transaction, so an update that is interrupted leaves the old, still readable version behind.
+from version ``n`` to ``n + 1`` inside one transaction, so an update that is interrupted
+leaves the old, still readable version behind.
 """
 
 from __future__ import annotations

@@ -55,4 +55,4 @@ CORRECT_REASON = "console-correct-reason"
 CORRECT_SAVE = "console-correct-save"
 CORRECT_CANCEL = "console-correct-cancel"
 AUDIT_ENTRY = "console-audit-"  # + audit sequence number
-AUDIT_EXPORT = "console-audit-export-"  # + csv, json
+AUDIT_EXPORT = "console-export-audit-"  # + csv, json

@@ -211,7 +211,9 @@ def test_open_records_and_follow_one_referral_to_closed(
     entries.first.wait_for(state="attached")
     words = [_text(entries.nth(i)) for i in range(entries.count())]
     assert sum("recorded a follow-up step" in w for w in words) == 3, words
-    assert any("viewed a record" in w and target.id[:8] in w for w in words), words
+    from sync.protocol import case_code
+
+    assert any("viewed a record" in w and case_code(target.id) in w for w in words), words
     assert not any(MARKER in w for w in words)
     ui.settled_screenshot(page, shots / "05-audit.png")
 

@@ -17,17 +17,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "docs" / "CONTRACTS.md"
 
-#: Imports that exist today but are not in the drawing: (importing module, imported module).
-#: They are removed by the console's part of issue 11: the console and `waymark export` read
-#: the server through the coordinator API client (sync.client), not sync.server.admin; and the
-#: UI kit the console shares with the field app moves out of app.ui into app.kit. Once they are
-#: gone this test fails until the entries are deleted: empty this set after merging that work.
-KNOWN_STRAY_ARROWS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("app.console.ui", "app.ui.components"),
-        ("app.console.ui", "app.ui.web"),
-    }
-)
+#: Imports that exist but are not in the drawing yet: (importing module, imported module). Empty:
+#: an entry is only ever a stop-gap while an arrow is being removed, and the test below fails
+#: once the arrow is gone and the entry stays.
+KNOWN_STRAY_ARROWS: frozenset[tuple[str, str]] = frozenset()
 
 
 def imports_of(path: Path) -> set[str]:

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace, _: Any) -> int:
         actor=args.name or _login_name(),
         key_path=str(args.key or ""),
         questionnaires_dir=Path(args.questionnaires) if args.questionnaires else None,
+        sites_dir=Path(args.sites) if args.sites else None,
     )
     return 0
 
@@ -93,4 +94,8 @@ def register(subparsers: Any, _: Any) -> None:
         help=_("your name, kept with each follow-up step (default: your login name)"),
     )
     p.add_argument("--questionnaires", help=_("folder of questionnaires, for labels and columns"))
+    p.add_argument(
+        "--sites",
+        help=_("folder of the sites' files (referral directories), for referral slips"),
+    )
     p.set_defaults(func=run)

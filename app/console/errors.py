@@ -49,6 +49,9 @@ class ConsoleCode(StrEnum):
     STORAGE_ERROR = "storage_error"
     STORE_CLOSED = "store_closed"
     TRANSITION_INVALID = "transition_invalid"
+    CORRECTION_REFUSED = "correction_refused"
+    DIRECTORY_UNREADABLE = "directory_unreadable"
+    QUESTIONNAIRE_MISSING = "questionnaire_missing"
 
 
 class ConsoleError(WaymarkError):

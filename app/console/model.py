@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 
 from app.console import export as ex
+from app.console import reading as rd
+from app.console import slips as sl
 from app.console import table as tbl
 from app.console.errors import ConsoleError
 from app.console.store import (
@@ -29,8 +31,11 @@ from app.console.store import (
     FollowUp,
     NewRecord,
     StoredRecord,
+    Summary,
 )
-from app.console.words import humanise
+from app.console.words import humanise, slip_words
+from app.engine import Questionnaire, QuestionnaireError, load_questionnaire
+from app.i18n import translator
 from app.store import crypto
 from sync.client import CoordinatorClient
 from sync.errors import SyncError
@@ -228,6 +233,7 @@ class Console:
         transport: httpx.BaseTransport | None = None,
         kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
         questionnaires_dir: Path | None = None,
+        sites_dir: Path | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self._token = token.strip()
@@ -236,9 +242,13 @@ class Console:
         self._transport = transport
         self._kdf = kdf
         self.questionnaires_dir = questionnaires_dir
+        self.sites_dir = sites_dir
         self._key: crypto.AgencyPrivateKey | None = None
         self._store: ConsoleStore | None = None
         self._index: tuple[list[tbl.Submission], tbl.Facets] | None = None
+        self._questionnaires: dict[tuple[str, str], Questionnaire | None] = {}
+        self._orders: dict[tuple[tbl.Column, bool], list[tbl.Submission]] = {}
+        self._cases: dict[str, list[tbl.Submission]] | None = None
 
     def __repr__(self) -> str:
         return f"Console(server_url={self.server_url!r}, unlocked={self.unlocked})"
@@ -302,7 +312,7 @@ class Console:
             self._store.close()
         self._store = None
         self._key = None
-        self._index = None
+        self._changed()
 
     # --- server ----------------------------------------------------------------------------
 
@@ -409,6 +419,17 @@ class Console:
             seen[rec.id] = rec
         return list(seen.values()), conflicted
 
+    def _first_summaries(self) -> tuple[list[Summary], set[str]]:
+        """As :meth:`_firsts`, from the records' summaries (no answer is decrypted)."""
+        seen: dict[str, Summary] = {}
+        conflicted: set[str] = set()
+        for rec in self.store.summaries():
+            if rec.id in seen:
+                conflicted.add(rec.id)
+                continue
+            seen[rec.id] = rec
+        return list(seen.values()), conflicted
+
     def _row(
         self, rec: StoredRecord, states: dict[tuple[str, str], FollowUp], conflicted: bool
     ) -> RecordRow:
@@ -438,18 +459,18 @@ class Console:
             by_record: dict[str, dict[str, str]] = {}
             for (rid, pw), entry in self.store.all_states().items():
                 by_record.setdefault(rid, {})[pw] = entry.state
-            firsts, conflicted = self._firsts()
+            firsts, conflicted = self._first_summaries()
             rows = [
                 tbl.submission(
                     rec.id,
                     site=rec.site,
-                    day=_day(rec.payload.get("finalised_at")) or rec.received_on,
+                    day=_day(rec.finalised_at) or rec.received_on,
                     received_on=rec.received_on,
                     form_id=rec.form_id,
                     form_version=rec.form_version,
-                    language=str(rec.payload.get("language") or ""),
+                    language=rec.language,
                     pathways=rec.pathways,
-                    flags=[str(f["id"]) for f in rec.flags],
+                    flags=[f for f, _dim in rec.flags],
                     states=by_record.get(rec.id, {}),
                     conflict=rec.conflict or rec.id in conflicted,
                     seq=rec.seq,
@@ -460,12 +481,33 @@ class Console:
         return self._index
 
     def table(self, query: tbl.TableQuery | None = None) -> tbl.TablePage:
-        """One page of the submissions table."""
+        """One page of the submissions table. Each order asked for is kept while the table
+        does not change, so paging and filtering do not sort again; a whole case code is
+        looked up directly."""
+        q = query or tbl.TableQuery()
         rows, known = self.submissions()
-        return tbl.query(rows, query or tbl.TableQuery(), known=known)
+        code = tbl.normalise_code(q.search)
+        if len(code) == 8:
+            rows = list(self._by_case().get(code, ()))
+        else:
+            order = (q.sort, q.descending)
+            if order not in self._orders:
+                self._orders[order] = tbl.sort_rows(rows, q.sort, q.descending)
+            rows = self._orders[order]
+        page = tbl.query(rows, q, known=known, presorted=len(code) != 8)
+        return replace(page, total=len(self.submissions()[0]))
+
+    def _by_case(self) -> dict[str, list[tbl.Submission]]:
+        if self._cases is None:
+            self._cases = {}
+            for row in self.submissions()[0]:
+                self._cases.setdefault(row.case.replace("-", ""), []).append(row)
+        return self._cases
 
     def _changed(self) -> None:
         self._index = None
+        self._orders = {}
+        self._cases = None
 
     def rows(self) -> list[RecordRow]:
         """The record list, newest first."""
@@ -506,7 +548,7 @@ class Console:
 
     def dashboard(self) -> Dashboard:
         store = self.store
-        firsts, _conflicted = self._firsts()
+        firsts, _conflicted = self._first_summaries()
         states = store.all_states()
         sites: Counter[str] = Counter()
         weeks: Counter[str] = Counter()
@@ -516,15 +558,15 @@ class Console:
         pw_states: dict[str, Counter[str]] = {}
         for rec in firsts:
             sites[rec.site] += 1
-            weeks[iso_week(rec.payload.get("finalised_at"), rec.received_on)] += 1
+            weeks[iso_week(rec.finalised_at, rec.received_on)] += 1
             per_device[rec.device_id] += 1
             for pw in rec.pathways:
                 pathways[pw] += 1
                 entry = states.get((rec.id, pw))
                 pw_states.setdefault(pw, Counter())[entry.state if entry else "open"] += 1
-            for flag in rec.flags:
-                if flag.get("dimension"):
-                    dims[str(flag["dimension"])] += 1
+            for _flag, dimension in rec.flags:
+                if dimension:
+                    dims[dimension] += 1
         devices = [
             DeviceRow(
                 id=d["id"],
@@ -560,11 +602,162 @@ class Console:
         self._changed()
         return entry
 
-    def correct(self, record_id: str, path: str, value: Any, reason: str = "") -> Correction:
-        """Correct one answer at the person's request; the original stays, the history too."""
+    def correct(
+        self, record_id: str, path: str, value: Any, reason: str = "", lang: str = "en"
+    ) -> Correction:
+        """Correct one answer at the person's request, once the engine has checked the new
+        value against the question's type, choices and constraint (with the record's other
+        answers in place); the original stays, the history too. A calculation, metadata or a
+        value of a questionnaire this console does not have is never corrected."""
         if not self.actor:
             raise ConsoleError("actor_required", record_id=record_id)
-        return self.store.correct(record_id, path, value, self.actor, reason=reason)
+        versions = self.store.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        first = versions[0]
+        q = self.questionnaire(first.form_id, first.form_version)
+        if q is None:
+            raise ConsoleError("questionnaire_missing", record_id=record_id, form=first.form_id)
+        original = dict(first.payload.get("values") or {})
+        if path not in original:
+            raise ConsoleError("answer_unknown", record_id=record_id)
+        current = _corrected(original, self.store.corrections(record_id))
+        stored, refusal = rd.check_correction(q, current, path, value, lang)
+        if refusal is not None:
+            raise ConsoleError(
+                "correction_refused",
+                record_id=record_id,
+                reason=refusal.code,
+                message=refusal.message,
+            )
+        return self.store.correct(record_id, path, stored, self.actor, reason=reason)
+
+    # --- audit export ----------------------------------------------------------------------
+
+    def export_audit(self, fmt: str, output: Path) -> int:
+        """Write the audit log with its chain head as ``csv`` or ``json`` to a new private
+        file; the number of entries written (the export itself is audited after it)."""
+        if fmt not in ("csv", "json"):
+            raise ConsoleError("format_unknown", format=fmt)
+        text = self.store.export_audit(fmt)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with ex.private_file(output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except ex.ExportError as exc:
+            raise ConsoleError(exc.code, **exc.params) from None
+        except OSError:
+            raise ConsoleError("export_unwritable") from None
+        head = self.store.audit_head()
+        self.store.audit("audit_export", self.actor or "console", format=fmt)
+        return head[0] if head else 0
+
+    # --- referral slips ---------------------------------------------------------------------
+
+    def directory(self, site: str) -> list[dict[str, Any]]:
+        """The site's referral directory from ``sites_dir`` (``<site>.yaml``, else
+        ``default.yaml``: the files the server gives that site's devices)."""
+        import yaml
+
+        folder = self.sites_dir
+        if folder is None:
+            return []
+        for name in (site, "default"):
+            path = folder / f"{name}.yaml"
+            if name and "/" not in name and not name.startswith(".") and path.is_file():
+                try:
+                    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                except (yaml.YAMLError, UnicodeDecodeError, OSError):
+                    raise ConsoleError("directory_unreadable", site=name) from None
+                entries = loaded.get("referral_directory") if isinstance(loaded, dict) else None
+                return [dict(e) for e in entries or [] if isinstance(e, dict)]
+        return []
+
+    def slip(self, record_id: str, pathway: str) -> sl.Slip:
+        """The referral slip for one pathway of one record: only the answers that raised it,
+        only when the person consented to this referral (or it is the duty of care), in the
+        partner service's language with its directory contact."""
+        versions = self.store.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        first = versions[0]
+        q = self.questionnaire(first.form_id, first.form_version)
+        if q is None:
+            raise ConsoleError("questionnaire_missing", record_id=record_id, form=first.form_id)
+        directory = self.directory(first.site)
+        entry = sl.entry_for(directory, pathway) or {}
+        lang = str(entry.get("language") or "")
+        lang = lang if lang in q.languages else q.default_language
+        payload = {
+            **first.payload,
+            "values": _corrected(
+                dict(first.payload.get("values") or {}), self.store.corrections(record_id)
+            ),
+        }
+        try:
+            return sl.build(
+                q,
+                payload,
+                pathway,
+                site=first.site,
+                day=_day(first.payload.get("finalised_at")) or first.received_on,
+                directory=directory,
+                words=slip_words(translator(lang)),
+            )
+        except sl.SlipRefused as exc:
+            raise ConsoleError(exc.code, record_id=record_id, **exc.params) from None
+
+    def write_slip(self, record_id: str, pathway: str, fmt: str, output: Path) -> sl.Slip:
+        """Write the slip as ``pdf`` or ``txt`` to a new private file; the audit log records
+        which record, which pathway and who, never what the slip says."""
+        if fmt not in ("pdf", "txt"):
+            raise ConsoleError("format_unknown", format=fmt)
+        if not self.actor:
+            raise ConsoleError("actor_required", record_id=record_id)
+        slip = self.slip(record_id, pathway)
+        data = sl.pdf(slip) if fmt == "pdf" else sl.text(slip).encode("utf-8")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with ex.private_file(output, "wb") as fh:
+                fh.write(data)
+        except ex.ExportError as exc:
+            raise ConsoleError(exc.code, **exc.params) from None
+        except OSError:
+            raise ConsoleError("export_unwritable") from None
+        self.store.audit("slip", self.actor, record_id, pathway=pathway, format=fmt)
+        return slip
+
+    def questionnaire(self, form_id: str, version: str) -> Questionnaire | None:
+        """The questionnaire a record was answered with (that version, else the newest file
+        with its form id), loaded once; None when this console has none."""
+        key = (form_id, version)
+        if key not in self._questionnaires:
+            found: Questionnaire | None = None
+            folder = self.questionnaires_dir
+            if folder is not None and folder.is_dir():
+                path = ex.find_questionnaire(folder, form_id, version)
+                path = path or ex.find_questionnaire(folder, form_id)
+                if path is not None:
+                    try:
+                        found = load_questionnaire(path.read_bytes(), path.name)
+                    except (QuestionnaireError, OSError):
+                        found = None
+            self._questionnaires[key] = found
+        return self._questionnaires[key]
+
+    def words(self, record_id: str, lang: str) -> rd.RecordWords | None:
+        """The record in words in ``lang`` (corrections applied, originals beside); None
+        when this console does not have its questionnaire."""
+        versions = self.store.record(record_id)
+        if not versions:
+            raise ConsoleError("record_unknown", record_id=record_id)
+        first = versions[0]
+        q = self.questionnaire(first.form_id, first.form_version)
+        if q is None:
+            return None
+        original = dict(first.payload.get("values") or {})
+        fixes = _corrected({}, self.store.corrections(record_id))
+        return rd.read(q, original, lang, fixes)
 
     def erase(self, record_id: str) -> EraseResult:
         """Erase a record here and on the server (an erasure waits here until the server

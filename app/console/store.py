@@ -1,10 +1,11 @@
 """The console's own encrypted store: opened records, follow-up history, erasures, audit.
 
-One SQLite file (``console.db``, mode 0600) in the console's data folder, with WAL,
-``synchronous=FULL``, ``secure_delete=ON`` and temporary tables in memory, as the field app's
-store. Everything a record says (answers, outcome, pathways, dates inside the payload) and every
-follow-up entry is AES-256-GCM encrypted under a data key that is itself wrapped with Argon2id
-under the coordinator's passphrase (``app.store.crypto``). The associated data of each blob
+One SQLite file (``console.db``, mode 0600) in the console's data folder, opened by the one
+opener the field app's store uses too (:mod:`app.store.sqlite`: WAL, ``synchronous=FULL``,
+``secure_delete=ON``, temporary tables in memory). Everything a record says (answers,
+outcome, pathways, dates inside the payload) and every follow-up entry is AES-256-GCM
+encrypted under a data key that is itself wrapped with Argon2id under the coordinator's
+passphrase (``app.store.crypto``). The associated data of each blob
 names its row, so a blob moved to another row does not open.
 
 Plaintext columns are routing metadata only: record id, envelope digest and arrival sequence,
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
-from app.store import crypto
+from app.store import chain, crypto, sqlite
 
 DB_NAME = "console.db"
 DB_FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
@@ -52,6 +53,7 @@ _RECORD_SELECT = (
     " body FROM record"
 )
 _FOLLOW_AAD = b"waymark-console-followup\x00"
+_SUMMARY_AAD = b"waymark-console-summary\x00"
 _CORRECT_AAD = b"waymark-console-correction\x00"
 
 SCHEMA = [
@@ -61,6 +63,7 @@ SCHEMA = [
         agency_fingerprint TEXT,
         since INTEGER NOT NULL DEFAULT 0,
         audit_head TEXT NOT NULL DEFAULT '',
+        audit_recipe INTEGER NOT NULL DEFAULT 2,
         created_at TEXT NOT NULL)""",
     """CREATE TABLE record (
         id TEXT NOT NULL,
@@ -73,6 +76,7 @@ SCHEMA = [
         received_on TEXT NOT NULL,
         conflict INTEGER NOT NULL DEFAULT 0,
         body BLOB NOT NULL,
+        summary BLOB,
         PRIMARY KEY (id, digest))""",
     "CREATE INDEX ix_record_seq ON record (seq)",
     """CREATE TABLE followup (
@@ -132,11 +136,24 @@ SCHEMA = [
     """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
 ]
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 #: Steps from an older console store to this one, by the version each step reaches.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE device ADD COLUMN waiting INTEGER",),
+    # what the submissions table and the dashboard read of a record, sealed apart from the
+    # whole record so that opening the console does not decrypt every answer (filled in from
+    # the record on the first open after this step)
+    3: ("ALTER TABLE record ADD COLUMN summary BLOB",),
+    # the audit chain moves to the one recipe the device's log uses (app.store.chain); the
+    # entries are linked again under it on the first open after this step (recipe 1 -> 2)
+    4: ("ALTER TABLE meta ADD COLUMN audit_recipe INTEGER NOT NULL DEFAULT 1",),
 }
+_AUDIT_TRIGGERS = (
+    """CREATE TRIGGER audit_no_change BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
+    """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
+)
 
 
 def _now() -> datetime:
@@ -172,6 +189,44 @@ class StoredRecord:
     def flags(self) -> list[dict[str, Any]]:
         out = (self.payload.get("outcome") or {}).get("flags") or []
         return [f for f in out if isinstance(f, dict) and f.get("id")]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the table and the dashboard need of one record version, without its answers."""
+
+    id: str
+    digest: str
+    seq: int
+    device_id: str
+    site: str
+    form_id: str
+    form_version: str
+    received_on: str
+    conflict: bool
+    finalised_at: str
+    language: str
+    pathways: tuple[str, ...]
+    flags: tuple[tuple[str, str | None], ...]  # (flag id, ILO dimension or None)
+
+
+def summarise(payload: dict[str, Any]) -> dict[str, Any]:
+    """The summary fields of an opened payload (plain data, sealed in ``record.summary``)."""
+    outcome = payload.get("outcome") or {}
+    pathways = [
+        str(p["id"]) for p in outcome.get("pathways") or [] if isinstance(p, dict) and p.get("id")
+    ]
+    flags = [
+        [str(f["id"]), str(f["dimension"]) if f.get("dimension") else None]
+        for f in outcome.get("flags") or []
+        if isinstance(f, dict) and f.get("id")
+    ]
+    return {
+        "finalised_at": str(payload.get("finalised_at") or ""),
+        "language": str(payload.get("language") or ""),
+        "pathways": pathways,
+        "flags": flags,
+    }
 
 
 @dataclass(frozen=True)
@@ -324,7 +379,14 @@ class ConsoleStore:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, data_key, path)
+        store = cls(conn, data_key, path)
+        try:
+            store._fill_summaries()
+            store._relink_audit()
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def change_passphrase(
         self, passphrase: str, by: str, *, kdf: crypto.KdfParams = crypto.DEFAULT_KDF
@@ -448,6 +510,7 @@ class ConsoleStore:
                     received.astimezone(UTC).date().isoformat(),
                     1 if item.conflict else 0,
                     crypto.encrypt(self._data_key, body, _record_aad(item.record_id, item.digest)),
+                    self._seal_summary(item.record_id, item.digest, summarise(item.payload)),
                 )
             )
         if not rows:
@@ -457,8 +520,8 @@ class ConsoleStore:
             for row in rows:
                 cur = c.execute(
                     "INSERT OR IGNORE INTO record (id, digest, seq, device_id, site, form_id,"
-                    " form_version, received_on, conflict, body)"
-                    " SELECT ?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
+                    " form_version, received_on, conflict, body, summary)"
+                    " SELECT ?,?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
                     " (SELECT 1 FROM erasure WHERE record_id = ?)",
                     (*row, row[0]),
                 )
@@ -497,6 +560,61 @@ class ConsoleStore:
                     self._read(_RECORD_SELECT + " WHERE id = ? AND digest = ?", (rid, digest))
                 )
         return [self._cache[(str(a), str(b))] for a, b in keys if (a, b) in self._cache]
+
+    def summaries(self) -> list[Summary]:
+        """Every kept record version's summary, in arrival order: what the table and the
+        dashboard read, decrypting far less than :meth:`records`."""
+        rows = self._read(
+            "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on,"
+            " conflict, summary FROM record ORDER BY seq, id, digest"
+        )
+        key = self._data_key
+        out = []
+        for rid, digest, seq, device, site, form, version, day, conflict, blob in rows:
+            try:
+                d = json.loads(crypto.decrypt(key, bytes(blob), _summary_aad(rid, digest)))
+            except (crypto.CryptoError, ValueError, TypeError):
+                raise ConsoleStoreCorrupt("record_unreadable", record_id=str(rid)) from None
+            out.append(
+                Summary(
+                    str(rid),
+                    str(digest),
+                    int(seq),
+                    str(device),
+                    str(site),
+                    str(form),
+                    str(version),
+                    str(day),
+                    bool(conflict),
+                    str(d.get("finalised_at") or ""),
+                    str(d.get("language") or ""),
+                    tuple(map(str, d.get("pathways") or ())),
+                    tuple((str(f[0]), f[1]) for f in d.get("flags") or ()),
+                )
+            )
+        return out
+
+    def _seal_summary(self, record_id: str, digest: str, fields: dict[str, Any]) -> bytes:
+        body = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return crypto.encrypt(self._data_key, body, _summary_aad(record_id, digest))
+
+    def _fill_summaries(self) -> None:
+        """Seal the summary of records kept before summaries existed (once, after the
+        migration that added them)."""
+        missing = self._read(_RECORD_SELECT + " WHERE summary IS NULL")
+        if not missing:
+            return
+        with self._tx() as c:
+            for row in missing:
+                rec = self._open_record(row)
+                c.execute(
+                    "UPDATE record SET summary = ? WHERE id = ? AND digest = ?",
+                    (
+                        self._seal_summary(rec.id, rec.digest, summarise(rec.payload)),
+                        rec.id,
+                        rec.digest,
+                    ),
+                )
 
     def record(self, record_id: str) -> list[StoredRecord]:
         """The versions of one record (more than one only after a conflict)."""
@@ -765,63 +883,159 @@ class ConsoleStore:
         with self._tx() as c:
             _audit(c, event, record_id, actor, detail)
 
+    def audit_links(self) -> list[chain.Link]:
+        """The audit log as chain links (the exact text that was hashed), in order."""
+        rows = self._read(
+            "SELECT seq, at, event, record_id, actor, detail, prev, hash FROM audit ORDER BY seq"
+        )
+        return [
+            chain.Link(int(seq), str(at), str(event), rid, str(detail), str(prev), str(h),
+                       str(actor))
+            for seq, at, event, rid, actor, detail, prev, h in rows
+        ]
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """(sequence number, hash) of the newest entry as the head records it."""
+        head = str(self._read("SELECT audit_head FROM meta WHERE id = 1")[0][0])
+        if not head:
+            return None
+        count = int(self._read("SELECT COUNT(*) FROM audit")[0][0])
+        return (count, head)
+
     def verify_audit(self) -> int:
         """Check the audit chain and its head; the number of entries, or
         :class:`ConsoleStoreCorrupt` (``audit_broken``) if any was changed or removed."""
-        rows = self._read(
-            "SELECT at, event, record_id, actor, detail, prev, hash FROM audit ORDER BY seq"
-        )
-        head = str(self._read("SELECT audit_head FROM meta WHERE id = 1")[0][0])
-        prev = ""
-        for at, event, record_id, actor, detail, stored_prev, stored in rows:
-            if stored_prev != prev or stored != _audit_hash(
-                prev, at, event, record_id, actor, detail
-            ):
-                raise ConsoleStoreCorrupt("audit_broken")
-            prev = stored
-        if prev != head:
-            raise ConsoleStoreCorrupt("audit_broken")
-        return len(rows)
+        links = self.audit_links()
+        report = chain.verify(links, self.audit_head())
+        if not report.ok:
+            raise ConsoleStoreCorrupt("audit_broken", seq=report.seq, problem=report.problem)
+        for x in links:  # the actor column shown must be the one that was hashed
+            if _actor_of(x.detail) != x.actor:
+                raise ConsoleStoreCorrupt("audit_broken", seq=x.seq, problem="actor_mismatch")
+        return report.entries
 
     def audit_entries(self) -> list[AuditEntry]:
-        rows = self._read("SELECT seq, at, event, record_id, actor, detail FROM audit ORDER BY seq")
         return [
-            AuditEntry(int(a), str(b), str(c), d, str(e), json.loads(f))
-            for a, b, c, d, e, f in rows
+            AuditEntry(x.seq, x.at, x.event, x.record_id, x.actor, _detail_of(x.detail))
+            for x in self.audit_links()
         ]
+
+    def export_audit(self, fmt: str) -> str:
+        """The audit log with its head, as ``json`` or ``csv`` (``waymark audit verify
+        --file`` checks either as it checks a device's log)."""
+        links, head = self.audit_links(), self.audit_head()
+        if fmt == "json":
+            return chain.export_json(links, head, "console")
+        if fmt == "csv":
+            return chain.export_csv(links, head)
+        raise ConsoleError("format_unknown", format=fmt)
+
+    def _relink_audit(self) -> None:
+        """Link a store's audit entries again under the one chain recipe (once, after the
+        migration to it), noting whether the old chain was whole."""
+        if int(self._read("SELECT audit_recipe FROM meta WHERE id = 1")[0][0]) >= 2:
+            return
+        rows = self._read(
+            "SELECT seq, at, event, record_id, actor, detail, prev, hash FROM audit ORDER BY seq"
+        )
+        old_head = str(self._read("SELECT audit_head FROM meta WHERE id = 1")[0][0])
+        prev_old, intact = "", True
+        for _seq, at, event, rid, actor, detail, stored_prev, stored in rows:
+            if stored_prev != prev_old or stored != _legacy_hash(
+                prev_old, at, event, rid, actor, detail
+            ):
+                intact = False
+            prev_old = stored
+        intact = intact and prev_old == old_head
+        with self._tx() as c:
+            c.execute("DROP TRIGGER IF EXISTS audit_no_change")
+            c.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+            prev = chain.GENESIS
+            for seq, at, event, rid, actor, detail, _p, _h in rows:
+                text = _chain_detail(str(actor), _detail_of_legacy(str(detail)))
+                digest = chain.entry_hash(int(seq), at, event, rid, text, prev)
+                c.execute(
+                    "UPDATE audit SET detail = ?, prev = ?, hash = ? WHERE seq = ?",
+                    (text, prev, digest, seq),
+                )
+                prev = digest
+            for trigger in _AUDIT_TRIGGERS:
+                c.execute(trigger)
+            c.execute("UPDATE meta SET audit_head = ?, audit_recipe = 2 WHERE id = 1", (prev,))
+            _audit(c, "audit_relinked", None, "console", {"legacy_intact": intact})
 
 
 def _audit(
     c: sqlite3.Connection, event: str, record_id: str | None, actor: str, detail: dict[str, Any]
 ) -> None:
-    """Append an entry chained to the one before by SHA-256; the head is kept in ``meta`` so
-    removing the newest entries is noticed too."""
+    """Append an entry chained to the one before (:mod:`app.store.chain`, the device's
+    recipe); the head is kept in ``meta`` so removing the newest entries is noticed too. The
+    hashed detail names who acted, so the actor cannot be changed unseen either."""
     safe = {k: v for k, v in detail.items() if isinstance(v, (int, bool)) or k in _SAFE_TEXT}
-    prev = str(c.execute("SELECT audit_head FROM meta WHERE id = 1").fetchone()[0])
+    row = c.execute("SELECT audit_head FROM meta WHERE id = 1").fetchone()
+    prev = str(row[0]) or chain.GENESIS
+    seq = int(c.execute("SELECT COUNT(*) FROM audit").fetchone()[0]) + 1
     at = _iso(_now()) or ""
-    text = json.dumps(safe, sort_keys=True)
-    digest = _audit_hash(prev, at, event, record_id, actor[:128], text)
+    text = _chain_detail(actor[:128], safe)
+    digest = chain.entry_hash(seq, at, event, record_id, text, prev)
     c.execute(
-        "INSERT INTO audit (at, event, record_id, actor, detail, prev, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (at, event, record_id, actor[:128], text, prev, digest),
+        "INSERT INTO audit (seq, at, event, record_id, actor, detail, prev, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, event, record_id, actor[:128], text, prev, digest),
     )
     c.execute("UPDATE meta SET audit_head = ? WHERE id = 1", (digest,))
 
 
-def _audit_hash(
+def _chain_detail(actor: str, detail: dict[str, Any]) -> str:
+    return json.dumps({"actor": actor, **detail}, sort_keys=True, ensure_ascii=True)
+
+
+def _detail_of(text: str) -> dict[str, Any]:
+    """An entry's detail without the actor (shown in its own column)."""
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(d, dict):
+        return {}
+    d.pop("actor", None)
+    return d
+
+
+def _actor_of(text: str) -> str:
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return ""
+    return str(d.get("actor", "")) if isinstance(d, dict) else ""
+
+
+def _detail_of_legacy(text: str) -> dict[str, Any]:
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def _legacy_hash(
     prev: str, at: str, event: str, record_id: str | None, actor: str, detail: str
 ) -> str:
+    """The console's first audit recipe, read only to note whether an old chain was whole."""
     blob = json.dumps([prev, at, event, record_id, actor, detail], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 #: Detail keys whose text values may go in the audit (formats and codes, never content).
-_SAFE_TEXT = frozenset({"format", "code"})
+_SAFE_TEXT = frozenset({"format", "code", "pathway", "problem"})
 
 
 def _record_aad(record_id: str, digest: str) -> bytes:
     return _RECORD_AAD + record_id.encode("utf-8") + b"\x00" + digest.encode("ascii")
+
+
+def _summary_aad(record_id: str, digest: str) -> bytes:
+    return _SUMMARY_AAD + record_id.encode("utf-8") + b"\x00" + digest.encode("ascii")
 
 
 def _correct_aad(record_id: str, entry_id: str) -> bytes:
@@ -834,16 +1048,7 @@ def _follow_aad(record_id: str, entry_id: str) -> bytes:
 
 def _connect(path: Path) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=FULL",
-            "PRAGMA secure_delete=ON",
-            "PRAGMA temp_store=MEMORY",
-            "PRAGMA busy_timeout=5000",
-            "PRAGMA journal_size_limit=0",
-        ):
-            conn.execute(pragma)
+        conn: sqlite3.Connection = sqlite.connect(path)
     except sqlite3.DatabaseError as exc:
         raise ConsoleStoreCorrupt("store_corrupt") from exc
     return conn

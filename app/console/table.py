@@ -269,12 +269,23 @@ _SORT_KEYS: dict[Column, Callable[[Submission], Any]] = {
 }
 
 
-def query(rows: Sequence[Submission], q: TableQuery, *, known: Facets | None = None) -> TablePage:
+def sort_rows(rows: Sequence[Submission], column: Column, descending: bool) -> list[Submission]:
+    return sorted(rows, key=_SORT_KEYS[column], reverse=descending)
+
+
+def query(
+    rows: Sequence[Submission],
+    q: TableQuery,
+    *,
+    known: Facets | None = None,
+    presorted: bool = False,
+) -> TablePage:
     """The page of ``rows`` that ``q`` asks for (``known``: the facets of ``rows``, when the
-    caller keeps them)."""
+    caller keeps them; ``presorted``: ``rows`` are already in ``q``'s order)."""
     preds = _matches(q, normalise_code(q.search))
     matched = [r for r in rows if all(p(r) for p in preds)] if preds else list(rows)
-    matched.sort(key=_SORT_KEYS[q.sort], reverse=q.descending)
+    if not presorted:
+        matched.sort(key=_SORT_KEYS[q.sort], reverse=q.descending)
     size = q.page_size if q.page_size > 0 else PAGE_SIZES[0]
     pages = max(1, -(-len(matched) // size))
     page = min(max(q.page, 0), pages - 1)

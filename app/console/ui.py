@@ -21,6 +21,7 @@ from babel import UnknownLocaleError
 
 from app.console import ids
 from app.console.model import Console, RecordDetail
+from app.console.reading import Reading
 from app.console.table import (
     PAGE_SIZES,
     REQUIRED_COLUMNS,
@@ -41,8 +42,9 @@ from app.console.words import (
 from app.i18n import SHIPPED, Translator, is_rtl, language, translator
 from app.resources import questionnaires_dir
 from app.store import crypto
-from app.ui.components import FONTS, PRIMARY, Kit, theme
-from app.ui.web import run_offline
+from app.uikit.components import FONTS, PRIMARY, WORKER_BG, Kit, theme
+from app.uikit.web import run_offline
+from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
 
@@ -221,19 +223,6 @@ class ConsoleShell:
             padding=ft.Padding.symmetric(horizontal=12, vertical=6),
         )
         content: list[ft.Control] = []
-        if v.notice is not None:
-            content.append(
-                ft.Semantics(
-                    identifier=ids.NOTICE,
-                    live_region=True,
-                    content=ft.Container(
-                        content=k.text(message(_, v.notice.code, v.notice.params), 15),
-                        bgcolor="#fde7e5" if v.notice.error else "#e6f4ea",
-                        padding=12,
-                        border_radius=8,
-                    ),
-                )
-            )
         content.append(
             ft.Semantics(identifier=ids.SCREEN + v.route.value, content=body, container=True)
         )
@@ -247,7 +236,22 @@ class ConsoleShell:
             scroll=ft.ScrollMode.AUTO,
             expand=True,
         )
-        return ft.SafeArea(content=ft.Column([bar, scroller], spacing=0, expand=True), expand=True)
+        pinned = self.pinned()
+        top: list[ft.Control] = [bar]
+        if pinned:
+            top.append(
+                ft.Row(
+                    [
+                        ft.Container(
+                            content=ft.Column(pinned, spacing=8),
+                            padding=ft.Padding.symmetric(horizontal=16, vertical=8),
+                            width=min(WIDTH, float(self.page.width or WIDTH)),
+                        )
+                    ],
+                    alignment=ft.MainAxisAlignment.CENTER,
+                )
+            )
+        return ft.SafeArea(content=ft.Column([*top, scroller], spacing=0, expand=True), expand=True)
 
     # --- screens ----------------------------------------------------------------------------
 
@@ -667,15 +671,15 @@ class ConsoleShell:
         detail: RecordDetail = v.console.detail(v.record_id)
         row = detail.row
         items: list[ft.Control] = [
-            k.heading(_("Record")),
-            k.text(row.id, 14, ident=ids.RECORD_ID, lang="en"),
+            k.heading(_("Case {code}", code=isolate(case_code(row.id)))),
+            k.text(isolate(row.id), 12, ident=ids.RECORD_ID, color="#57606a"),
             k.text(
                 _(
                     "Site {site}, received {day}, week {week}, language {language}",
                     site=row.site,
-                    day=row.received_on,
-                    week=row.week,
-                    language=row.language,
+                    day=isolate(row.received_on),
+                    week=isolate(row.week),
+                    language=_language_name(row.language) if row.language else "\u2014",
                 ),
                 14,
             ),
@@ -722,11 +726,28 @@ class ConsoleShell:
                 )
                 for h in pw.history
             ]
+            slips = ft.Row(
+                [
+                    k.button(
+                        words,
+                        self.act(v.write_slip, pw.id, fmt),
+                        ident=f"{ids.SLIP}{pw.id}-{fmt}",
+                        kind="secondary",
+                        disabled=self.busy,
+                    )
+                    for fmt, words in (
+                        ("pdf", _("Referral slip (PDF)")),
+                        ("txt", _("Referral slip (text)")),
+                    )
+                ],
+                wrap=True,
+            )
             items.append(
                 k.card(
                     [
                         head,
                         buttons,
+                        slips,
                         ft.Semantics(
                             identifier=ids.HISTORY + pw.id, content=ft.Column(history, spacing=2)
                         ),
@@ -743,116 +764,224 @@ class ConsoleShell:
                 disabled=self.busy,
             )
         )
-        if v.confirm_erase:
-            items.append(
-                k.card(
-                    [
-                        k.text(
-                            _(
-                                "Erase this record here and on the server? This cannot be "
-                                "undone. The erasure is recorded, without its content."
-                            ),
-                            15,
-                            bold=True,
-                        ),
-                        ft.Row(
-                            [
-                                k.button(
-                                    _("Erase everywhere"),
-                                    self.act(v.erase),
-                                    ident=ids.ERASE_CONFIRM,
-                                    kind="danger",
-                                    disabled=self.busy,
-                                ),
-                                k.button(
-                                    _("Keep the record"),
-                                    self.act(v.cancel_erase),
-                                    ident=ids.ERASE_CANCEL,
-                                    kind="secondary",
-                                ),
-                            ],
-                            wrap=True,
-                        ),
-                    ],
-                    bg="#fde7e5",
-                )
+        items.append(
+            k.button(
+                _("Erase this record (right of erasure)"),
+                self.act(v.ask_erase),
+                ident=ids.ERASE,
+                kind="danger",
+                disabled=self.busy or v.confirm_erase,
             )
-        else:
-            items.append(
-                k.button(
-                    _("Erase this record (right of erasure)"),
-                    self.act(v.ask_erase),
-                    ident=ids.ERASE,
-                    kind="danger",
-                    disabled=self.busy,
-                )
-            )
+        )
         return ft.Column(items, spacing=12)
 
-    def answers_card(self, detail: RecordDetail) -> ft.Control:
-        """The answers as kept, with corrections shown beside the original; one answer at a
-        time can be corrected (right of correction)."""
+    def pinned(self) -> list[ft.Control]:
+        """What must be seen now, pinned under the bar whatever the scroll: the notice and a
+        pending confirmation."""
         k, _ = self.kit, self._
         v = self.view
-        rows: list[ft.Control] = [k.text(_("Answers"), 17, bold=True)]
-        for answer in detail.answers:
-            shown = _value(answer.value)
-            line = f"{answer.path}: {shown}"
-            if answer.corrected:
-                line += " " + _("(corrected; was {original})", original=_value(answer.original))
-            if v.correcting == answer.path:
-                value = k.field(_("Corrected value"), value=shown)
-                reason = k.field(_("Reason for the correction"))
-
-                async def save(
-                    e: Any, value: ft.TextField = value, reason: ft.TextField = reason
-                ) -> None:
-                    await self.act(v.save_correction, value.value or "", reason.value or "")(e)
-
-                rows.append(
-                    k.card(
+        out: list[ft.Control] = []
+        if v.notice is not None:
+            out.append(
+                ft.Semantics(
+                    identifier=ids.NOTICE,
+                    live_region=True,
+                    content=ft.Container(
+                        content=k.text(message(_, v.notice.code, v.notice.params), 15),
+                        bgcolor="#fde7e5" if v.notice.error else "#e6f4ea",
+                        padding=12,
+                        border_radius=8,
+                    ),
+                )
+            )
+        if v.confirm_erase and v.route is Route.RECORD and v.record_id is not None:
+            out.append(
+                ft.Semantics(
+                    identifier=ids.ERASE_PROMPT,
+                    live_region=True,
+                    container=True,
+                    content=k.card(
                         [
-                            k.text(answer.path, 14, bold=True),
-                            ft.Semantics(identifier=ids.CORRECT_VALUE, content=value),
-                            ft.Semantics(identifier=ids.CORRECT_REASON, content=reason),
+                            k.text(
+                                _(
+                                    "Erase the record {code} here and on the server? This "
+                                    "cannot be undone. The erasure is recorded, without its "
+                                    "content.",
+                                    code=isolate(case_code(v.record_id)),
+                                ),
+                                15,
+                                bold=True,
+                            ),
                             ft.Row(
                                 [
                                     k.button(
-                                        _("Save the correction"),
-                                        save,
-                                        ident=ids.CORRECT_SAVE,
+                                        _("Erase everywhere"),
+                                        self.act(v.erase),
+                                        ident=ids.ERASE_CONFIRM,
+                                        kind="danger",
                                         disabled=self.busy,
                                     ),
                                     k.button(
-                                        _("Cancel"),
-                                        self.act(v.cancel_correction),
-                                        ident=ids.CORRECT_CANCEL,
+                                        _("Keep the record"),
+                                        self.act(v.cancel_erase),
+                                        ident=ids.ERASE_CANCEL,
                                         kind="secondary",
                                     ),
                                 ],
                                 wrap=True,
                             ),
                         ],
-                        bg="#eef3f7",
-                    )
-                )
-                continue
-            rows.append(
-                ft.Row(
-                    [
-                        ft.Container(content=k.text(line, 14), expand=True),
-                        k.button(
-                            _("Correct"),
-                            self.act(v.start_correction, answer.path),
-                            ident=ids.CORRECT + answer.path,
-                            kind="secondary",
-                            disabled=self.busy,
-                        ),
-                    ],
-                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                        bg="#fde7e5",
+                    ),
                 )
             )
-        return k.card(rows)
+        return out
+
+    def answers_card(self, detail: RecordDetail) -> ft.Control:
+        """The record in words: the person's answers under their group headings, then the
+        worker-only sections, then what the questionnaire calculated and the device recorded
+        (not correctable). Corrections show beside the original (right of correction)."""
+        k, _ = self.kit, self._
+        v = self.view
+        words = v.console.words(detail.row.id, v.lang)
+        if words is None:
+            rows: list[ft.Control] = [
+                k.text(_("Answers"), 17, bold=True),
+                k.text(
+                    _(
+                        "The questionnaire of this record is not in the console's questionnaires "
+                        "folder: answers are shown as kept, and cannot be corrected."
+                    ),
+                    14,
+                    color="#57606a",
+                ),
+            ]
+            rows.extend(k.text(f"{isolate(a.path)}: {_value(a.value)}", 14) for a in detail.answers)
+            return k.card(rows)
+        cards: list[ft.Control] = []
+        person: list[ft.Control] = [k.text(_("Answers"), 17, bold=True)]
+        for section in words.sections:
+            if section.heading:
+                person.append(k.text(section.heading, 16 - min(section.depth, 2), bold=True))
+            person.extend(self.reading_line(r, words.language) for r in section.readings)
+        cards.append(k.card(person))
+        if words.worker:
+            worker: list[ft.Control] = [
+                k.text(_("Noted by the worker (not read to the person)"), 17, bold=True)
+            ]
+            for section in words.worker:
+                worker.append(k.text(section.heading, 15, bold=True))
+                worker.extend(self.reading_line(r, words.language) for r in section.readings)
+            cards.append(k.card(worker, bg=WORKER_BG))
+        apart = [
+            (_("Calculated by the questionnaire (not correctable)"), words.calculated),
+            (_("Recorded by the device (not correctable)"), words.meta),
+            (_("Not in this questionnaire version (not correctable)"), words.unknown),
+        ]
+        for title, readings in apart:
+            if readings:
+                lines: list[ft.Control] = [k.text(title, 15, bold=True, color="#57606a")]
+                lines.extend(
+                    k.text(f"{isolate(r.path)}: {isolate(_value(r.value))}", 13, color="#57606a")
+                    for r in readings
+                )
+                cards.append(k.card(lines, bg="#f6f8fa"))
+        return ft.Semantics(
+            identifier=ids.ANSWERS, container=True, content=ft.Column(cards, spacing=10)
+        )
+
+    def reading_line(self, r: Reading, lang: str) -> ft.Control:
+        """One answer in words, with its Correct button or its correction editor."""
+        k, _ = self.kit, self._
+        v = self.view
+        value_words = r.words or "\u2014"
+        if r.corrected:
+            value_words += " " + _("(corrected; was {original})", original=r.original_words or "")
+        text = ft.Column(
+            [k.text(r.label, 14, bold=True, lang=lang), k.text(value_words, 14, lang=lang)],
+            spacing=2,
+        )
+        if v.correcting == r.path and r.correctable:
+            return self.correction_editor(r, lang)
+        controls: list[ft.Control] = [ft.Container(content=text, expand=True)]
+        if r.correctable:
+            controls.append(
+                k.button(
+                    _("Correct"),
+                    self.act(v.start_correction, r.path),
+                    ident=ids.CORRECT + r.path,
+                    kind="secondary",
+                    disabled=self.busy,
+                )
+            )
+        return ft.Semantics(
+            identifier=ids.ANSWER + r.path,
+            container=True,
+            content=ft.Row(controls, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        )
+
+    def correction_editor(self, r: Reading, lang: str) -> ft.Control:
+        """A select question offers its choices (labels in the coordinator's language); any
+        other question takes typed text. The engine checks either before it is saved."""
+        k, _ = self.kit, self._
+        v = self.view
+        reason = k.field(_("Reason for the correction"))
+        controls: list[ft.Control] = [k.text(r.label, 14, bold=True, lang=lang)]
+        if r.type == "select_one" and r.choices:
+            controls.append(
+                ft.Row(
+                    [
+                        k.button(
+                            label,
+                            self.save_with(_constant(name), reason),
+                            ident=ids.CORRECT_CHOICE + name,
+                            kind="secondary",
+                            selected=r.value == name,
+                            lang=lang,
+                        )
+                        for name, label in r.choices
+                    ],
+                    wrap=True,
+                )
+            )
+        else:
+            value = k.field(_("Corrected value"), value=_value(r.value))
+            if r.choices:
+                controls.append(
+                    k.text(
+                        _(
+                            "Type the choices separated by spaces: {choices}",
+                            choices=", ".join(f"{isolate(n)} ({lbl})" for n, lbl in r.choices),
+                        ),
+                        13,
+                        color="#57606a",
+                    )
+                )
+            controls.append(ft.Semantics(identifier=ids.CORRECT_VALUE, content=value))
+            controls.append(
+                k.button(
+                    _("Save the correction"),
+                    self.save_with(lambda: value.value or "", reason),
+                    ident=ids.CORRECT_SAVE,
+                    disabled=self.busy,
+                )
+            )
+        controls.append(ft.Semantics(identifier=ids.CORRECT_REASON, content=reason))
+        controls.append(
+            k.button(
+                _("Cancel"),
+                self.act(v.cancel_correction),
+                ident=ids.CORRECT_CANCEL,
+                kind="secondary",
+            )
+        )
+        return k.card(controls, bg=WORKER_BG)
+
+    def save_with(self, value: Callable[[], str], reason: ft.TextField) -> Callable[[Any], Any]:
+        async def save(e: Any) -> None:
+            await self.act(self.view.save_correction, value(), reason.value or "")(e)
+
+        return save
 
     def audit_screen(self) -> ft.Control:
         """Who viewed, changed, exported or erased what: newest first, no content."""
@@ -868,6 +997,22 @@ class ConsoleShell:
                 ),
                 14,
             ),
+            ft.Row(
+                [
+                    k.button(
+                        words,
+                        self.act(v.export_audit, fmt),
+                        ident=ids.AUDIT_EXPORT + fmt,
+                        kind="secondary",
+                        disabled=self.busy,
+                    )
+                    for fmt, words in (
+                        ("csv", _("Export the audit log (CSV)")),
+                        ("json", _("Export the audit log (JSON)")),
+                    )
+                ],
+                wrap=True,
+            ),
         ]
         for entry in list(reversed(entries))[:AUDIT_SHOWN]:
             words = _(
@@ -877,7 +1022,7 @@ class ConsoleShell:
                 event=audit_word(_, entry.event),
             )
             if entry.record_id:
-                words += " · " + entry.record_id[:8]
+                words += " · " + isolate(case_code(entry.record_id))
             items.append(k.text(words, 13, ident=f"{ids.AUDIT_ENTRY}{entry.seq}"))
         if len(entries) > AUDIT_SHOWN:
             items.append(k.text(_("Older entries are kept in the console's store."), 13))
@@ -922,6 +1067,10 @@ class ConsoleShell:
         )
 
 
+def _constant(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
 def _language_name(code: str) -> str:
     """A language's own name, or its code when Babel does not know it."""
     try:
@@ -947,6 +1096,7 @@ def make_app(
     actor: str = "",
     key_path: str = "",
     questionnaires_dir: Path | None = None,
+    sites_dir: Path | None = None,
     kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
 ) -> Callable[[ft.Page], None]:
     """The Flet ``main(page)``: one console, locked, per browser page."""
@@ -956,7 +1106,13 @@ def make_app(
 
     def main(page: ft.Page) -> None:
         console = Console(
-            server_url, token, data_dir, actor=actor, kdf=kdf, questionnaires_dir=folder
+            server_url,
+            token,
+            data_dir,
+            actor=actor,
+            kdf=kdf,
+            questionnaires_dir=folder,
+            sites_dir=sites_dir,
         )
         view = ConsoleView(console, lang, key_path=key_path, idle_seconds=idle_seconds)
         ConsoleShell(page, view, actor).mount()

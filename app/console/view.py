@@ -16,8 +16,10 @@ from typing import Any
 
 from app.console.errors import ConsoleError
 from app.console.model import Console, Labels, load_labels
+from app.console.reading import correction_value
 from app.console.table import PAGE_SIZES, Column, TablePage, TableQuery
 from sync.errors import SyncError
+from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +231,35 @@ class ConsoleView:
         except Exception as exc:
             self._fail(exc)
 
+    def export_audit(self, fmt: str) -> Path | None:
+        """Write the audit log (with its chain head) to the exports folder."""
+        self.notice = None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        target = self.export_dir / f"audit-{stamp}.{fmt}"
+        try:
+            n = self.console.export_audit(fmt, target)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        self.notice = Notice("audit_exported", {"n": n, "file": str(target)}, error=False)
+        return target
+
+    def write_slip(self, pathway: str, fmt: str) -> Path | None:
+        """Write the referral slip of one pathway of the open record to the exports folder."""
+        self.notice = None
+        if self.record_id is None:
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        name = f"slip-{case_code(self.record_id)}-{pathway}-{stamp}.{fmt}"
+        target = self.export_dir / name
+        try:
+            self.console.write_slip(self.record_id, pathway, fmt, target)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        self.notice = Notice("slip_written", {"file": str(target)}, error=False)
+        return target
+
     def start_correction(self, path: str) -> None:
         self.correcting = path
         self.notice = None
@@ -237,26 +268,17 @@ class ConsoleView:
         self.correcting = None
 
     def save_correction(self, value: str, reason: str = "") -> None:
-        """Correct the answer being edited (a list answer is typed space-separated)."""
+        """Correct the answer being edited; the engine checks the typed value (a
+        select_multiple's choices are typed space-separated)."""
         if self.record_id is None or self.correcting is None:
             return
         path = self.correcting
         try:
-            detail = self.console.detail(self.record_id)
-            before = next((a.value for a in detail.answers if a.path == path), None)
-            new: object = value.strip()
-            if isinstance(before, list):
-                new = value.split()
-            elif isinstance(before, bool):
-                new = value.strip().lower() in ("1", "true", "yes")
-            elif isinstance(before, int):
-                new = int(value)
-            elif isinstance(before, float):
-                new = float(value)
-            self.console.correct(self.record_id, path, new, reason.strip())
-        except ValueError:
-            self.notice = Notice("value_invalid")
-            return
+            words = self.console.words(self.record_id, self.lang)
+            sections = (words.sections + words.worker) if words is not None else []
+            reading = next((r for sec in sections for r in sec.readings if r.path == path), None)
+            new = correction_value(value, reading) if reading is not None else value.strip()
+            self.console.correct(self.record_id, path, new, reason.strip(), lang=self.lang)
         except Exception as exc:
             self._fail(exc)
             return

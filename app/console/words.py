@@ -21,6 +21,21 @@ MESSAGES: dict[str, str] = {
     "record_unreadable": N_("A stored record failed its check."),
     "entry_unreadable": N_("A stored follow-up or correction entry failed its check."),
     "answer_unknown": N_("This record has no answer to that question."),
+    "slip_not_consented": N_(
+        "The person did not agree to share anything for this referral: no slip is made. "
+        "Duty of care does not depend on this."
+    ),
+    "directory_unreadable": N_("The referral directory of the site {site} could not be read."),
+    "slip_written": N_("The referral slip is written to {file}."),
+    "audit_exported": N_(
+        "{n} audit entries and the chain head written to {file}. Check it with 'waymark audit "
+        "verify --file'."
+    ),
+    "questionnaire_missing": N_(
+        "The questionnaire of this record is not in the console's questionnaires folder, so "
+        "its answers cannot be checked or corrected."
+    ),
+    "correction_refused": N_("The correction was not saved: {reason}"),
     "value_invalid": N_("This value does not fit the question (a number is needed)."),
     "idle_locked": N_("The console locked itself after a time without use. Open it again."),
     "corrected": N_("The correction is saved. The original answer is kept beside it."),
@@ -84,6 +99,23 @@ ACTION_WORDS: dict[str, str] = {
 }
 
 
+#: Why the engine refused a corrected value (``correction_refused``'s ``reason``).
+REFUSAL_WORDS: dict[str, str] = {
+    "not_correctable": N_(
+        "only the person's answers can be corrected, not calculations or metadata."
+    ),
+    "constraint": N_("the value breaks the question's rule."),
+    "out_of_range": N_("the value is outside the question's range."),
+    "unknown_choice": N_("the value is not one of the question's choices."),
+    "required": N_("this question needs an answer."),
+    "read_only": N_("this question cannot be answered."),
+    "invalid_integer": N_("a whole number is needed."),
+    "invalid_number": N_("a number is needed."),
+    "invalid_date": N_("a date (year-month-day) is needed."),
+    "invalid_datetime": N_("a date and time are needed."),
+    "invalid_time": N_("a time is needed."),
+}
+
 #: Audit events as words (the audit holds record ids, who and counts; never content).
 AUDIT_WORDS: dict[str, str] = {
     "pull": N_("got new records"),
@@ -91,9 +123,12 @@ AUDIT_WORDS: dict[str, str] = {
     "follow": N_("recorded a follow-up step"),
     "correct": N_("corrected an answer"),
     "export": N_("exported records"),
+    "slip": N_("made a referral slip"),
+    "audit_export": N_("exported the audit log"),
     "erase_local": N_("erased a record in the console"),
     "erase_server": N_("erased a record on the server"),
     "passphrase_changed": N_("moved the console's store to a new passphrase"),
+    "audit_relinked": N_("linked the audit log again under the current recipe"),
 }
 
 
@@ -124,6 +159,32 @@ def column_word(_: Translator, column: str) -> str:
     return _(COLUMN_WORDS[column]) if column in COLUMN_WORDS else humanise(column)
 
 
+#: The headings of a referral slip, in the partner service's language.
+SLIP_WORDS: dict[str, str] = {
+    "title": N_("Referral"),
+    "case": N_("Case code"),
+    "site": N_("Site"),
+    "date": N_("Date of the screening"),
+    "pathway": N_("Referral for"),
+    "reasons": N_("Why this referral"),
+    "answers": N_("What the person said that this service needs"),
+    "service": N_("Service"),
+    "name": N_("Name"),
+    "contact": N_("Contact"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+    "hours": N_("Opening hours"),
+    "footer": N_(
+        "Shared with the person's consent for this referral only. Screening does not decide "
+        "any status. Do not pass this slip on."
+    ),
+}
+
+
+def slip_words(_: Translator) -> dict[str, str]:
+    return {key: _(text) for key, text in SLIP_WORDS.items()}
+
+
 def audit_word(_: Translator, event: str) -> str:
     return _(AUDIT_WORDS[event]) if event in AUDIT_WORDS else event
 
@@ -135,6 +196,11 @@ def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> s
     for key in ("before", "state"):  # follow-up states are shown as words
         if key in params:
             params[key] = state_word(_, str(params[key]) or None)
+    if "reason" in params:  # a refusal: the questionnaire's own message when it has one
+        own = str(params.get("message") or "")
+        reason = str(params["reason"])
+        template = REFUSAL_WORDS.get(reason) or REFUSAL_WORDS["constraint"]
+        params["reason"] = own or _(template)
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):

@@ -9,12 +9,11 @@ by the app's own users and by careless tools, it does not stop an attacker with 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -22,9 +21,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from app.store import db
+from app.store import chain, db
 
-GENESIS = "0" * 64
+GENESIS = chain.GENESIS
+Report = chain.Report
 
 
 class Event(StrEnum):
@@ -59,20 +59,8 @@ class Entry:
     hash: str
 
 
-@dataclass(frozen=True)
-class Report:
-    """What :func:`verify` found: ``ok``, how many entries, and the first broken one."""
-
-    ok: bool
-    entries: int
-    problem: str | None = None  # a code: hash_mismatch, chain_broken, sequence_gap, head_mismatch
-    seq: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def entry_hash(seq: int, at: str, event: str, record_id: str | None, detail: str, prev: str) -> str:
-    body = json.dumps([seq, at, event, record_id, detail, prev], ensure_ascii=True)
-    return hashlib.sha256(body.encode("ascii")).hexdigest()
+    return chain.entry_hash(seq, at, event, record_id, detail, prev)
 
 
 def _now() -> str:
@@ -115,23 +103,22 @@ def _rows(conn: Connection) -> Iterator[tuple[Any, ...]]:
     )
 
 
+def links(conn: Connection) -> list[chain.Link]:
+    """The stored entries as chain links, in storage order."""
+    return [
+        chain.Link(int(seq), at, event, record_id, detail, prev, digest)
+        for seq, at, event, record_id, detail, prev, digest in _rows(conn)
+    ]
+
+
+def head(conn: Connection) -> tuple[int, str] | None:
+    row = conn.exec_driver_sql("SELECT seq, hash FROM audit_head WHERE id = 1").first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
 def verify_connection(conn: Connection) -> Report:
     """Walk the chain in storage order and check every link, then the head."""
-    prev, expected_seq, count = GENESIS, 1, 0
-    for seq, at, event, record_id, detail, prev_stored, stored in _rows(conn):
-        if seq != expected_seq:
-            return Report(False, count, "sequence_gap", int(seq))
-        if prev_stored != prev:
-            return Report(False, count, "chain_broken", int(seq))
-        if entry_hash(seq, at, event, record_id, detail, prev_stored) != stored:
-            return Report(False, count, "hash_mismatch", int(seq))
-        prev, expected_seq, count = stored, expected_seq + 1, count + 1
-    head = conn.exec_driver_sql("SELECT seq, hash FROM audit_head WHERE id = 1").first()
-    if count == 0 and head is None:
-        return Report(True, 0)
-    if head is None or int(head[0]) != count or head[1] != prev:
-        return Report(False, count, "head_mismatch", count + 1)
-    return Report(True, count)
+    return chain.verify(links(conn), head(conn))
 
 
 def verify_file(data_dir: Path) -> Report:

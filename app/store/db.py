@@ -1,10 +1,10 @@
 """Opening the SQLite file safely, and the ordered schema migrations.
 
-Every connection runs with WAL, ``synchronous=FULL`` (a commit is on disk before it returns),
-``secure_delete=ON`` (deleted rows are overwritten) and temporary tables in memory (nothing in
-the temporary directory). The schema version is SQLite's ``user_version``; ``MIGRATIONS[n]``
-takes a database from version ``n`` to ``n + 1`` inside one transaction, so an update that is
-interrupted leaves the old, still readable version behind.
+Every connection is put in the mode of :mod:`app.store.sqlite` (WAL, ``synchronous=FULL``,
+``secure_delete=ON``, temporary tables in memory), the one opener the console's store uses
+too. The schema version is SQLite's ``user_version``; ``MIGRATIONS[n]`` takes a database
+from version ``n`` to ``n + 1`` inside one transaction, so an update that is interrupted
+leaves the old, still readable version behind.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.pool import StaticPool
 
+from app.store import sqlite
 from app.store.errors import Corrupt, StoreError
 
 DB_NAME = "waymark.db"
@@ -89,23 +90,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    dbapi_connection.isolation_level = None  # we issue BEGIN IMMEDIATE ourselves
-    cur = dbapi_connection.cursor()
-    for pragma in (
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=FULL",
-        "PRAGMA secure_delete=ON",
-        "PRAGMA temp_store=MEMORY",
-        "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=5000",
-        # A small WAL, checkpointed before it outgrows its size limit, is reused in place:
-        # commits never grow the file (measured: 1.3x a plain insert instead of 2x), and few
-        # stale pages linger. Purges and withdrawals empty it (TRUNCATE checkpoint).
-        "PRAGMA wal_autocheckpoint=200",
-        "PRAGMA journal_size_limit=1048576",
-    ):
-        cur.execute(pragma)
-    cur.close()
+    sqlite.configure(dbapi_connection)  # we issue BEGIN IMMEDIATE ourselves
 
 
 def _on_begin(conn: Connection) -> None:

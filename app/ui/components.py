@@ -1,248 +1,36 @@
-"""Reusable pieces every screen is built from: text in the right font and direction, large
-touch targets (at least 48 px), the frame with the always-visible quick exit.
+"""The field app's name for the shared UI kit (:mod:`app.uikit.components`), kept so its
+screens import as they always did."""
 
-Fonts are bundled (Noto, OFL) because offline Flutter web draws Arabic-script and Ethiopic text
-as empty boxes without them; each text names the family for its language and falls back to the
-others, so mixed text (an Arabic question, English worker text) renders in one screen.
-"""
+from app.uikit.components import (
+    ARABIC_SCRIPT,
+    DANGER,
+    ERROR_BG,
+    ETHIOPIC_SCRIPT,
+    FONTS,
+    MAX_WIDTH,
+    NOTICE_BG,
+    PRIMARY,
+    TOUCH,
+    WORKER_BG,
+    Kit,
+    fallback,
+    family,
+    theme,
+)
 
-from __future__ import annotations
-
-import inspect
-from collections.abc import Callable
-from typing import Any
-
-import flet as ft
-
-from app.i18n import is_rtl
-
-FONTS = {
-    "Noto Sans": "fonts/NotoSans-Regular.ttf",
-    "Noto Sans Bold": "fonts/NotoSans-Bold.ttf",
-    "Noto Naskh Arabic": "fonts/NotoNaskhArabic-Regular.ttf",
-    "Noto Naskh Arabic Bold": "fonts/NotoNaskhArabic-Bold.ttf",
-    "Noto Sans Ethiopic": "fonts/NotoSansEthiopic-Regular.ttf",
-    "Noto Sans Ethiopic Bold": "fonts/NotoSansEthiopic-Bold.ttf",
-}
-ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur", "ckb", "prs"})
-ETHIOPIC_SCRIPT = frozenset({"ti", "am"})
-TOUCH = 48
-MAX_WIDTH = 720
-
-PRIMARY = "#1f5f8b"
-DANGER = "#b3261e"
-WORKER_BG = "#eef3f7"
-NOTICE_BG = "#fff4d6"
-ERROR_BG = "#fde7e5"
-
-
-def family(lang: str | None, bold: bool = False) -> str:
-    base = lang.split("-")[0].split("_")[0] if lang else "en"
-    if base in ARABIC_SCRIPT:
-        name = "Noto Naskh Arabic"
-    elif base in ETHIOPIC_SCRIPT:
-        name = "Noto Sans Ethiopic"
-    else:
-        name = "Noto Sans"
-    return f"{name} Bold" if bold else name
-
-
-def fallback(lang: str | None, bold: bool = False) -> list[str]:
-    suffix = " Bold" if bold else ""
-    return [
-        f + suffix
-        for f in ("Noto Sans", "Noto Naskh Arabic", "Noto Sans Ethiopic")
-        if f + suffix != family(lang, bold)
-    ]
-
-
-def theme(lang: str) -> ft.Theme:
-    return ft.Theme(color_scheme_seed=PRIMARY, font_family=family(lang))
-
-
-class Kit:
-    """Builds controls for one page: ``lang`` is the worker's interface language, ``scale`` the
-    text size setting, honoured by every text this makes."""
-
-    def __init__(self, lang: str, scale: float, on_touch: Callable[[], None]) -> None:
-        self.lang = lang
-        self.scale = scale
-        self.on_touch = on_touch
-
-    def size(self, base: float) -> float:
-        return round(base * self.scale, 1)
-
-    def text(
-        self,
-        value: str,
-        size: float = 16,
-        *,
-        lang: str | None = None,
-        bold: bool = False,
-        color: str | None = None,
-        ident: str | None = None,
-        align: ft.TextAlign | None = None,
-    ) -> ft.Control:
-        lang = lang or self.lang
-        t = ft.Text(
-            value,
-            size=self.size(size),
-            font_family=family(lang, bold),
-            font_family_fallback=fallback(lang, bold),
-            color=color,
-            text_align=align or ft.TextAlign.START,
-            rtl=is_rtl(lang),
-        )
-        if ident:
-            return ft.Semantics(identifier=ident, content=t)
-        return t
-
-    def heading(
-        self, value: str, *, lang: str | None = None, ident: str | None = None
-    ) -> ft.Control:
-        return self.text(value, 22, lang=lang, bold=True, ident=ident)
-
-    def button(
-        self,
-        label: str,
-        on_click: Callable[[Any], Any] | None,
-        *,
-        ident: str | None = None,
-        kind: str = "primary",
-        lang: str | None = None,
-        icon: Any = None,
-        selected: bool = False,
-        expand: bool = False,
-        disabled: bool = False,
-        sublabel: str | None = None,
-        sublang: str | None = None,
-    ) -> ft.Control:
-        """A button at least 48 px high whose accessible name is its words."""
-        lang = lang or self.lang
-        if kind == "danger":
-            bg, fg = DANGER, "#ffffff"
-        elif kind == "primary" or selected:
-            bg, fg = PRIMARY, "#ffffff"
-        else:
-            bg, fg = "#ffffff", PRIMARY
-        if disabled:
-            bg, fg = "#e1e4e8", "#6e7781"
-        words: list[ft.Control] = [
-            ft.Text(
-                label,
-                size=self.size(16),
-                font_family=family(lang, True),
-                font_family_fallback=fallback(lang, True),
-                color=fg,
-                rtl=is_rtl(lang),
-                text_align=ft.TextAlign.CENTER,
-            )
-        ]
-        if sublabel and sublabel != label:
-            words.append(
-                ft.Text(
-                    sublabel,
-                    size=self.size(13),
-                    font_family=family(sublang),
-                    font_family_fallback=fallback(sublang),
-                    color=fg,
-                    rtl=is_rtl(sublang or self.lang),
-                    text_align=ft.TextAlign.CENTER,
-                )
-            )
-        content: ft.Control = (
-            words[0]
-            if len(words) == 1
-            else ft.Column(
-                words, spacing=2, tight=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER
-            )
-        )
-
-        if on_click is not None and inspect.iscoroutinefunction(on_click):
-
-            async def clicked(e: Any) -> Any:
-                self.on_touch()
-                return await on_click(e)
-
-        else:
-
-            def clicked(e: Any) -> Any:
-                self.on_touch()
-                return on_click(e) if on_click is not None else None
-
-        b = ft.Button(
-            content=content,
-            icon=icon,
-            on_click=clicked,
-            bgcolor=bg,
-            color=fg,
-            disabled=disabled,
-            rtl=is_rtl(lang),
-            expand=True if expand else None,  # expand=False breaks a button in a Wrap
-            style=ft.ButtonStyle(
-                padding=ft.Padding.symmetric(horizontal=16, vertical=14),
-                shape=ft.RoundedRectangleBorder(radius=10),
-                side=ft.BorderSide(2 if selected else 1, PRIMARY),
-            ),
-        )
-        if ident:
-            return ft.Semantics(
-                identifier=ident, content=b, container=True, expand=True if expand else None
-            )
-        return b
-
-    def field(
-        self,
-        label: str,
-        *,
-        ident: str | None = None,
-        password: bool = False,
-        value: str = "",
-        on_submit: Callable[[Any], Any] | None = None,
-        numeric: bool = False,
-        lang: str | None = None,
-    ) -> ft.TextField:
-        lang = lang or self.lang
-
-        def changed(_e: Any) -> None:
-            self.on_touch()
-
-        tf = ft.TextField(
-            label=label,
-            value=value,
-            password=password,
-            can_reveal_password=False,
-            on_change=changed,
-            on_submit=on_submit,
-            keyboard_type=ft.KeyboardType.NUMBER if numeric else ft.KeyboardType.TEXT,
-            text_size=self.size(18),
-            label_style=ft.TextStyle(size=self.size(15)),
-            rtl=is_rtl(lang),
-            autocorrect=False,
-            enable_suggestions=False,
-        )
-        return tf
-
-    def notice(self, words: str, error: bool = True) -> ft.Control:
-        return ft.Semantics(
-            identifier="notice",
-            live_region=True,
-            content=ft.Container(
-                content=self.text(words, 15),
-                bgcolor=ERROR_BG if error else NOTICE_BG,
-                padding=12,
-                border_radius=8,
-            ),
-        )
-
-    def card(
-        self, controls: list[ft.Control], *, bg: str = "#ffffff", lang: str | None = None
-    ) -> ft.Control:
-        return ft.Container(
-            content=ft.Column(controls, spacing=8),
-            bgcolor=bg,
-            padding=14,
-            border_radius=12,
-            border=ft.Border.all(1, "#d0d7de"),
-            rtl=is_rtl(lang or self.lang),
-        )
+__all__ = [
+    "ARABIC_SCRIPT",
+    "DANGER",
+    "ERROR_BG",
+    "ETHIOPIC_SCRIPT",
+    "FONTS",
+    "MAX_WIDTH",
+    "NOTICE_BG",
+    "PRIMARY",
+    "TOUCH",
+    "WORKER_BG",
+    "Kit",
+    "fallback",
+    "family",
+    "theme",
+]

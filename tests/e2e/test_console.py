@@ -32,6 +32,13 @@ from tests.e2e.conftest import ROOT, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ACTOR = "Coordinator One"
+#: Answers to the default screening questionnaire (its real paths), so the record reads in words.
+SCREENED = {
+    "intro/name": MARKER,
+    "setup/dialect": "Levantine",
+    "setup/interpreter": "not_known",
+    "go": "yes",
+}
 
 
 @pytest.fixture
@@ -45,7 +52,7 @@ def agency(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Age
 
     def seed() -> None:  # in its own thread: Playwright's loop runs in this one
         a = make_agency(tmp_path)
-        a.upload("north", TRAFFICKING)
+        a.upload("north", TRAFFICKING, SCREENED)
         a.upload("north", NOTHING)
         a.upload("south", URGENT)
         for i in range(more):
@@ -204,7 +211,9 @@ def test_open_records_and_follow_one_referral_to_closed(
     entries.first.wait_for(state="attached")
     words = [_text(entries.nth(i)) for i in range(entries.count())]
     assert sum("recorded a follow-up step" in w for w in words) == 3, words
-    assert any("viewed a record" in w and target.id[:8] in w for w in words), words
+    from sync.protocol import case_code
+
+    assert any("viewed a record" in w and case_code(target.id) in w for w in words), words
     assert not any(MARKER in w for w in words)
     ui.settled_screenshot(page, shots / "05-audit.png")
 
@@ -257,22 +266,32 @@ def test_correct_an_answer_and_erase_a_record_everywhere(
     ui.tap(page, ids.OPEN)
     ui.by_id(page, ids.SCREEN + "dashboard").first.wait_for(state="attached", timeout=60_000)
     _wait_text(page, ids.TOTAL, "3")
-    [first, *_rest] = _store_rows(console_server)
+    first = next(r for r in _store_rows(console_server) if "setup/dialect" in r.payload["values"])
 
     ui.tap(page, ids.NAV + "records")
     ui.tap(page, ids.RECORD + first.id)
     ui.by_id(page, ids.SCREEN + "record").first.wait_for(state="attached")
-    ui.tap(page, ids.CORRECT + "intro/name")
+    # in words: the question and the choice label, not setup/interpreter: not_known
+    interp = _wait_text(page, ids.ANSWER + "setup/interpreter", "Interpreter not known")
+    assert "not_known" not in interp
+    assert ui.by_id(page, ids.CORRECT + "go").count() == 0  # a calculation: not correctable
+    ui.tap(page, ids.CORRECT + "setup/dialect")
     ui.type_into(page, ids.CORRECT_VALUE, " corrected")
     ui.type_into(page, ids.CORRECT_REASON, "asked by the person")
     ui.tap(page, ids.CORRECT_SAVE)
     _wait_text(page, ids.NOTICE, "correction is saved")
+    _wait_text(page, ids.ANSWER + "setup/dialect", "was Levantine")
     ui.settled_screenshot(page, shots / "06-corrected.png")
 
     ui.tap(page, ids.ERASE)
     ui.tap(page, ids.ERASE_CANCEL)  # nothing happens without confirmation
-    ui.by_id(page, ids.ERASE).first.wait_for(state="attached")
+    ui.by_id(page, ids.ERASE_PROMPT).first.wait_for(state="detached")
     ui.tap(page, ids.ERASE)
+    # the confirmation is pinned under the bar, in view whatever the scroll
+    prompt = ui.by_id(page, ids.ERASE_PROMPT).first
+    prompt.wait_for(state="attached")
+    box = prompt.bounding_box()
+    assert box is not None and 0 <= box["y"] < ui.TABLET["height"] / 2, box
     ui.settled_screenshot(page, shots / "07-erase-confirm.png")
     ui.tap(page, ids.ERASE_CONFIRM)
     ui.by_id(page, ids.SCREEN + "records").first.wait_for(state="attached")

@@ -29,6 +29,7 @@ def console(agency: Agency, tmp_path: Path) -> Iterator[Console]:
         actor="Coordinator One",
         transport=agency.transport(),
         kdf=crypto.TEST_KDF,
+        questionnaires_dir=Path(__file__).parent / "forms",
     )
     c.unlock(agency.keys.private_pem, agency.passphrase)
     yield c

@@ -347,3 +347,6 @@ def test_the_console_package_reads_the_server_only_through_its_api() -> None:
                 imported.update(a.name for a in node.names)
     assert not {m for m in imported if m == "sync.server" or m.startswith("sync.server.")}
     assert "sync.client" in imported
+    # the field app and the console are peers over the one UI kit
+    assert not {m for m in imported if m == "app.ui" or m.startswith("app.ui.")}
+    assert "app.uikit.components" in imported

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
-from app.console.store import DB_FILES, DB_NAME, STATES, TRANSITIONS, ConsoleStore
+from app.console.store import (
+    DB_FILES,
+    DB_NAME,
+    SCHEMA_VERSION,
+    STATES,
+    TRANSITIONS,
+    ConsoleStore,
+)
 from app.store import crypto
 
 MARKER = "PLAINTEXT-CANARY-4411"
@@ -270,16 +277,97 @@ def test_follow_up_matches_the_transition_table_for_any_sequence(steps: list) ->
 
 
 def test_a_store_from_the_first_schema_is_upgraded_and_keeps_its_devices(tmp_path: Path) -> None:
-    device = {"id": "d1", "name": "tablet", "site": "north", "role": "outreach",
-              "enrolled_at": None, "last_seen_at": None, "revoked_at": None}
+    device = {
+        "id": "d1",
+        "name": "tablet",
+        "site": "north",
+        "role": "outreach",
+        "enrolled_at": None,
+        "last_seen_at": None,
+        "revoked_at": None,
+    }
     with _open(tmp_path) as store:
         store.put_devices([device])
     with sqlite3.connect(tmp_path / DB_NAME) as conn:  # back to schema version 1
         conn.execute("ALTER TABLE device DROP COLUMN waiting")
+        conn.execute("ALTER TABLE record DROP COLUMN summary")
+        conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
         conn.execute("PRAGMA user_version = 1")
     with _open(tmp_path) as store:
         assert store.devices() == [{**device, "waiting": None}]
         store.put_devices([{**device, "waiting": 4}])
         assert store.devices()[0]["waiting"] == 4
     with sqlite3.connect(tmp_path / DB_NAME) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_records_kept_before_summaries_get_theirs_sealed_on_open(tmp_path: Path) -> None:
+    """A version 2 store (no summaries) opens with every record in the table, and the
+    summary is ciphertext: no pathway or answer in the clear."""
+    with _open(tmp_path) as store:
+        _add(store, "r1", ["trafficking", "legal"])
+        _add(store, "r2", ["urgent"])
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        conn.execute("ALTER TABLE record DROP COLUMN summary")
+        conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
+        conn.execute("PRAGMA user_version = 2")
+    with _open(tmp_path) as store:
+        summaries = {s.id: s for s in store.summaries()}
+        assert summaries["r1"].pathways == ("trafficking", "legal")
+        assert summaries["r2"].pathways == ("urgent",)
+    raw = (tmp_path / DB_NAME).read_bytes()
+    assert b"trafficking" not in raw and MARKER.encode() not in raw
+
+
+def test_a_summary_moved_to_another_record_does_not_open(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        _add(store, "r1", ["trafficking"])
+        _add(store, "r2", ["urgent"])
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        blob = conn.execute("SELECT summary FROM record WHERE id = 'r1'").fetchone()[0]
+        conn.execute("UPDATE record SET summary = ? WHERE id = 'r2'", (blob,))
+    with _open(tmp_path) as store, pytest.raises(ConsoleStoreCorrupt) as err:
+        store.summaries()
+    assert err.value.code == "record_unreadable" and err.value.record_id == "r2"
+
+
+def _legacy_store(folder: Path) -> None:
+    """A schema 3 store whose audit entries were chained with the console's first recipe."""
+    import hashlib
+    import json
+
+    with _open(folder) as store:
+        _add(store, "r1")
+        store.audit("view", "Ben", "r1")
+        store.audit("export", "Ben", format="csv", records=1)
+    conn = sqlite3.connect(folder / DB_NAME)
+    conn.execute("DROP TRIGGER audit_no_change")
+    prev = ""
+    for seq, at, event, rid, actor, detail in conn.execute(
+        "SELECT seq, at, event, record_id, actor, detail FROM audit ORDER BY seq"
+    ).fetchall():
+        old = json.loads(detail)
+        old.pop("actor", None)
+        text = json.dumps(old, sort_keys=True)
+        blob = json.dumps([prev, at, event, rid, actor, text], ensure_ascii=False)
+        digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        conn.execute("UPDATE audit SET detail = ?, prev = ?, hash = ? WHERE seq = ?",
+                     (text, prev, digest, seq))
+        prev = digest
+    conn.execute("UPDATE meta SET audit_head = ?", (prev,))
+    conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+
+
+def test_an_older_audit_chain_is_linked_again_under_the_one_recipe(tmp_path: Path) -> None:
+    _legacy_store(tmp_path)
+    with _open(tmp_path) as store:
+        assert store.verify_audit() == 3
+        entries = store.audit_entries()
+        assert [e.event for e in entries] == ["view", "export", "audit_relinked"]
+        assert entries[-1].detail == {"legacy_intact": True}
+        assert entries[0].actor == "Ben"
+    with _open(tmp_path) as store:  # once only
+        assert store.verify_audit() == 3

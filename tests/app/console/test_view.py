@@ -21,6 +21,7 @@ def _view(agency: Agency, tmp_path: Path) -> ConsoleView:
         tmp_path / "v",
         transport=agency.transport(),
         kdf=crypto.TEST_KDF,
+        questionnaires_dir=Path(__file__).parent / "forms",
     )
     return ConsoleView(console, "en")
 
@@ -94,7 +95,8 @@ def test_correction_keeps_the_answer_type_and_idle_lock(agency: Agency, tmp_path
     v.open_record(rid)
     v.start_correction("intro/age")
     v.save_correction("thirty")
-    assert v.notice.code == "value_invalid" and v.correcting == "intro/age"  # type: ignore[union-attr]
+    assert v.notice.code == "correction_refused" and v.correcting == "intro/age"  # type: ignore[union-attr]
+    assert v.notice.params["reason"] == "invalid_integer"  # type: ignore[union-attr]
     v.save_correction("31", "typed wrong")
     v.start_correction("journey/documents")
     v.save_correction("lost held_by_other")

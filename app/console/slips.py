@@ -1,0 +1,254 @@
+"""Referral slips: for one pathway of one record, only what that referral needs.
+
+A slip holds the case code (never the record id or a name unless the referral needs it), the
+site and the day of the screening, the pathway and why it applies (the flags that raised it),
+and the answers those flags read: nothing else from the record. It is written in the partner
+service's language (its directory entry's ``language``, else the questionnaire's default),
+with the directory entry's contact.
+
+Consent: the screening asks the person, per referral, whether what is needed may be shared
+(``consent_ref_health`` for health and mental health, ``consent_ref_gbv`` for a gender-based
+violence specialist, ``consent_ref_other`` for the rest). Without a "yes" there is no slip.
+Urgent and child protection referrals are the duty of care, which never depends on consent.
+
+The PDF is made by fpdf2 with the bundled Noto fonts; Arabic-script text is shaped by
+HarfBuzz (``uharfbuzz``) so letters join and runs are ordered right to left. Every slip made
+is audited by the caller (record, pathway, who), never its content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.console import reading as rd
+from app.engine import Questionnaire
+from app.engine.model import pick
+from app.i18n import is_rtl
+from sync.protocol import case_code
+
+#: Which of the screening's per-referral consents a pathway's slip needs.
+CONSENT_FOR: dict[str, str] = {
+    "medical": "consent_ref_health",
+    "mhpss": "consent_ref_health",
+    "gbv": "consent_ref_gbv",
+}
+OTHER_CONSENT = "consent_ref_other"
+#: Pathways that are the duty of care: the slip never waits for consent.
+DUTY_OF_CARE = frozenset({"urgent", "child"})
+CONSENTED = "yes"
+
+FONTS_DIR = Path(__file__).resolve().parents[1] / "assets" / "fonts"
+_FONT_FILES = {
+    "latin": "NotoSans-Regular.ttf",
+    "arabic": "NotoNaskhArabic-Regular.ttf",
+    "ethiopic": "NotoSansEthiopic-Regular.ttf",
+}
+_ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur", "ckb", "prs"})
+_ETHIOPIC_SCRIPT = frozenset({"ti", "am"})
+
+
+class SlipRefused(Exception):
+    """``code``: ``slip_not_consented``, ``pathway_unknown`` or ``questionnaire_missing``."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+@dataclass(frozen=True)
+class SlipLine:
+    label: str
+    words: str
+
+
+@dataclass(frozen=True)
+class Slip:
+    """What one referral slip says (plain data; text and PDF are drawn from it)."""
+
+    record_id: str
+    pathway: str
+    language: str
+    title: str
+    case: str
+    site: str
+    day: str
+    pathway_label: str
+    pathway_description: str
+    reasons: tuple[str, ...]
+    answers: tuple[SlipLine, ...]
+    service: tuple[SlipLine, ...]
+    headings: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The record paths whose answers the slip carries (for checks, never printed)."""
+        return tuple(self.headings.get("paths", "").split())
+
+
+def consent_path(values: Mapping[str, Any], pathway: str) -> str | None:
+    """The path of the consent this pathway's slip needs, when the record has it."""
+    name = CONSENT_FOR.get(pathway, OTHER_CONSENT)
+    return next((p for p in values if p.rsplit("/", 1)[-1] == name), None)
+
+
+def entry_for(directory: Sequence[Mapping[str, Any]], pathway: str) -> Mapping[str, Any] | None:
+    for e in directory:
+        ways = e.get("pathways") or e.get("pathway") or []
+        if isinstance(ways, str):
+            ways = [ways]
+        if pathway in ways:
+            return e
+    return None
+
+
+def build(
+    q: Questionnaire,
+    payload: Mapping[str, Any],
+    pathway: str,
+    *,
+    site: str,
+    day: str,
+    directory: Sequence[Mapping[str, Any]],
+    words: Mapping[str, str],
+) -> Slip:
+    """The slip for ``pathway`` of the record ``payload`` (values already corrected).
+
+    ``words`` are the slip's own headings, already in the partner's language (the caller
+    translates them: this module knows no catalog)."""
+    values: Mapping[str, Any] = payload.get("values") or {}
+    outcome = payload.get("outcome") or {}
+    raised = {
+        str(p.get("id")): [str(b) for b in p.get("because") or []]
+        for p in outcome.get("pathways") or []
+        if isinstance(p, Mapping)
+    }
+    if pathway not in raised:
+        raise SlipRefused("pathway_unknown", pathway=pathway)
+    if pathway not in DUTY_OF_CARE:
+        where = consent_path(values, pathway)
+        if where is None or str(values.get(where)) != CONSENTED:
+            raise SlipRefused("slip_not_consented", pathway=pathway)
+    entry = entry_for(directory, pathway) or {}
+    lang = str(entry.get("language") or "")
+    lang = lang if lang in q.languages else q.default_language
+    flags = {
+        str(f.get("id")): [str(b) for b in f.get("because") or []]
+        for f in outcome.get("flags") or []
+        if isinstance(f, Mapping)
+    }
+    because = [f for f in raised[pathway] if f in flags] or raised[pathway]
+    needed: list[str] = []
+    for flag in because:
+        needed.extend(p for p in flags.get(flag, []) if p in values and p not in needed)
+    rules = q.outcome
+    known_flags = set(rules.flag_ids) if rules is not None else set()
+    reasons = tuple(
+        (pick(rules.flag_label(f), lang, q.default_language) if rules and f in known_flags else "")
+        or f.replace("_", " ")
+        for f in because
+    )
+    read = rd.read(q, {p: values[p] for p in needed}, lang)
+    answers = tuple(
+        SlipLine(r.label, r.words)
+        for section in (*read.sections, *read.worker)
+        for r in section.readings
+    )
+    label, description = pathway.replace("_", " "), ""
+    if rules is not None:
+        for rule in rules._pathways:  # the engine's compiled rules: label and description
+            if rule.id == pathway:
+                label = pick(rule.label, lang, q.default_language) or label
+                description = pick(rule.description, lang, q.default_language)
+    service = tuple(
+        SlipLine(words.get(key, key), str(entry[key]))
+        for key in ("name", "contact", "phone", "address", "hours")
+        if entry.get(key)
+    )
+    return Slip(
+        record_id=str(payload.get("record_id") or ""),
+        pathway=pathway,
+        language=lang,
+        title=words.get("title", "Referral"),
+        case=case_code(str(payload.get("record_id") or "")),
+        site=site,
+        day=day,
+        pathway_label=label,
+        pathway_description=description,
+        reasons=reasons,
+        answers=answers,
+        service=service,
+        headings={**words, "paths": " ".join(needed)},
+    )
+
+
+def lines(slip: Slip) -> list[str]:
+    """The slip as lines of text, in reading order (the plain-text slip, and the PDF's)."""
+    h = slip.headings
+    out = [
+        slip.title,
+        f"{h.get('case', 'Case')}: {_ltr(slip.case)}",
+        f"{h.get('site', 'Site')}: {_ltr(slip.site)}",
+        f"{h.get('date', 'Date')}: {_ltr(slip.day)}",
+        "",
+        f"{h.get('pathway', 'Referral')}: {slip.pathway_label}",
+    ]
+    if slip.pathway_description:
+        out.append(slip.pathway_description)
+    out += ["", h.get("reasons", "Why")]
+    out += [f"- {r}" for r in slip.reasons]
+    if slip.answers:
+        out += ["", h.get("answers", "Answers")]
+        out += [f"- {a.label}: {a.words}" for a in slip.answers]
+    if slip.service:
+        out += ["", h.get("service", "Service")]
+        out += [f"{s.label}: {_ltr(s.words)}" for s in slip.service]
+    out += ["", h.get("footer", "")]
+    return out
+
+
+def _ltr(value: str) -> str:
+    """A code, a date, a phone number or a name kept left to right inside right-to-left text
+    (Unicode's isolates: without them "+961 1 234 567" reads "567 234 1 961+" in Arabic)."""
+    return f"\u2066{value}\u2069" if value else value
+
+
+def text(slip: Slip) -> str:
+    return "\n".join(lines(slip)).rstrip() + "\n"
+
+
+def _script(lang: str) -> str:
+    base = lang.split("-")[0]
+    if base in _ARABIC_SCRIPT:
+        return "arabic"
+    if base in _ETHIOPIC_SCRIPT:
+        return "ethiopic"
+    return "latin"
+
+
+def pdf(slip: Slip) -> bytes:
+    """The slip as a PDF (A4), in the partner's script and direction."""
+    from fpdf import FPDF
+
+    doc = FPDF(format="A4")
+    doc.set_auto_page_break(auto=True, margin=15)
+    doc.set_title(slip.title)
+    doc.set_creator("Waymark")
+    for name, file in _FONT_FILES.items():
+        doc.add_font(name, fname=str(FONTS_DIR / file))
+    main = _script(slip.language)
+    doc.set_font(main, size=11)
+    doc.set_fallback_fonts([n for n in _FONT_FILES if n != main])
+    doc.set_text_shaping(use_shaping_engine=True)  # bidi per paragraph: codes stay LTR
+    doc.add_page()
+    align = "R" if is_rtl(slip.language) else "L"
+    for i, line in enumerate(lines(slip)):
+        doc.set_font(main, size=15 if i == 0 else 11)
+        if line:
+            doc.multi_cell(0, 7 if i else 10, line, align=align, new_x="LMARGIN", new_y="NEXT")
+        else:
+            doc.ln(4)
+    return bytes(doc.output())

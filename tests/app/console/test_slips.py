@@ -1,0 +1,156 @@
+"""Referral slips: only what the pathway needs and the person consented to share, checked
+against the full record; the PDF opens and holds the same text."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from app.console import slips as sl
+from app.console.errors import ConsoleError
+from app.console.model import Console
+from app.console.ui import QUESTIONNAIRES_DIR
+from app.store import crypto
+from sync.protocol import case_code
+from tests.app.console.agency import Agency
+
+SITES = Path(__file__).parent / "sites"
+
+
+def _plain(text: str) -> str:
+    """Text without Unicode's directional isolates (invisible; extraction moves them)."""
+    return " ".join(text.replace("\u2066", "").replace("\u2069", "").split())
+VALUES = {
+    "setup/interpreter": "not_known",
+    "setup/dialect": "Levantine-ZX",
+    "profile/documents": ["held_by_other"],
+    "health/health_illness": "yes",
+    "health/health_distress": "yes",
+    "close/consent_ref_health": "yes",
+    "close/consent_ref_other": "no",
+    "go": "yes",
+}
+OUTCOME = {
+    "flags": [
+        {"id": "documents_held", "dimension": "coercion_destination", "strength": "strong",
+         "because": ["profile/documents"]},
+        {"id": "health_need", "dimension": None, "strength": None,
+         "because": ["health/health_illness"]},
+        {"id": "distress", "dimension": None, "strength": None,
+         "because": ["health/health_distress"]},
+        {"id": "urgent_medical", "dimension": None, "strength": None, "because": []},
+    ],
+    "pathways": [
+        {"id": "urgent", "because": ["urgent_medical"]},
+        {"id": "medical", "because": ["health_need"]},
+        {"id": "mhpss", "because": ["distress"]},
+        {"id": "legal_aid", "because": ["documents_held"]},
+    ],
+    "indicators": {},
+}
+
+
+@pytest.fixture
+def referred(agency: Agency, tmp_path: Path) -> Iterator[tuple[Console, str]]:
+    c = Console("http://agency", agency.token, tmp_path / "cs", actor="Ana",
+                transport=agency.transport(), kdf=crypto.TEST_KDF,
+                questionnaires_dir=QUESTIONNAIRES_DIR, sites_dir=SITES)
+    c.unlock(agency.keys.private_pem, agency.passphrase)
+    rid = agency.upload("north", OUTCOME, dict(VALUES))
+    c.pull()
+    yield c, rid
+    c.lock()
+
+
+def _labels(c: Console, rid: str, lang: str) -> dict[str, str]:
+    words = c.words(rid, lang)
+    assert words is not None
+    return {r.path: r.label for s in (*words.sections, *words.worker) for r in s.readings}
+
+
+def test_a_slip_holds_every_consented_field_its_pathway_needs_and_no_other_answer(
+    referred: tuple[Console, str],
+) -> None:
+    c, rid = referred
+    slip = c.slip(rid, "medical")
+    assert slip.language == "fr"  # the partner service's language
+    assert slip.paths == ("health/health_illness",)
+    body = sl.text(slip)
+    labels_fr = _labels(c, rid, "fr")
+    assert labels_fr["health/health_illness"] in body
+    for path, label in labels_fr.items():  # checked against the full record
+        if path not in slip.paths:
+            assert label not in body, path
+    assert "Levantine-ZX" not in body and rid not in body
+    body = _plain(body)
+    assert case_code(rid) in body
+    assert "Clinique du Port" in body and "+33 4 91 00 00 00" in body and "Dr Martin" in body
+    assert "Legal Desk" not in body and "Centre Salam" not in body
+
+
+def test_no_consent_no_slip_but_the_duty_of_care_needs_none(
+    referred: tuple[Console, str],
+) -> None:
+    c, rid = referred
+    with pytest.raises(ConsoleError) as err:
+        c.slip(rid, "legal_aid")  # consent_ref_other is "no"
+    assert err.value.code == "slip_not_consented"
+    urgent = c.slip(rid, "urgent")
+    assert urgent.paths == () and "Clinique du Port" in _plain(sl.text(urgent))
+    with pytest.raises(ConsoleError) as err:
+        c.slip(rid, "gbv")
+    assert err.value.code == "pathway_unknown"
+
+
+def test_the_pdf_opens_and_holds_the_same_text(referred: tuple[Console, str],
+                                               tmp_path: Path) -> None:
+    c, rid = referred
+    out = tmp_path / "slips" / "medical.pdf"
+    slip = c.write_slip(rid, "medical", "pdf", out)
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    extracted = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
+    flat = _plain(extracted)
+    for line in sl.lines(slip):
+        if line.strip():
+            assert _plain(line) in flat, line
+    audit = [e for e in c.store.audit_entries() if e.event == "slip"]
+    assert [(e.record_id, e.actor, e.detail) for e in audit] == [
+        (rid, "Ana", {"format": "pdf", "pathway": "medical"})]
+
+
+def test_an_arabic_slip_is_shaped_and_its_text_comes_back(referred: tuple[Console, str],
+                                                          tmp_path: Path) -> None:
+    c, rid = referred
+    out = tmp_path / "mhpss.pdf"
+    slip = c.write_slip(rid, "mhpss", "pdf", out)
+    assert slip.language == "ar" and slip.paths == ("health/health_distress",)
+    extracted = "".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
+    text = _plain(unicodedata.normalize("NFKC", extracted))
+    assert case_code(rid) in text and "+961 1 234 567" in text
+    label = _labels(c, rid, "ar")["health/health_distress"]
+    letters = [ch for ch in unicodedata.normalize("NFKC", label) if ch.isalpha()]
+    found = [ch for ch in text if ch.isalpha()]
+    assert "".join(letters) in "".join(found) or "".join(letters[::-1]) in "".join(found)
+    txt = tmp_path / "mhpss.txt"
+    c.write_slip(rid, "mhpss", "txt", txt)
+    assert label in txt.read_text("utf-8")
+
+
+def test_the_record_screen_writes_a_slip_and_says_where(referred: tuple[Console, str],
+                                                        tmp_path: Path) -> None:
+    from app.console.view import ConsoleView
+
+    c, rid = referred
+    v = ConsoleView(c, "en", export_dir=tmp_path / "out")
+    v.route = v.route.RECORDS
+    v.open_record(rid)
+    target = v.write_slip("medical", "txt")
+    assert target is not None and target.exists() and v.notice is not None
+    assert v.notice.code == "slip_written" and case_code(rid) in target.name
+    assert v.write_slip("legal_aid", "pdf") is None
+    assert v.notice.code == "slip_not_consented"

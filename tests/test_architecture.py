@@ -57,4 +57,4 @@ def test_only_the_recipe_module_imports_cryptographic_primitives() -> None:
         for p in python_files(*tree)
         if any(n.startswith("cryptography.hazmat") for n in imports_of(p))
     )
-    assert users == ["app/store/crypto.py"]
+    assert users == ["sync/crypto.py"]

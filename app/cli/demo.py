@@ -80,7 +80,7 @@ def _waymark(*args: str) -> list[str]:
 
 def ensure_agency_key(data: Path) -> None:
     """Make the agency key pair once and install its public half in the server."""
-    from app.store import crypto
+    from sync import crypto
     from sync.server import Settings, admin
 
     coordinator = data / "coordinator"

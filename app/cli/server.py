@@ -172,7 +172,7 @@ def cmd_devices_revoke(args: argparse.Namespace, _: Any) -> int:
 
 
 def cmd_keys_new(args: argparse.Namespace, _: Any) -> int:
-    from app.store import crypto
+    from sync import crypto
 
     out: Path = args.out
     private_path, public_path = out / PRIVATE_KEY_FILE, out / PUBLIC_KEY_FILE

@@ -30,7 +30,8 @@ from uuid import uuid4
 
 from sqlalchemy import Connection, Engine
 
-from app.store import audit, crypto, db
+from app.store import audit, db
+from sync import crypto
 from app.store.audit import AuditLog, Event
 from app.store.errors import (
     Corrupt,

@@ -132,7 +132,8 @@ def test_wrong_aad_wrong_key_and_garbage_all_raise_crypto_error() -> None:
 @pytest.fixture(scope="module")
 def agency() -> tuple[crypto.AgencyPrivateKey, bytes]:
     pem, public_raw = crypto.new_agency_keypair("a long agency passphrase")
-    assert b"ENCRYPTED PRIVATE KEY" in pem
+    assert pem.startswith(b"WP\x01WK\x01")  # Argon2id-wrapped, versioned, like the device key
+    assert crypto.wrapped_params(pem[3:]) == crypto.AGENCY_KDF
     key = crypto.load_agency_private_key(pem, "a long agency passphrase")
     assert key.public_raw == public_raw and len(public_raw) == 32
     return key, public_raw

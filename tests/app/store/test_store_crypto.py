@@ -184,7 +184,9 @@ def test_private_key_with_wrong_passphrase_or_damaged_pem_is_refused() -> None:
     with pytest.raises(CryptoError):
         crypto.load_agency_private_key(pem, "wrong")
     with pytest.raises(CryptoError):
-        crypto.load_agency_private_key(pem[:100], "right")
+        crypto.load_agency_private_key(pem[:-1], "right")
+    with pytest.raises(CryptoError):
+        crypto.load_agency_private_key(pem[:20] + bytes([pem[20] ^ 1]) + pem[21:], "right")
 
 
 def test_seal_to_a_malformed_public_key_is_refused() -> None:

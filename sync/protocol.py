@@ -1,8 +1,14 @@
-"""The wire protocol between a device and the agency server (version 1).
+"""The wire protocol between a device and the agency server (version 2).
 
 Plain pydantic models shared by ``sync.client`` and ``sync.server``; neither side imports
 ``app``. The server only ever sees sealed envelopes: ``sealed`` is HPKE ciphertext for the
 agency key, ``digest`` the SHA-256 hex of those sealed bytes.
+
+Version 2 (docs/SECURITY.md): the enrolment is authenticated both ways under keys stretched
+from the one-time code (the code never crosses the wire); every device request is signed by
+the device's own Ed25519 key with a strictly growing counter; every answer to a device request
+is a statement signed by the server's key (pinned at enrolment), bound to the device id and the
+request's random nonce. ``/api/v1`` answers 410 ``api_version_retired``.
 """
 
 from __future__ import annotations
@@ -18,8 +24,15 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: The protocol version carried in every path.
-API_VERSION = "v1"
+API_VERSION = "v2"
 API_PREFIX = f"/api/{API_VERSION}"
+RETIRED_PREFIXES = ("/api/v1/",)
+
+#: Headers of a signed device request and of the server's signed answer.
+HEADER_COUNTER = "x-waymark-counter"
+HEADER_NONCE = "x-waymark-nonce"
+HEADER_SIGNATURE = "x-waymark-signature"
+HEADER_STATEMENT = "x-waymark-statement"
 
 #: Limits the server enforces (and the client respects when batching).
 MAX_BATCH = 500
@@ -44,6 +57,25 @@ def case_code(record_id: str) -> str:
     n = int.from_bytes(hashlib.sha256(str(record_id).lower().encode("ascii")).digest()[:5], "big")
     chars = "".join(_CASE_ALPHABET[(n >> shift) & 31] for shift in range(35, -1, -5))
     return f"{chars[:4]}-{chars[4:]}"
+
+
+def normalise_code(code: str) -> str:
+    """An enrolment code as both sides stretch it: upper case, no separators, and O->0,
+    I/L->1 as Crockford reads them."""
+    cleaned = "".join(ch for ch in str(code).upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans("OIL", "011"))
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def unb64(text: str, length: int | None = None) -> bytes:
+    """Strict base64; ValueError on bad text or a wrong length."""
+    raw = base64.b64decode(text, validate=True)
+    if length is not None and len(raw) != length:
+        raise ValueError("length")
+    return raw
 
 
 def digest_of(sealed: bytes) -> str:
@@ -130,21 +162,100 @@ class UploadResponse(BaseModel):
     results: list[ItemResult]
 
 
+_B64_32 = r"^[A-Za-z0-9+/]{43}=$"
+_B64_16 = r"^[A-Za-z0-9+/]{22}==$"
+
+
 class ClaimRequest(BaseModel):
+    """Spend a one-time code without sending it: ``lookup`` and ``mac`` come from
+    :func:`sync.crypto.enrolment_keys` of the code; ``device_key`` is the device's own Ed25519
+    public key (base64), so a token seen on the wire is of no use without the device."""
+
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=4, max_length=64)
+    lookup: str = Field(pattern=r"^[0-9a-f]{64}$")
     device_name: str = Field(min_length=1, max_length=128)
+    device_key: str = Field(pattern=_B64_32)
+    nonce: str = Field(pattern=_B64_16)
+    mac: str = Field(pattern=_B64_32)
 
 
 class ClaimResponse(BaseModel):
+    """The server's answer, MAC'd under the code's key over the request too: an on-path
+    attacker can change neither the agency key, nor the server's signing key, nor the TLS
+    certificate the device pins. ``token_sealed`` is the device token under the code's token
+    key (AES-256-GCM)."""
+
     device_id: str
-    token: str
+    token_sealed: str
     agency_public_key: str  # base64 of the raw X25519 public key
     agency_key_fingerprint: str
+    server_key: str  # base64 of the server's raw Ed25519 public key
+    tls_fingerprint: str | None = None  # SHA-256 hex of the certificate the server serves
     site: str
     role: str
     config_etag: str
+    mac: str
+
+
+def claim_request_transcript(req: ClaimRequest) -> bytes:
+    from sync.crypto import transcript
+
+    return transcript(
+        b"waymark-claim-request\x02", req.lookup, req.device_name, req.device_key, req.nonce
+    )
+
+
+def claim_response_transcript(req: ClaimRequest, resp: ClaimResponse) -> bytes:
+    from sync.crypto import transcript
+
+    return transcript(
+        b"waymark-claim-response\x02",
+        claim_request_transcript(req),
+        resp.device_id,
+        resp.token_sealed,
+        resp.agency_public_key,
+        resp.agency_key_fingerprint,
+        resp.server_key,
+        resp.tls_fingerprint,
+        resp.site,
+        resp.role,
+        resp.config_etag,
+    )
+
+
+def token_aad(req: ClaimRequest, device_id: str) -> bytes:
+    from sync.crypto import transcript
+
+    return transcript(b"waymark-device-token\x02", req.lookup, req.device_key, device_id)
+
+
+def request_transcript(
+    method: str, target: str, device_id: str, counter: int, nonce: str, body: bytes
+) -> bytes:
+    """What a device signs: method, path with query, its id, counter, nonce, body digest."""
+    from sync.crypto import transcript
+
+    return transcript(
+        b"waymark-request\x02",
+        method.upper(),
+        target,
+        device_id,
+        counter,
+        nonce,
+        hashlib.sha256(body).digest(),
+    )
+
+
+def statement_transcript(device_id: str, nonce: str, status: int, body: bytes) -> bytes:
+    """What the server signs for every answer to a device: the device, the request's nonce,
+    the status and the body. A revocation (403 ``wipe``) or an acknowledgement is only
+    believed with this signature."""
+    from sync.crypto import transcript
+
+    return transcript(
+        b"waymark-statement\x02", device_id, nonce, status, hashlib.sha256(body).digest()
+    )
 
 
 class ConfigResponse(BaseModel):
@@ -162,10 +273,12 @@ class HealthResponse(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Error bodies carry a code; a revoked device also gets ``wipe: true``."""
+    """Error bodies carry a code; a revoked device also gets ``wipe: true`` (believed only
+    when signed); ``counter_stale`` carries the last counter the server saw."""
 
     detail: str
     wipe: bool = False
+    counter: int | None = None
 
 
 class DeviceInfo(BaseModel):
@@ -211,9 +324,16 @@ class EnvelopesPage(BaseModel):
 
 @runtime_checkable
 class Outbox(Protocol):
-    """The device's queue of finalised, sealed records (``app.store`` implements it)."""
+    """The device's queue of finalised, sealed records (``app.store`` implements it; every fake
+    used in tests runs the same contract suite, tests/sync/test_outbox_contract.py)."""
 
-    def pending(self, limit: int) -> list[EnvelopeIn]: ...
+    def pending(self, limit: int) -> list[EnvelopeIn]:
+        """Up to ``limit`` envelopes still to send (never-tried first)."""
+        ...
+
+    def pending_count(self) -> int:
+        """How many records wait to be sent (the progress total; a count only)."""
+        ...
 
     def acknowledge(self, results: list[ItemResult]) -> None:
         """Called only with the server's per-item results; purges readable copies of

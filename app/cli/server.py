@@ -10,7 +10,7 @@ import base64
 import getpass
 import os
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,18 @@ CODES = {
     "passphrase_mismatch": N_("The passphrases do not match."),
     "passphrase_short": N_("The passphrase must have at least 10 characters."),
     "file_exists": N_("{file} already exists; it was left unchanged."),
+    "plain_http_public": N_(
+        "Refusing to serve plain HTTP beyond this computer ({host}): give --tls-cert and "
+        "--tls-key, or --tls-self-signed, or --behind-tls-proxy ADDRESS when a TLS proxy "
+        "stands in front."
+    ),
+    "public_url_plain": N_(
+        "The public address {url} is plain HTTP: devices refuse it beyond this computer. "
+        "Use an https:// address."
+    ),
+    "tls_key_missing": N_("A certificate needs its private key too (--tls-key)."),
+    "scope_invalid": N_("Unknown scope in {scopes}: use read, erase and devices."),
+    "coordinator_unknown": N_("No coordinator credential has the id {id}."),
     "file_unusable": N_("{file} could not be read or written."),
 }
 
@@ -113,11 +125,70 @@ def _guarded(handler: Any) -> Any:
 # --- handlers ---------------------------------------------------------------------------------
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _self_signed(data_dir: Path, host: str, public_url: str | None) -> tuple[Path, Path]:
+    """The field office's own certificate in ``data_dir/tls`` (made once, kept 0600)."""
+    from urllib.parse import urlsplit
+
+    from sync import crypto
+
+    folder = data_dir / "tls"
+    cert, key = folder / "server-cert.pem", folder / "server-key.pem"
+    if cert.is_file() and key.is_file():
+        return cert, key
+    hosts = ["localhost", "127.0.0.1"]
+    for name in (host, urlsplit(public_url or "").hostname):
+        if name and name not in hosts and name not in ("0.0.0.0", "::"):  # noqa: S104
+            hosts.append(name)
+    cert_pem, key_pem = crypto.new_tls_certificate(hosts)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for path, data in ((key, key_pem), (cert, cert_pem)):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    return cert, key
+
+
 def cmd_server(args: argparse.Namespace, _: Any) -> int:
     from sync.server import run
 
-    settings = _settings(args, config_dir=args.config_dir, public_url=args.public_url)
-    print(_("Waymark server on http://{host}:{port}", host=args.host, port=args.port))
+    cert, key = args.tls_cert, args.tls_key
+    if cert is not None and key is None:
+        raise _CliError("tls_key_missing")
+    if cert is None and args.tls_self_signed:
+        cert, key = _self_signed(args.data_dir, args.host, args.public_url)
+    public = args.public_url or ""
+    if cert is None and args.behind_tls_proxy is None:
+        if not _loopback(args.host):
+            print(_(CODES["plain_http_public"], host=args.host), file=sys.stderr)
+            return 2
+        if public.startswith("http://") and not _loopback(public.split("//")[1].split(":")[0]):
+            raise _CliError("public_url_plain", url=public)
+    settings = _settings(
+        args,
+        config_dir=args.config_dir,
+        public_url=args.public_url,
+        tls_cert=cert,
+        tls_key=key,
+        proxy=args.behind_tls_proxy,
+    )
+    scheme = "https" if cert is not None else "http"
+    print(_("Waymark server on {scheme}://{host}:{port}", scheme=scheme, host=args.host,
+            port=args.port))
+    if settings.tls_fingerprint:
+        print(_("TLS certificate fingerprint (devices pin it at enrolment): {fingerprint}",
+                fingerprint=settings.tls_fingerprint))
+    sys.stdout.flush()
     run(settings, args.host, args.port, workers=args.workers)
     return 0
 
@@ -158,8 +229,13 @@ def cmd_devices_list(args: argparse.Namespace, _: Any) -> int:
     for d in devices:
         state = _("revoked") if d.revoked_at else _("active")
         seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M") if d.last_seen_at else "-"
-        print(f"{d.id}\t{d.name}\t{d.site}\t{d.role}\t{state}\t{seen}")
+        print("\t".join(_printable(v) for v in (d.id, d.name, d.site, d.role, state, seen)))
     return 0
+
+
+def _printable(text: object) -> str:
+    """Text from a device, safe for a terminal: control characters (escape sequences) dropped."""
+    return "".join(ch for ch in str(text) if ch.isprintable())
 
 
 def cmd_devices_revoke(args: argparse.Namespace, _: Any) -> int:
@@ -223,9 +299,37 @@ def cmd_keys_install(args: argparse.Namespace, _: Any) -> int:
 def cmd_coordinator_add(args: argparse.Namespace, _: Any) -> int:
     from sync.server import admin
 
-    token = admin.add_coordinator(_settings(args), args.name)
+    scopes = [x.strip() for x in args.scopes.split(",") if x.strip()]
+    ttl = timedelta(days=args.days) if args.days else None
+    token = admin.add_coordinator(_settings(args), args.name, scopes, ttl)
     print(_("Coordinator token (shown once, keep it safe):"))
     print(token)
+    return 0
+
+
+def cmd_coordinator_list(args: argparse.Namespace, _: Any) -> int:
+    from sync.server import admin
+
+    coordinators = admin.list_coordinators(_settings(args))
+    if not coordinators:
+        print(_("No coordinator credentials exist."))
+    for c in coordinators:
+        if c.revoked_at:
+            state = _("revoked")
+        elif c.expires_at and c.expires_at <= datetime.now(UTC).replace(tzinfo=None):
+            state = _("expired")
+        else:
+            state = _("active")
+        until = c.expires_at.strftime("%Y-%m-%d %H:%M") if c.expires_at else "-"
+        print("\t".join(_printable(v) for v in (c.id, c.name, c.scopes, state, until)))
+    return 0
+
+
+def cmd_coordinator_revoke(args: argparse.Namespace, _: Any) -> int:
+    from sync.server import admin
+
+    coord = admin.revoke_coordinator(_settings(args), args.coordinator_id)
+    print(_("Coordinator credential {id} is revoked.", id=coord.id))
     return 0
 
 
@@ -281,6 +385,15 @@ def register(subparsers: Any, _: Any) -> None:
                    help=_("folder with questionnaires/ and sites/ that devices download"))
     p.add_argument("--public-url", default=os.environ.get("WAYMARK_PUBLIC_URL"),
                    help=_("the address devices use to reach this server"))
+    p.add_argument("--tls-cert", type=Path, default=None,
+                   help=_("serve HTTPS with this certificate (PEM)"))
+    p.add_argument("--tls-key", type=Path, default=None,
+                   help=_("the certificate's private key (PEM)"))
+    p.add_argument("--tls-self-signed", action="store_true",
+                   help=_("serve HTTPS with a certificate made for this server (devices pin it)"))
+    p.add_argument("--behind-tls-proxy", metavar="ADDRESS", default=None,
+                   help=_("a TLS proxy at ADDRESS stands in front: plain HTTP is allowed, and "
+                          "forwarded client addresses are believed from it only"))
     p.set_defaults(func=_guarded(cmd_server))
 
     p = subparsers.add_parser("enrol", help=_("make a one-time enrolment code for a device"))
@@ -323,7 +436,18 @@ def register(subparsers: Any, _: Any) -> None:
     q = csub.add_parser("add", help=_("make a coordinator token"))
     _data_options(q, _)
     q.add_argument("name", help=_("who the token is for"))
+    q.add_argument("--scopes", default="read,erase,devices",
+                   help=_("what the token may do: read, erase, devices (comma-separated)"))
+    q.add_argument("--days", type=float, default=None,
+                   help=_("days until the token expires (default: never)"))
     q.set_defaults(func=_guarded(cmd_coordinator_add))
+    q = csub.add_parser("list", help=_("list coordinator credentials"))
+    _data_options(q, _)
+    q.set_defaults(func=_guarded(cmd_coordinator_list))
+    q = csub.add_parser("revoke", help=_("revoke a coordinator credential"))
+    _data_options(q, _)
+    q.add_argument("coordinator_id", help=_("the id from 'waymark coordinator list'"))
+    q.set_defaults(func=_guarded(cmd_coordinator_revoke))
 
     p = subparsers.add_parser("export", help=_("open the records with the private key and export"))
     _data_options(p, _)

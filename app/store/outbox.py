@@ -1,37 +1,54 @@
 """The outbox: finalised records, sealed for the agency, waiting for the server's receipt.
 
-Implements ``sync.protocol.Outbox``. It needs no PIN: envelopes are sealed, and purging needs
-no key, so the sync client may run while the store is locked.
+A typed view the store owns (it hands over its lock, its transaction and its checkpoint; the
+outbox never imports the store). Implements ``sync.protocol.Outbox``. It needs no PIN:
+envelopes are sealed, and purging needs no key, so the sync client may run while the store is
+locked. The sync client calls :meth:`Outbox.acknowledge` only with results the server signed.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
 from app.store import audit
 from app.store.audit import Event
+from app.store.states import CONFLICT, FINALISED, SENT, iso
 from sync.protocol import EnvelopeIn, ItemResult, ItemStatus
-
-if TYPE_CHECKING:
-    from app.store.store import Store
 
 
 class Outbox:
     """``pending(limit)`` -> envelopes to upload; ``acknowledge(results)`` -> what the server
-    said about each: stored/duplicate are sent (readable copy purged after the retention),
-    conflicts are kept aside for a later look, rejected ones are tried again later."""
+    said about each: stored/duplicate are sent (readable copy purged after ``retention``, the
+    sealed copy after ``sealed_retention``), conflicts are kept aside for a later look,
+    rejected ones are tried again later."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(
+        self,
+        *,
+        write: Callable[[], AbstractContextManager[Connection]],
+        lock: threading.RLock,
+        clock: Callable[[], float],
+        retention: Callable[[], float],
+        sealed_retention: Callable[[], float],
+        checkpoint: Callable[[], None],
+    ) -> None:
+        self._write = write
+        self._lock = lock
+        self._clock = clock
+        self._retention = retention
+        self._sealed_retention = sealed_retention
+        self._checkpoint = checkpoint
 
     def pending(self, limit: int) -> list[EnvelopeIn]:
         """Up to ``limit`` envelopes, never-tried and oldest first."""
-        store = self._store
-        with store._lock, store._write() as conn:
+        with self._lock, self._write() as conn:
             rows = conn.exec_driver_sql(
                 "SELECT id, device_id, form_id, form_version, finalised_at, sealed FROM record "
                 "WHERE sync_state IN ('pending', 'rejected') AND sealed IS NOT NULL "
@@ -54,7 +71,7 @@ class Outbox:
             except (ValidationError, ValueError):
                 invalid.append(r[0])  # kept, but never allowed to block the rest of the queue
         if invalid:
-            with store._lock, store._write() as conn:
+            with self._lock, self._write() as conn:
                 for record_id in invalid:
                     conn.exec_driver_sql(
                         "UPDATE record SET sync_state = 'invalid', sync_detail = 'bad_envelope' "
@@ -63,19 +80,21 @@ class Outbox:
                     )
         return envelopes
 
-    def __len__(self) -> int:
-        store = self._store
-        with store._lock, store._write() as conn:
+    def pending_count(self) -> int:
+        """How many records wait to be sent."""
+        with self._lock, self._write() as conn:
             return int(
                 conn.exec_driver_sql(
                     "SELECT count(*) FROM record WHERE sync_state IN ('pending', 'rejected')"
                 ).scalar_one()
             )
 
+    def __len__(self) -> int:
+        return self.pending_count()
+
     def conflicts(self) -> list[str]:
         """Record ids the server holds a different envelope for (kept for a later look)."""
-        store = self._store
-        with store._lock, store._write() as conn:
+        with self._lock, self._write() as conn:
             return [
                 r[0]
                 for r in conn.exec_driver_sql("SELECT id FROM record WHERE sync_state = 'conflict'")
@@ -83,18 +102,16 @@ class Outbox:
 
     def acknowledge(self, results: list[ItemResult]) -> None:
         """Apply the server's per-item results (ids not in the outbox are ignored)."""
-        from app.store.store import CONFLICT, FINALISED, SENT, _iso
-
-        store = self._store
-        settings = store.settings
-        now_ts = settings.clock()
-        now = _iso(now_ts)
-        purge_now = settings.retention_seconds <= 0
-        purge_after = None if purge_now else _iso(now_ts + settings.retention_seconds)
+        now_ts = self._clock()
+        now = iso(now_ts)
+        retention = self._retention()
+        purge_now = retention <= 0
+        purge_after = None if purge_now else iso(now_ts + retention)
+        drop_sealed = self._sealed_retention() <= 0
         counts: Counter[str] = Counter()
         purged = 0
-        with store._lock:
-            with store._write() as conn:
+        with self._lock:
+            with self._write() as conn:
                 for result in results:
                     record_id = str(result.id)
                     row = conn.exec_driver_sql(
@@ -107,10 +124,14 @@ class Outbox:
                     if result.acknowledged:
                         conn.exec_driver_sql(
                             "UPDATE record SET status = ?, sync_state = 'acknowledged', "
-                            "sync_detail = ?, acked_at = ?, sealed = NULL, purge_after = ?, "
+                            "sync_detail = ?, acked_at = ?, purge_after = ?, "
                             "sync_attempts = sync_attempts + 1 WHERE id = ?",
                             (SENT, str(result.status), now, purge_after, record_id),
                         )
+                        if drop_sealed:
+                            conn.exec_driver_sql(
+                                "UPDATE record SET sealed = NULL WHERE id = ?", (record_id,)
+                            )
                         if purge_now:
                             conn.exec_driver_sql(
                                 "UPDATE record SET session = NULL WHERE id = ?", (record_id,)
@@ -140,4 +161,4 @@ class Outbox:
                         rejected=counts["rejected"],
                     )
             if purged:
-                store._checkpoint()
+                self._checkpoint()

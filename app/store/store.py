@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,7 +30,6 @@ from uuid import uuid4
 from sqlalchemy import Connection, Engine
 
 from app.store import audit, db
-from sync import crypto
 from app.store.audit import AuditLog, Event
 from app.store.errors import (
     Corrupt,
@@ -47,12 +45,11 @@ from app.store.errors import (
     Wiped,
     WrongPin,
 )
+from app.store.outbox import Outbox
+from app.store.states import CONFLICT, DRAFT, FINALISED, SENT, STATUSES, iso
+from sync import crypto
 
-DRAFT = "draft"
-FINALISED = "finalised"
-SENT = "sent"
-CONFLICT = "conflict"
-STATUSES = (DRAFT, FINALISED, SENT, CONFLICT)
+__all__ = ["CONFLICT", "DRAFT", "FINALISED", "SENT", "STATUSES", "Store", "StoreSettings"]
 
 
 def default_data_dir() -> Path:
@@ -74,7 +71,10 @@ class StoreSettings:
     throttle_base_seconds: float = 2.0
     throttle_max_seconds: float = 300.0
     retention_seconds: float = 0.0  # how long a readable copy outlives the server's receipt
-    min_pin_length: int = 4
+    #: how long the sealed copy outlives the server's signed receipt (in case the server's
+    #: copy is lost): only the agency can open it
+    sealed_retention_seconds: float = 7 * 86400.0
+    min_pin_length: int = 6
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
 
@@ -142,8 +142,7 @@ def _enrolment_aad(device_id: str, server_url: str, site: str, agency_public_key
     )
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+_iso = iso
 
 
 def _dumps(data: Any) -> bytes:
@@ -165,9 +164,14 @@ class Store:
         self._raw: tuple[Engine, sqlite3.Connection] | None = None
         self._edited: set[str] = set()  # records with an ``edit`` audit entry this sitting
         self._last_activity = settings.monotonic()
-        from app.store.outbox import Outbox
-
-        self._outbox = Outbox(self)
+        self._outbox = Outbox(
+            write=self._write,
+            lock=self._lock,
+            clock=lambda: self.settings.clock(),
+            retention=lambda: self.settings.retention_seconds,
+            sealed_retention=lambda: self.settings.sealed_retention_seconds,
+            checkpoint=self._checkpoint,
+        )
 
     # --- opening, closing, wiping -------------------------------------------------------
 
@@ -681,14 +685,22 @@ class Store:
                         (record_id,),
                     )
                     audit.append(conn, Event.purge, record_id, at=now)
-            if ids:
+                sealed_before = _iso(
+                    self.settings.clock() - self.settings.sealed_retention_seconds
+                )
+                dropped = conn.exec_driver_sql(
+                    "UPDATE record SET sealed = NULL WHERE sync_state = 'acknowledged' "
+                    "AND sealed IS NOT NULL AND acked_at <= ?",
+                    (sealed_before,),
+                ).rowcount
+            if ids or dropped:
                 self._checkpoint()
             return len(ids)
 
     # --- outbox and audit ---------------------------------------------------------------
 
     @property
-    def outbox(self) -> Any:
+    def outbox(self) -> Outbox:
         """The sync client's view (``sync.protocol.Outbox``); works while locked."""
         return self._outbox
 

@@ -2,22 +2,35 @@
 
 The transport is a seam: tests pass ``httpx.ASGITransport(app)`` to run the real server in
 process, or a fault-injecting transport. Nothing is acknowledged to the outbox except the
-server's own per-item results for envelopes this client sent.
+server's own per-item results for envelopes this client sent, in an answer the server signed.
+
+After :meth:`SyncClient.claim`, ``client.token`` is the device's whole credential (its id, the
+server token, its own Ed25519 key, the server's signing key and the pinned TLS certificate) as
+one opaque string: the field app stores it encrypted as before and hands it back to
+``SyncClient(url, token)``. Every request is then signed by the device key, and every answer
+believed only with the server's signature over it (docs/SECURITY.md).
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
+import ipaddress
+import json
+import os
+import secrets
+import ssl
 import threading
-from collections.abc import Callable, Sized
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from sync import crypto
 from sync.errors import (
     RateLimited,
     Refused,
@@ -29,6 +42,10 @@ from sync.errors import (
 )
 from sync.protocol import (
     API_PREFIX,
+    HEADER_COUNTER,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_STATEMENT,
     ClaimRequest,
     ClaimResponse,
     ConfigResponse,
@@ -38,6 +55,14 @@ from sync.protocol import (
     Outbox,
     UploadRequest,
     UploadResponse,
+    b64,
+    claim_request_transcript,
+    claim_response_transcript,
+    normalise_code,
+    request_transcript,
+    statement_transcript,
+    token_aad,
+    unb64,
 )
 
 Progress = Callable[[int, int, int], None]
@@ -69,12 +94,83 @@ class SyncReport:
         return self.error is None
 
 
-def fingerprint_of(public_raw: bytes) -> str:
-    return hashlib.sha256(public_raw).hexdigest()[:16]
+fingerprint_of = crypto.fingerprint  # the one recipe, under the name the client exported
+
+_CREDENTIAL_TAG = "wmc2."
+
+
+@dataclass(frozen=True)
+class DeviceCredential:
+    """What a device holds after enrolment; secret (it carries the device's private key)."""
+
+    device_id: str
+    token: str
+    device_key: str  # base64 of the raw Ed25519 private key
+    server_key: str  # base64 of the server's raw Ed25519 public key, pinned
+    tls_certificate: str | None = None  # PEM of the pinned self-signed certificate
+
+    def encode(self) -> str:
+        raw = json.dumps(asdict(self), separators=(",", ":")).encode("utf-8")
+        return _CREDENTIAL_TAG + base64.urlsafe_b64encode(raw).decode("ascii")
+
+    @classmethod
+    def decode(cls, text: str | None) -> DeviceCredential | None:
+        """The credential in ``text``; None for anything else (a bare v1 token)."""
+        if not text or not text.startswith(_CREDENTIAL_TAG):
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(text[len(_CREDENTIAL_TAG) :]))
+            return cls(**data)
+        except (ValueError, TypeError):
+            raise SyncError("credential_invalid") from None
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"DeviceCredential(device_id={self.device_id!r})"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim gives the device: ``token`` is the whole credential to keep (secret)."""
+
+    device_id: str
+    token: str
+    agency_public_key: str  # base64 of the raw X25519 public key, authenticated
+    agency_key_fingerprint: str
+    site: str
+    role: str
+    config_etag: str
+    server_key_fingerprint: str
+    tls_fingerprint: str | None
+
+    def __repr__(self) -> str:
+        return f"Claim(device_id={self.device_id!r}, site={self.site!r})"
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def pinned_context(certificate_pem: str) -> ssl.SSLContext:
+    """TLS that trusts exactly this certificate (a field office's self-signed one)."""
+    context = ssl.create_default_context(cadata=certificate_pem)
+    context.check_hostname = False  # the pin, not the name, identifies the server
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
+    return context
 
 
 class SyncClient:
-    """Speaks ``/api/v1`` to one agency server for one device."""
+    """Speaks ``/api/v2`` to one agency server for one device.
+
+    ``token`` is the credential string from :meth:`claim` (``client.token`` afterwards). A
+    plain-HTTP address that is not loopback is refused (``plain_http_refused``) unless a
+    transport is given (tests run the server in process)."""
 
     def __init__(
         self,
@@ -86,12 +182,33 @@ class SyncClient:
         batch_size: int = 200,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        scheme = urlsplit(self.base_url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise SyncError("server_url_invalid")
+        if scheme == "http" and transport is None and not is_loopback(self.base_url):
+            raise SyncError("plain_http_refused")
+        self.credential = DeviceCredential.decode(token)
         self.token = token
         self.batch_size = batch_size
-        self._http = httpx.Client(
-            base_url=self.base_url + API_PREFIX, transport=transport, timeout=timeout
-        )
+        self._transport = transport
+        self._timeout = timeout
+        self._counter = 0
+        self._http = self._client()
         self._lock = threading.Lock()
+
+    def _client(self) -> httpx.Client:
+        verify: ssl.SSLContext | bool = True
+        if self.base_url.lower().startswith("https:"):
+            cert = self.credential.tls_certificate if self.credential else None
+            # before enrolment nothing is trusted to TLS: the claim is MAC'd under the code,
+            # and the certificate it names is checked against the connection's
+            verify = pinned_context(cert) if cert else self.credential is not None
+        return httpx.Client(
+            base_url=self.base_url + API_PREFIX,
+            transport=self._transport,
+            timeout=self._timeout,
+            verify=verify,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -105,16 +222,74 @@ class SyncClient:
     # --- plumbing -----------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
+        if self.credential is not None:
+            return {"Authorization": f"Bearer {self.credential.token}"}
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
+    def _next_counter(self) -> int:
+        self._counter = max(self._counter + 1, time.time_ns() // 1000)
+        return self._counter
+
+    def send(self, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, str]:
+        """One request under this device's signature, and its nonce; the answer is returned
+        as it came (not yet checked: see :meth:`signed`). For tools and tests."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        nonce = b64(os.urandom(16))
+        if self.credential is not None:
+            body = kwargs.get("content", b"") or b""
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            elif not isinstance(body, bytes):
+                body = b""  # a streamed body is not signed: the server refuses it
+            counter = self._next_counter()
+            message = request_transcript(
+                method, API_PREFIX + path, self.credential.device_id, counter, nonce, body
+            )
+            key = unb64(self.credential.device_key, 32)
+            headers[HEADER_COUNTER] = str(counter)
+            headers[HEADER_NONCE] = nonce
+            headers[HEADER_SIGNATURE] = b64(crypto.sign(key, message))
+        headers.update(self._headers())
+        response = self._http.request(method, path, headers=headers, **kwargs)
+        response.read()
+        return response, nonce
+
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        where = f"{method} {path}"
+        for attempt in range(3):
+            try:
+                response, nonce = self.send(method, path, **dict(kwargs))
+            except httpx.HTTPError as exc:
+                raise Unreachable(request=where) from exc
+            if self.credential is None:
+                _raise_for(response, where)
+                return response
+            if not self.signed(response, nonce):
+                if response.status_code == 401:  # unsigned: changes nothing but this call
+                    raise Unauthorized(request=where, status=401)
+                raise Unreachable("statement_invalid", request=where, status=response.status_code)
+            stale = _stale_counter(response)
+            if stale is not None and attempt < 2:
+                # above the server's highest, by a random step: two clients of one device
+                # that were refused together do not pick the same counter again
+                self._counter = max(self._counter, stale) + secrets.randbelow(1000)
+                continue
+            _raise_for(response, where)
+            return response
+        raise Unauthorized("counter_stale", request=where, status=401)
+
+    def signed(self, response: httpx.Response, nonce: str) -> bool:
+        """True when the server's pinned key signed this answer to this very request."""
+        assert self.credential is not None
         try:
-            response = self._http.request(method, path, **kwargs)
-            response.read()
-        except httpx.HTTPError as exc:
-            raise Unreachable(request=f"{method} {path}") from exc
-        _raise_for(response, f"{method} {path}")
-        return response
+            statement = unb64(response.headers.get(HEADER_STATEMENT, ""), 64)
+            server_key = unb64(self.credential.server_key, 32)
+        except ValueError:
+            return False
+        message = statement_transcript(
+            self.credential.device_id, nonce, response.status_code, response.content
+        )
+        return crypto.verify(server_key, statement, message)
 
     # --- calls --------------------------------------------------------------------------------
 
@@ -128,29 +303,93 @@ class SyncClient:
 
     def claim(
         self, code: str, device_name: str, expected_fingerprint: str | None = None
-    ) -> ClaimResponse:
-        """Spend an enrolment code; keeps the token. With the fingerprint from the QR code,
-        refuses a server whose agency key does not match it."""
-        body = ClaimRequest(code=code, device_name=device_name).model_dump(mode="json")
-        response = self._request("POST", "/enrol/claim", json=body)
+    ) -> Claim:
+        """Spend an enrolment code (typed, or from the QR code); keeps the credential in
+        ``self.token``. The code never crosses the wire: its Argon2id keys authenticate the
+        request and the answer, so an on-path attacker can swap neither the agency key, nor the
+        server's signing key, nor its TLS certificate. With the fingerprint from the QR code,
+        the agency key must match it too."""
+        lookup, mac_key, token_key = crypto.enrolment_keys(normalise_code(code))
+        device_key = crypto.new_signing_key()
+        request = ClaimRequest(
+            lookup=lookup,
+            device_name=device_name,
+            device_key=b64(crypto.signing_public_key(device_key)),
+            nonce=b64(os.urandom(16)),
+            mac=b64(b"\0" * 32),
+        )
+        request.mac = b64(crypto.mac(mac_key, claim_request_transcript(request)))
+        try:
+            response = self._http.post("/enrol/claim", json=request.model_dump(mode="json"))
+            response.read()
+        except httpx.HTTPError as exc:
+            raise Unreachable(request="POST /enrol/claim") from exc
+        _raise_for(response, "POST /enrol/claim")
         claimed = _parse(ClaimResponse, response, "POST /enrol/claim")
         try:
-            public_raw = base64.b64decode(claimed.agency_public_key, validate=True)
+            tag = unb64(claimed.mac, 32)
+        except ValueError:
+            tag = b""
+        if not crypto.mac_ok(mac_key, claim_response_transcript(request, claimed), tag):
+            raise SyncError("enrolment_unauthentic")
+        try:
+            public_raw = unb64(claimed.agency_public_key, 32)
+            unb64(claimed.server_key, 32)
         except ValueError as exc:
             raise SyncError("agency_key_invalid") from exc
-        if len(public_raw) != 32 or fingerprint_of(public_raw) != claimed.agency_key_fingerprint:
+        if crypto.fingerprint(public_raw) != claimed.agency_key_fingerprint:
             raise SyncError("agency_key_invalid")
         if expected_fingerprint and expected_fingerprint != claimed.agency_key_fingerprint:
             raise SyncError("fingerprint_mismatch")
-        self.token = claimed.token
-        return claimed
+        certificate = self._check_tls(response, claimed.tls_fingerprint)
+        try:
+            token = crypto.decrypt(
+                token_key, unb64(claimed.token_sealed), token_aad(request, claimed.device_id)
+            ).decode("ascii")
+        except (ValueError, crypto.CryptoError) as exc:
+            raise SyncError("enrolment_unauthentic") from exc
+        self.credential = DeviceCredential(
+            device_id=claimed.device_id,
+            token=token,
+            device_key=b64(device_key),
+            server_key=claimed.server_key,
+            tls_certificate=certificate,
+        )
+        self.token = self.credential.encode()
+        self._http.close()
+        self._http = self._client()
+        return Claim(
+            device_id=claimed.device_id,
+            token=self.token,
+            agency_public_key=claimed.agency_public_key,
+            agency_key_fingerprint=claimed.agency_key_fingerprint,
+            site=claimed.site,
+            role=claimed.role,
+            config_etag=claimed.config_etag,
+            server_key_fingerprint=crypto.fingerprint(unb64(claimed.server_key)),
+            tls_fingerprint=claimed.tls_fingerprint,
+        )
+
+    def _check_tls(self, response: httpx.Response, pinned: str | None) -> str | None:
+        """The PEM of the certificate to pin, when the (authenticated) claim names one: the
+        connection must have used exactly it, and over HTTPS (no downgrade)."""
+        if pinned is None:
+            return None
+        if not self.base_url.lower().startswith("https:"):
+            raise SyncError("tls_downgrade")
+        stream = response.extensions.get("network_stream")
+        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+        der = ssl_object.getpeercert(True) if ssl_object is not None else None
+        if not der or crypto.certificate_fingerprint(der) != pinned:
+            raise SyncError("tls_certificate_mismatch")
+        return ssl.DER_cert_to_PEM_cert(der)
 
     def upload(self, envelopes: list[EnvelopeIn], waiting: int | None = None) -> list[ItemResult]:
         """Send one batch; returns the server's results for envelopes of this batch only.
         ``waiting``: records the outbox holds unsent, this batch included (a count only)."""
         request = UploadRequest(envelopes=envelopes, waiting=waiting)
         payload = request.model_dump_json(exclude_none=True).encode("utf-8")
-        headers = {**self._headers(), "Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json"}
         if len(payload) >= GZIP_MIN_BYTES:
             payload = gzip.compress(payload, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
@@ -161,7 +400,7 @@ class SyncClient:
 
     def fetch_config(self, etag: str | None = None) -> tuple[ConfigResponse | None, str | None]:
         """(config, etag), or (None, etag) when the copy with ``etag`` is still current."""
-        headers = self._headers()
+        headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         response = self._request("GET", "/config", headers=headers)
@@ -214,12 +453,21 @@ class SyncClient:
 
 
 def _waiting(outbox: Outbox) -> int | None:
-    """How many records the outbox holds unsent, when it can say."""
-    counter = getattr(outbox, "pending_count", None)
-    if callable(counter):
-        return int(counter())
-    if isinstance(outbox, Sized):
-        return len(outbox)
+    """How many records the outbox holds unsent."""
+    return int(outbox.pending_count())
+
+
+def _stale_counter(response: httpx.Response) -> int | None:
+    if response.status_code != 401:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and body.get("detail") == "counter_stale":
+        value = body.get("counter")
+        if isinstance(value, int) and 0 <= value < 2**62:
+            return value
     return None
 
 

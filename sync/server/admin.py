@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from sync.server import service
 from sync.server.db import open_database
-from sync.server.models import AgencyKey, Device, Envelope, as_utc
+from sync.server.models import (
+    AgencyKey,
+    Coordinator,
+    CoordinatorAction,
+    Device,
+    Envelope,
+    as_utc,
+)
 from sync.server.settings import Settings
 
 _ENGINES: dict[str, sa.Engine] = {}
@@ -94,16 +101,37 @@ def list_devices(settings: Settings) -> list[Device]:
         return service.devices(s)
 
 
-def revoke_device(settings: Settings, device_id: str) -> Device:
+def revoke_device(settings: Settings, device_id: str, by: str = "cli") -> Device:
     with Session(engine_for(settings)) as s:
-        return service.revoke(s, device_id)
+        return service.revoke(s, device_id, by=by)
 
 
-def add_coordinator(settings: Settings, name: str) -> str:
+def add_coordinator(
+    settings: Settings,
+    name: str,
+    scopes: Sequence[str] = service.SCOPES,
+    ttl: timedelta | None = None,
+) -> str:
     """A new coordinator credential; returns the token (shown once, stored hashed)."""
     with Session(engine_for(settings)) as s:
-        _coord, token = service.new_coordinator(s, name)
+        _coord, token = service.new_coordinator(s, name, scopes, ttl)
     return token
+
+
+def list_coordinators(settings: Settings) -> list[Coordinator]:
+    with Session(engine_for(settings)) as s:
+        return service.coordinators(s)
+
+
+def revoke_coordinator(settings: Settings, coordinator_id: str) -> Coordinator:
+    with Session(engine_for(settings)) as s:
+        return service.revoke_coordinator(s, coordinator_id)
+
+
+def coordinator_actions(settings: Settings) -> list[CoordinatorAction]:
+    """What each coordinator credential did, oldest first."""
+    with Session(engine_for(settings)) as s:
+        return list(s.exec(select(CoordinatorAction).order_by(CoordinatorAction.id)))  # type: ignore[arg-type]
 
 
 def erase_record(settings: Settings, record_id: str, by: str = "cli") -> int:

@@ -1,12 +1,12 @@
-"""The agency server's HTTP interface (FastAPI), versioned under ``/api/v1``.
+"""The agency server's HTTP interface (FastAPI), versioned under ``/api/v2``.
 
 Stateless: everything lives in the database, so several processes can share one PostgreSQL.
 Error bodies carry codes (``{"detail": "device_revoked", "wipe": true}``), never words or
-request content.
+request content. Who is asking is settled by :class:`sync.server.middleware.Gate` before any
+body is read; the routes find the device or coordinator in the request's state.
 """
 
 
-import base64
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync import crypto
 from sync.errors import Refused, Revoked, ServerSetupError, SyncError, Unauthorized
 from sync.protocol import (
     API_PREFIX,
@@ -30,10 +31,13 @@ from sync.protocol import (
     HealthResponse,
     UploadRequest,
     UploadResponse,
+    b64,
+    claim_response_transcript,
+    token_aad,
 )
 from sync.server import service
 from sync.server.db import open_database
-from sync.server.middleware import BodyLimitGzip
+from sync.server.middleware import COORDINATOR, DEVICE, Gate
 from sync.server.models import Coordinator, Device, as_utc
 from sync.server.settings import Settings
 
@@ -49,13 +53,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _bearer(authorization: str | None) -> str:
-    if not authorization:
-        raise Unauthorized()
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized()
-    return token.strip()
+def classify(path: str) -> str | None:
+    """Which credential a path needs: a device's, a coordinator's, or none."""
+    if path in (f"{API_PREFIX}/envelopes", f"{API_PREFIX}/config"):
+        return DEVICE
+    if path.startswith((f"{API_PREFIX}/devices", f"{API_PREFIX}/coordinator/")) or path == (
+        f"{API_PREFIX}/coordinator"
+    ):
+        return COORDINATOR
+    return None
 
 
 def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> FastAPI:
@@ -66,42 +72,62 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         title="Waymark agency server",
         version=API_VERSION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # no Swagger UI: it would load scripts from a CDN
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
+    tls_fingerprint = settings.tls_fingerprint
+    keys: dict[str, bytes] = {}
 
     def db() -> Session:
         """A session used and closed inside one endpoint call, so its connection is back in
         the pool before the worker thread is (no generator dependency holding it)."""
         return Session(engine, expire_on_commit=False)
 
-    def get_device(
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Device:
-        token = _bearer(authorization)
-        with db() as session:
-            device = service.device_for_token(session, token)
-            if device is None:
-                raise Unauthorized()
-            if device.revoked_at is not None:
-                raise Revoked(status=403)
-            service.touch(session, device)
-            return device
+    def signing_key() -> bytes:
+        if "private" not in keys:
+            with db() as session:
+                key = service.server_key(session)
+                keys["private"], keys["public"] = key.private_raw, key.public_raw
+        return keys["private"]
 
-    def get_coordinator(
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Coordinator:
-        token = _bearer(authorization)
+    def authenticate(kind: str, token: str) -> Any:
         with db() as session:
-            coord = service.coordinator_for_token(session, token)
-        if coord is None:
+            if kind == DEVICE:
+                device = service.device_for_token(session, token)
+                if device is not None:
+                    service.touch(session, device)
+                return device
+            return service.coordinator_for_token(session, token)
+
+    def advance(device_id: str, counter: int) -> int | None:
+        with db() as session:
+            return service.advance_counter(session, device_id, counter)
+
+    def get_device(request: Request) -> Device:
+        device = getattr(request.state, "waymark_device", None)
+        if not isinstance(device, Device):
             raise Unauthorized()
-        return coord
+        if device.revoked_at is not None:
+            raise Revoked(status=403)
+        return device
+
+    def coordinator(scope: str) -> Any:
+        def check(request: Request) -> Coordinator:
+            coord = getattr(request.state, "waymark_coordinator", None)
+            if not isinstance(coord, Coordinator):
+                raise Unauthorized()
+            if not coord.allows(scope):
+                raise Refused("scope_missing", status=403, params={"scope": scope})
+            return coord
+
+        return check
 
     DeviceDep = Annotated[Device, Depends(get_device)]
-    CoordinatorDep = Annotated[Coordinator, Depends(get_coordinator)]
+    Reader = Annotated[Coordinator, Depends(coordinator("read"))]
+    Eraser = Annotated[Coordinator, Depends(coordinator("erase"))]
+    DeviceManager = Annotated[Coordinator, Depends(coordinator("devices"))]
 
     api = APIRouter(prefix=API_PREFIX)
 
@@ -115,40 +141,57 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         responses={**ERRORS, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     )
     def claim(body: ClaimRequest, request: Request) -> ClaimResponse:
+        # the peer address; uvicorn replaces it by the forwarded one only from the TLS proxy
         client = request.client.host if request.client else "unknown"
-        if settings.trust_forwarded_for and request.headers.get("x-forwarded-for"):
-            client = request.headers["x-forwarded-for"].split(",")[0].strip()
         with db() as session:
             if service.claims_blocked(
                 session, client, settings.claim_limit, settings.claim_window
             ):
                 raise Refused("rate_limited", status=429)
             try:
-                claimed = service.claim(session, body.code, body.device_name)
+                claimed = service.claim(session, body)
             except Refused:
                 session.rollback()
                 service.note_failed_claim(session, client, settings.claim_window)
                 raise
+        signing_key()
         try:
             _config, etag = service.site_config(settings.config_path, claimed.device.site)
         except ServerSetupError:
             etag = ""  # the code is spent: the device enrols, and fetches its config once fixed
-        return ClaimResponse(
+        token_sealed = crypto.encrypt(
+            claimed.token_key, claimed.token.encode("ascii"), token_aad(body, claimed.device.id)
+        )
+        response = ClaimResponse(
             device_id=claimed.device.id,
-            token=claimed.token,
-            agency_public_key=base64.b64encode(claimed.key.public_raw).decode("ascii"),
+            token_sealed=b64(token_sealed),
+            agency_public_key=b64(claimed.key.public_raw),
             agency_key_fingerprint=claimed.key.fingerprint,
+            server_key=b64(keys["public"]),
+            tls_fingerprint=tls_fingerprint,
             site=claimed.device.site,
             role=claimed.device.role,
             config_etag=etag,
+            mac="",
         )
+        response.mac = b64(
+            crypto.mac(claimed.mac_key, claim_response_transcript(body, response))
+        )
+        return response
 
     @api.post("/envelopes", response_model=UploadResponse, responses=ERRORS)
     def upload(body: UploadRequest, device: DeviceDep) -> UploadResponse:
         if len(body.envelopes) > settings.max_batch:
             raise Refused("batch_too_large", status=413)
         with db() as session:
-            results = service.upload(session, device, body.envelopes)
+            fresh = session.get(Device, device.id) or device
+            results = service.upload(
+                session,
+                fresh,
+                body.envelopes,
+                max_sealed=settings.max_envelope_bytes,
+                quota=settings.device_quota_bytes,
+            )
             if body.waiting is not None:
                 service.note_waiting(session, device, body.waiting, results)
             return UploadResponse(results=results)
@@ -170,8 +213,9 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         return data
 
     @api.get("/devices", response_model=list[DeviceInfo], responses=ERRORS)
-    def list_devices(_coord: CoordinatorDep) -> list[DeviceInfo]:
+    def list_devices(coord: Reader) -> list[DeviceInfo]:
         with db() as session:
+            service.record_action(session, coord.id, "list_devices", None)
             return [device_info(d) for d in service.devices(session)]
 
     @api.post(
@@ -179,18 +223,21 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         response_model=DeviceInfo,
         responses={**ERRORS, 404: {"model": ErrorBody}},
     )
-    def revoke_device(device_id: str, _coord: CoordinatorDep) -> DeviceInfo:
+    def revoke_device(device_id: str, coord: DeviceManager) -> DeviceInfo:
         with db() as session:
-            return device_info(service.revoke(session, device_id))
+            device = service.revoke(session, device_id, by=coord.id)
+            service.record_action(session, coord.id, "revoke_device", device.id)
+            return device_info(device)
 
     @api.get("/coordinator/envelopes", response_model=EnvelopesPage, responses=ERRORS)
     def coordinator_envelopes(
-        _coord: CoordinatorDep,
+        coord: Reader,
         since: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> EnvelopesPage:
         with db() as session:
-            rows = service.envelopes_since(session, since, limit)
+            rows = service.envelopes_since(session, since, limit, settings.page_max_bytes)
+            service.record_action(session, coord.id, "read_envelopes", str(since))
         settled = since
         horizon = datetime.now(UTC) - SETTLE
         for row in rows:
@@ -202,15 +249,25 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         )
 
     @api.delete("/coordinator/records/{record_id}", responses=ERRORS)
-    def erase_record(record_id: str, coord: CoordinatorDep) -> dict[str, int]:
-        if len(record_id) > 36:
+    def erase_record(record_id: str, coord: Eraser) -> dict[str, int]:
+        if len(record_id) > 36 or not record_id.isprintable():
             raise Refused("record_id_invalid", status=400)
         with db() as session:
-            return {"erased": service.erase(session, record_id, coord.id)}
+            erased = service.erase(session, record_id, coord.id)
+            service.record_action(session, coord.id, "erase_record", record_id)
+            return {"erased": erased}
 
     app.include_router(api)
     _install_error_handlers(app)
-    app.add_middleware(BodyLimitGzip, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        Gate,
+        max_bytes=settings.max_request_bytes,
+        max_ratio=settings.max_inflation_ratio,
+        classify=classify,
+        authenticate=authenticate,
+        advance=advance,
+        signing_key=signing_key,
+    )
     return app
 
 
@@ -232,6 +289,7 @@ _HTTP_CODES = {
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
+    410: "api_version_retired",
     405: "method_not_allowed",
     406: "not_acceptable",
     413: "request_too_large",

@@ -1,27 +1,81 @@
-"""Request body limits and gzip, as plain ASGI middleware in front of every route.
+"""The gate in front of every route, as plain ASGI: who is asking, before any work for them.
 
-A body over the limit (as sent, or after decompression, so a small gzip bomb is refused too)
-gets 413; a gzip body that does not decompress gets 400. The route sees a plain body.
+In order, so that a sender without a credential costs almost nothing:
+
+1. a retired protocol path gets 410 ``api_version_retired``; a declared body over the limit 413;
+2. on a device or coordinator path, the bearer token is checked (off the event loop) before a
+   byte of the body is read: no token or an unknown one is 401;
+3. the body is read up to the limit (413 beyond);
+4. on a device path, the device's Ed25519 signature over the request (method, path, counter,
+   nonce, body digest) is checked, then its counter moved forward atomically (a replayed
+   request is refused); every answer to the device is then signed by the server
+   (``x-waymark-statement``), bound to the device id and the request's nonce;
+5. a gzip body is inflated off the event loop, capped in size and in ratio (413 beyond), and the
+   route sees a plain body.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import anyio.to_thread
+
+from sync import crypto
+from sync.errors import SyncError
+from sync.protocol import (
+    HEADER_COUNTER,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_STATEMENT,
+    RETIRED_PREFIXES,
+    request_transcript,
+    statement_transcript,
+)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
+DEVICE = "device"
+COORDINATOR = "coordinator"
 
-class BodyLimitGzip:
-    def __init__(self, app: Any, max_bytes: int) -> None:
+#: (kind, token) -> the holder (a Device or Coordinator row), or None; may raise SyncError
+Authenticate = Callable[[str, str], Any]
+#: (device id, counter) -> None when accepted, else the highest counter seen
+Advance = Callable[[str, int], "int | None"]
+
+
+class Gate:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        max_bytes: int,
+        max_ratio: int,
+        classify: Callable[[str], str | None],
+        authenticate: Authenticate,
+        advance: Advance,
+        signing_key: Callable[[], bytes],
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_ratio = max_ratio
+        self.classify = classify
+        self.authenticate = authenticate
+        self.advance = advance
+        self.signing_key = signing_key
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path.startswith(RETIRED_PREFIXES):
+            await _reply(send, 410, {"detail": "api_version_retired"})
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         length = headers.get(b"content-length")
@@ -29,38 +83,49 @@ class BodyLimitGzip:
             try:
                 declared = int(length)
             except ValueError:
-                await _reply(send, 400, "content_length_invalid")
+                await _reply(send, 400, {"detail": "content_length_invalid"})
                 return
             if declared > self.max_bytes:
-                await _reply(send, 413, "request_too_large")
+                await _reply(send, 413, {"detail": "request_too_large"})
                 return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        kind = self.classify(path)
+        holder = None
+        if kind is not None:
+            token = _bearer(headers.get(b"authorization"))
+            try:
+                holder = (
+                    await anyio.to_thread.run_sync(self.authenticate, kind, token)
+                    if token
+                    else None
+                )
+            except SyncError as exc:
+                await _reply(send, 401, {"detail": exc.code}, www_auth=True)
                 return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await _reply(send, 413, "request_too_large")
+            if holder is None:
+                await _reply(send, 401, {"detail": "unauthenticated"}, www_auth=True)
                 return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") and kind is None:
+            await self.app(scope, receive, send)
+            return
+        body = await _read(receive, self.max_bytes)
+        if body is None:
+            await _reply(send, 413, {"detail": "request_too_large"})
+            return
+        if kind == DEVICE:
+            checked = await self._check_device(scope, headers, holder, body, send)
+            if checked is None:
+                return
+            scope, send = checked
+        elif kind == COORDINATOR:
+            scope = {**scope, "state": {**scope.get("state", {}), "waymark_coordinator": holder}}
         encoding = headers.get(b"content-encoding", b"identity").strip().lower()
         if encoding == b"gzip":
-            try:
-                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                plain = inflater.decompress(body, self.max_bytes + 1)
-                if len(plain) > self.max_bytes or inflater.unconsumed_tail:
-                    await _reply(send, 413, "request_too_large")
-                    return
-                if not inflater.eof:
-                    raise zlib.error("truncated")
-            except zlib.error:
-                await _reply(send, 400, "encoding_invalid")
+            limit = min(self.max_bytes, max(64 * 1024, len(body) * self.max_ratio))
+            plain = await anyio.to_thread.run_sync(_inflate, body, limit)
+            if isinstance(plain, int):
+                status = plain
+                code = "request_too_large" if status == 413 else "encoding_invalid"
+                await _reply(send, status, {"detail": code})
                 return
             body = plain
             scope = dict(scope)
@@ -70,7 +135,7 @@ class BodyLimitGzip:
                 if k.lower() not in (b"content-encoding", b"content-length")
             ] + [(b"content-length", str(len(body)).encode())]
         elif encoding not in (b"identity", b""):
-            await _reply(send, 415, "encoding_unsupported")
+            await _reply(send, 415, {"detail": "encoding_unsupported"})
             return
         sent = False
 
@@ -84,18 +149,112 @@ class BodyLimitGzip:
 
         await self.app(scope, replay, send)
 
+    async def _check_device(
+        self, scope: Scope, headers: dict[bytes, bytes], device: Any, body: bytes, send: Any
+    ) -> tuple[Scope, Any] | None:
+        """Check the device's signature and counter; (scope, signing send) or None if refused."""
+        try:
+            counter = int(headers.get(HEADER_COUNTER.encode(), b""))
+            nonce = headers.get(HEADER_NONCE.encode(), b"").decode("ascii")
+            signature = base64.b64decode(headers.get(HEADER_SIGNATURE.encode(), b""), validate=True)
+            if not (0 < counter < 2**62) or len(base64.b64decode(nonce, validate=True)) != 16:
+                raise ValueError("bad header")
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            await _reply(send, 401, {"detail": "signature_invalid"}, www_auth=True)
+            return None
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = scope.get("path", "") + (f"?{query}" if query else "")
+        message = request_transcript(scope["method"], target, device.id, counter, nonce, body)
+        if device.public_key is None or not crypto.verify(device.public_key, signature, message):
+            await _reply(send, 401, {"detail": "signature_invalid"}, www_auth=True)
+            return None
+        signing = _signing_send(send, self.signing_key(), device.id, nonce)
+        stale = await anyio.to_thread.run_sync(self.advance, device.id, counter)
+        if stale is not None:
+            await _reply(signing, 401, {"detail": "counter_stale", "counter": stale})
+            return None
+        state = {**scope.get("state", {}), "waymark_device": device}
+        return {**scope, "state": state}, signing
 
-async def _reply(send: Any, status: int, code: str) -> None:
-    payload = json.dumps({"detail": code}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+
+def _signing_send(
+    send: Any, key: bytes, device_id: str, nonce: str
+) -> Callable[[Message], Awaitable[None]]:
+    """A ``send`` that holds the answer back, signs status and body, then sends it."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def signing(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        statement = crypto.sign(key, statement_transcript(device_id, nonce, start["status"], body))
+        headers = [
+            *start.get("headers", []),
+            (HEADER_STATEMENT.encode(), base64.b64encode(statement)),
+        ]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return signing
+
+
+def _bearer(value: bytes | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 256:
+        return None
+    return token
+
+
+async def _read(receive: Any, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _inflate(body: bytes, limit: int) -> bytes | int:
+    """The inflated body, or the status to answer: 413 beyond ``limit``, 400 if broken."""
+    try:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        plain = inflater.decompress(body, limit + 1)
+        if len(plain) > limit or inflater.unconsumed_tail:
+            return 413
+        if not inflater.eof:
+            return 400
+    except zlib.error:
+        return 400
+    return plain
+
+
+async def _reply(send: Any, status: int, body: dict[str, Any], www_auth: bool = False) -> None:
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
+    ]
+    if www_auth:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

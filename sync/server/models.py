@@ -37,11 +37,30 @@ class AgencyKey(SQLModel, table=True):
     active: bool = True
 
 
+class ServerKey(SQLModel, table=True):
+    """The server's Ed25519 signing key (one row): devices pin its public half at enrolment
+    and believe revocations and acknowledgements only when it signed them."""
+
+    __tablename__ = "server_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    private_raw: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    public_raw: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class Enrolment(SQLModel, table=True):
+    """A one-time code. ``code_hash`` holds the code's Argon2id lookup value (never the code);
+    ``mac_key`` and ``token_key`` authenticate the claim and seal the token sent back."""
+
     __tablename__ = "enrolment"
 
     id: int | None = Field(default=None, primary_key=True)
     code_hash: str = Field(max_length=64, unique=True)
+    mac_key: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+    token_key: bytes | None = Field(
+        default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True)
+    )
     site: str = Field(max_length=128)
     role: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -62,6 +81,17 @@ class Device(SQLModel, table=True):
     last_seen_at: datetime | None = Field(default=None, sa_column=_ts(True))
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(True))
     waiting: int | None = None
+    #: the device's own Ed25519 public key: every request it makes is signed by it
+    public_key: bytes | None = Field(
+        default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True)
+    )
+    #: the highest request counter seen; a request must carry a higher one (no replays)
+    counter: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False,
+                                                        server_default="0"))
+    #: sealed bytes this device has stored, for its quota
+    stored_bytes: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False,
+                                                             server_default="0"))
+    revoked_by: str | None = Field(default=None, max_length=64)
 
 
 class Envelope(SQLModel, table=True):
@@ -103,6 +133,36 @@ class Coordinator(SQLModel, table=True):
     token_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(True))
+    #: comma-separated: read (envelopes, device list), erase (records), devices (revoke)
+    scopes: str = Field(default="read,erase,devices", max_length=64)
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(True))
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes.split(",")
+
+
+class RequestSeen(SQLModel, table=True):
+    """Request counters a device used lately (within the replay window below its highest):
+    a request whose counter is here already is a replay."""
+
+    __tablename__ = "request_seen"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    counter: int = Field(
+        sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    )
+
+
+class CoordinatorAction(SQLModel, table=True):
+    """Which coordinator credential did what (reads, erasures, revocations)."""
+
+    __tablename__ = "coordinator_action"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigSeq, primary_key=True))
+    coordinator_id: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32)
+    target: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class ClaimAttempt(SQLModel, table=True):

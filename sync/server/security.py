@@ -30,10 +30,7 @@ def new_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def normalise_code(code: str) -> str:
-    """Upper case, no separators; maps O->0 and I/L->1 as Crockford does."""
-    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
-    return cleaned.translate(str.maketrans("OIL", "011"))
+from sync.protocol import normalise_code  # noqa: E402,F401 - shared with the device
 
 
 def new_id(prefix: str) -> str:

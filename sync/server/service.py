@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,24 +19,32 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from sync.errors import Refused, ServerSetupError
+from sync import crypto
+from sync.errors import Refused, ServerSetupError, Unauthorized
 from sync.protocol import (
     MAX_SEALED_BYTES,
+    ClaimRequest,
     ConfigResponse,
     EnvelopeIn,
     EnvelopeOut,
     ItemResult,
     ItemStatus,
+    claim_request_transcript,
+    normalise_code,
+    unb64,
 )
 from sync.server import security
 from sync.server.models import (
     AgencyKey,
     ClaimAttempt,
     Coordinator,
+    CoordinatorAction,
     Device,
     Enrolment,
     Envelope,
     Erasure,
+    RequestSeen,
+    ServerKey,
     as_utc,
     utcnow,
 )
@@ -48,9 +56,31 @@ SEEN_EVERY = timedelta(seconds=60)
 # --- agency key -------------------------------------------------------------------------------
 
 
-def fingerprint_of(public_raw: bytes) -> str:
-    """Short hex of SHA-256 (the same recipe as ``app.store.crypto.fingerprint``)."""
-    return hashlib.sha256(public_raw).hexdigest()[:16]
+fingerprint_of = crypto.fingerprint  # the one recipe, kept under its old name here
+
+
+def server_key(session: Session) -> ServerKey:
+    """The server's signing key, made on first use (one row, shared by every process)."""
+    key = session.get(ServerKey, 1)
+    if key is None:
+        private = crypto.new_signing_key()
+        conn = session.connection()
+        stmt = _insert_into(conn.dialect.name, ServerKey).on_conflict_do_nothing(
+            index_elements=["id"]
+        )
+        conn.execute(
+            stmt,
+            {
+                "id": 1,
+                "private_raw": private,
+                "public_raw": crypto.signing_public_key(private),
+                "created_at": utcnow(),
+            },
+        )
+        session.commit()
+        key = session.get(ServerKey, 1)
+        assert key is not None
+    return key
 
 
 def active_key(session: Session) -> AgencyKey | None:
@@ -91,9 +121,12 @@ def new_enrolment(session: Session, site: str, role: str, ttl: timedelta) -> New
         raise Refused("site_invalid")
     code = security.new_code()
     expires = utcnow() + ttl
+    lookup, mac_key, token_key = crypto.enrolment_keys(normalise_code(code))
     session.add(
         Enrolment(
-            code_hash=security.hash_secret(security.normalise_code(code)),
+            code_hash=lookup,
+            mac_key=mac_key,
+            token_key=token_key,
             site=site,
             role=role,
             expires_at=expires,
@@ -129,20 +162,39 @@ class Claimed:
     device: Device
     token: str
     key: AgencyKey
+    mac_key: bytes
+    token_key: bytes
 
 
-def claim(session: Session, code: str, device_name: str) -> Claimed:
-    """Spend a one-time code for a new device and its token (atomic: one claim wins)."""
+def claim(session: Session, request: ClaimRequest) -> Claimed:
+    """Spend a one-time code for a new device and its token (atomic: one claim wins).
+
+    The request must carry the code's MAC over everything in it (so an on-path attacker can
+    put in neither its own device key nor another name); a bad MAC does not spend the code."""
     key = active_key(session)
     if key is None:
         raise ServerSetupError("agency_key_missing")
-    code_hash = security.hash_secret(security.normalise_code(code))
     now = utcnow()
+    enrolment = session.exec(
+        select(Enrolment).where(Enrolment.code_hash == request.lookup)
+    ).first()
+    try:
+        device_key = unb64(request.device_key, 32)
+        tag = unb64(request.mac, 32)
+    except ValueError:
+        raise Refused("enrolment_code_invalid", status=400) from None
+    if (
+        enrolment is None
+        or enrolment.mac_key is None
+        or enrolment.token_key is None
+        or not crypto.mac_ok(enrolment.mac_key, claim_request_transcript(request), tag)
+    ):
+        raise Refused("enrolment_code_invalid", status=400)
     device_id = security.new_id("dev")
     spent = session.execute(
         sa.update(Enrolment)
         .where(
-            col(Enrolment.code_hash) == code_hash,
+            col(Enrolment.id) == enrolment.id,
             col(Enrolment.used_at).is_(None),
             col(Enrolment.expires_at) > now,
         )
@@ -151,20 +203,27 @@ def claim(session: Session, code: str, device_name: str) -> Claimed:
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise Refused("enrolment_code_invalid", status=400)
-    enrolment = session.exec(select(Enrolment).where(Enrolment.code_hash == code_hash)).one()
     token, token_hash = security.new_token(device_id)
     device = Device(
         id=device_id,
-        name=device_name.strip()[:128] or device_id,
+        name=clean_text(request.device_name)[:128] or device_id,
         site=enrolment.site,
         role=enrolment.role,
         token_hash=token_hash,
         enrolled_at=now,
+        public_key=device_key,
     )
+    mac_key, token_key = enrolment.mac_key, enrolment.token_key
     session.add(device)
     session.commit()
     session.refresh(device)
-    return Claimed(device=device, token=token, key=key)
+    return Claimed(device=device, token=token, key=key, mac_key=mac_key, token_key=token_key)
+
+
+def clean_text(text: str) -> str:
+    """Text a device sent, without control characters (so no terminal runs its escapes) and
+    without NUL (which PostgreSQL refuses)."""
+    return "".join(ch for ch in text if ch.isprintable()).strip()
 
 
 # --- authentication ---------------------------------------------------------------------------
@@ -181,7 +240,52 @@ def device_for_token(session: Session, token: str) -> Device | None:
     return device if ok and device is not None else None
 
 
+#: How far below a device's highest counter (microseconds of its clock) a request may be: its
+#: requests may arrive out of order, never twice.
+REPLAY_WINDOW = 10 * 60 * 1_000_000
+
+
+def advance_counter(session: Session, device_id: str, counter: int) -> int | None:
+    """Accept a request's counter once: it must be new for this device and not older than the
+    replay window below the highest it used (so several processes refuse a replay alike).
+    None when accepted, else the highest counter seen (the device continues above it)."""
+    highest = int(
+        session.execute(
+            sa.select(Device.counter).where(col(Device.id) == device_id)
+        ).scalar_one_or_none()
+        or 0
+    )
+    if counter <= highest - REPLAY_WINDOW:
+        return highest
+    conn = session.connection()
+    stmt = (
+        _insert_into(conn.dialect.name, RequestSeen)
+        .values(device_id=device_id, counter=counter)
+        .on_conflict_do_nothing(index_elements=["device_id", "counter"])
+        .returning(RequestSeen.counter)  # type: ignore[arg-type]
+    )
+    if conn.execute(stmt).first() is None:
+        session.rollback()
+        return max(highest, counter)
+    if counter > highest:
+        session.execute(
+            sa.update(Device)
+            .where(col(Device.id) == device_id, col(Device.counter) < counter)
+            .values(counter=counter)
+        )
+        session.execute(
+            sa.delete(RequestSeen).where(
+                col(RequestSeen.device_id) == device_id,
+                col(RequestSeen.counter) <= counter - REPLAY_WINDOW,
+            )
+        )
+    session.commit()
+    return None
+
+
 def coordinator_for_token(session: Session, token: str) -> Coordinator | None:
+    """The coordinator credential of this token; None if unknown; Unauthorized with
+    ``credential_revoked`` or ``credential_expired`` when it was good once."""
     parts = security.split_token(token)
     if parts is None or not parts[0].startswith("coord_"):
         security.same_hash("x", "0" * 64)
@@ -189,9 +293,23 @@ def coordinator_for_token(session: Session, token: str) -> Coordinator | None:
     coord = session.get(Coordinator, parts[0])
     stored = coord.token_hash if coord is not None else "0" * 64
     ok = security.same_hash(parts[1], stored)
-    if not ok or coord is None or coord.revoked_at is not None:
+    if not ok or coord is None:
         return None
+    if coord.revoked_at is not None:
+        raise Unauthorized("credential_revoked")
+    if coord.expires_at is not None and coord.expires_at <= utcnow():
+        raise Unauthorized("credential_expired")
     return coord
+
+
+SCOPES = ("read", "erase", "devices")
+
+
+def record_action(session: Session, coordinator_id: str, action: str, target: str | None) -> None:
+    session.add(
+        CoordinatorAction(coordinator_id=coordinator_id, action=action, target=target)
+    )
+    session.commit()
 
 
 def touch(session: Session, device: Device) -> None:
@@ -203,10 +321,25 @@ def touch(session: Session, device: Device) -> None:
         session.commit()
 
 
-def new_coordinator(session: Session, name: str) -> tuple[Coordinator, str]:
+def new_coordinator(
+    session: Session,
+    name: str,
+    scopes: Sequence[str] = SCOPES,
+    ttl: timedelta | None = None,
+) -> tuple[Coordinator, str]:
+    """A new credential with these scopes, expiring after ``ttl`` (never, if None)."""
+    wanted = sorted(set(scopes), key=SCOPES.index) if all(x in SCOPES for x in scopes) else None
+    if not wanted:
+        raise Refused("scope_invalid", params={"scopes": ",".join(scopes)})
     cid = security.new_id("coord")
     token, token_hash = security.new_token(cid)
-    coord = Coordinator(id=cid, name=name.strip()[:128] or cid, token_hash=token_hash)
+    coord = Coordinator(
+        id=cid,
+        name=clean_text(name)[:128] or cid,
+        token_hash=token_hash,
+        scopes=",".join(wanted),
+        expires_at=utcnow() + ttl if ttl is not None else None,
+    )
     session.add(coord)
     session.commit()
     session.refresh(coord)
@@ -217,12 +350,29 @@ def devices(session: Session) -> list[Device]:
     return list(session.exec(select(Device).order_by(Device.enrolled_at, Device.id)))  # type: ignore[arg-type]
 
 
-def revoke(session: Session, device_id: str) -> Device:
+def coordinators(session: Session) -> list[Coordinator]:
+    return list(session.exec(select(Coordinator).order_by(Coordinator.created_at)))  # type: ignore[arg-type]
+
+
+def revoke_coordinator(session: Session, coordinator_id: str) -> Coordinator:
+    coord = session.get(Coordinator, coordinator_id)
+    if coord is None:
+        raise Refused("coordinator_unknown", status=404, params={"id": coordinator_id})
+    if coord.revoked_at is None:
+        coord.revoked_at = utcnow()
+        session.add(coord)
+        session.commit()
+        session.refresh(coord)
+    return coord
+
+
+def revoke(session: Session, device_id: str, by: str = "cli") -> Device:
     device = session.get(Device, device_id)
     if device is None:
-        raise Refused("device_unknown", status=404, params={"device_id": device_id})
+        raise Refused("device_unknown", status=404, params={"device_id": device_id[:64]})
     if device.revoked_at is None:
         device.revoked_at = utcnow()
+        device.revoked_by = by[:64]
         session.add(device)
         session.commit()
         session.refresh(device)
@@ -232,8 +382,12 @@ def revoke(session: Session, device_id: str) -> Device:
 # --- upload -----------------------------------------------------------------------------------
 
 
+def _insert_into(dialect: str, table: Any) -> Any:
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def _insert(dialect: str) -> Any:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Envelope)
+    return _insert_into(dialect, Envelope)
 
 
 def note_waiting(
@@ -247,12 +401,32 @@ def note_waiting(
         session.commit()
 
 
-def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) -> list[ItemResult]:
+#: The latest ``created_at`` a record may carry (a later one is refused, not stored).
+LATEST = datetime(9000, 1, 1)
+
+
+def _naive_utc(value: datetime) -> datetime | None:
+    """``value`` as naive UTC, or None when it cannot be one (9999-12-31T23:59:59-14:00)."""
+    try:
+        out = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    except (OverflowError, ValueError):
+        return None
+    return out if out < LATEST else None
+
+
+def upload(
+    session: Session,
+    device: Device,
+    envelopes: Sequence[EnvelopeIn],
+    max_sealed: int = MAX_SEALED_BYTES,
+    quota: int | None = None,
+) -> list[ItemResult]:
     """Store a batch idempotently; one result per envelope, in order.
 
     stored: new; duplicate: this id and digest are already kept (or the record was erased);
     conflict: this id is kept with another digest, so this one is kept beside it, flagged;
-    rejected: not kept (detail: digest_mismatch, sealed_invalid, too_large, device_mismatch).
+    rejected: not kept (detail: digest_mismatch, sealed_invalid, too_large, device_mismatch,
+    created_at_invalid, quota_exceeded).
     """
     results: list[ItemResult | None] = [None] * len(envelopes)
     candidates: dict[tuple[str, str], tuple[int, EnvelopeIn, bytes]] = {}
@@ -268,10 +442,12 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
             except (binascii.Error, ValueError):
                 detail = "sealed_invalid"
             else:
-                if len(sealed) > MAX_SEALED_BYTES:
+                if len(sealed) > max_sealed:
                     detail = "too_large"
                 elif hashlib.sha256(sealed).hexdigest() != env.digest:
                     detail = "digest_mismatch"
+                elif _naive_utc(env.created_at) is None:
+                    detail = "created_at_invalid"
         if detail is not None:
             results[i] = ItemResult(id=env.id, status=ItemStatus.rejected, detail=detail)
             continue
@@ -303,9 +479,15 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
     rows: list[dict[str, Any]] = []
     new_keys: dict[tuple[str, str], bool] = {}
     seen_ids: set[str] = set(known_ids)
+    used = int(device.stored_bytes or 0)
+    over_quota: set[tuple[str, str]] = set()
     for key, (_i, env, sealed) in candidates.items():
         if key in known or key[0] in erased:
             continue
+        if quota is not None and used + len(sealed) > quota:
+            over_quota.add(key)
+            continue
+        used += len(sealed)
         conflict = key[0] in seen_ids
         seen_ids.add(key[0])
         new_keys[key] = conflict
@@ -316,11 +498,7 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
                 "device_id": env.device_id,
                 "form_id": env.form_id,
                 "form_version": env.form_version,
-                "created_at": (
-                    env.created_at.astimezone(as_utc(now).tzinfo).replace(tzinfo=None)  # type: ignore[union-attr]
-                    if env.created_at.tzinfo
-                    else env.created_at
-                ),
+                "created_at": _naive_utc(env.created_at),
                 "received_at": now,
                 "sealed": sealed,
                 "conflict": conflict,
@@ -336,12 +514,23 @@ def upload(session: Session, device: Device, envelopes: Sequence[EnvelopeIn]) ->
         )
         # executemany with RETURNING: one cached statement, sent as multi-row batches
         inserted = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
+        added = sum(len(r["sealed"]) for r in rows if (r["record_id"], r["digest"]) in inserted)
+        if added:
+            session.execute(
+                sa.update(Device)
+                .where(col(Device.id) == device.id)
+                .values(stored_bytes=Device.stored_bytes + added)
+            )
     session.commit()
 
     first_use: set[tuple[str, str]] = set()
     for i, key in order:
         if key[0] in erased:
             results[i] = ItemResult(id=UUID(key[0]), status=ItemStatus.duplicate, detail="erased")
+        elif key in over_quota:
+            results[i] = ItemResult(
+                id=UUID(key[0]), status=ItemStatus.rejected, detail="quota_exceeded"
+            )
         elif key in inserted and key not in first_use:
             first_use.add(key)
             status = ItemStatus.conflict if new_keys[key] else ItemStatus.stored
@@ -381,8 +570,19 @@ def _page(session: Session, since: int, limit: int) -> list[Envelope]:
     return out
 
 
-def envelopes_since(session: Session, since: int, limit: int) -> list[EnvelopeOut]:
-    return [envelope_out(r) for r in _page(session, since, limit)]
+def envelopes_since(
+    session: Session, since: int, limit: int, max_bytes: int | None = None
+) -> list[EnvelopeOut]:
+    """A page of envelopes; with ``max_bytes``, cut after the sealed bytes reach it (at least
+    one envelope, so a reader always moves on)."""
+    out: list[EnvelopeOut] = []
+    total = 0
+    for row in _page(session, since, limit):
+        total += len(row.sealed)
+        if out and max_bytes is not None and total > max_bytes:
+            break
+        out.append(envelope_out(row))
+    return out
 
 
 def envelope_out(row: Envelope) -> EnvelopeOut:
@@ -416,6 +616,10 @@ def erase(session: Session, record_id: str, coordinator_id: str) -> int:
     if session.get(Erasure, record_id) is None:
         session.add(Erasure(record_id=record_id, coordinator_id=coordinator_id))
     session.commit()
+    if session.connection().dialect.name == "sqlite":
+        # secure_delete zeroed the freed pages; the checkpoint moves them out of the WAL too
+        session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        session.commit()
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 

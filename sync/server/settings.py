@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sync.protocol import MAX_BATCH, MAX_REQUEST_BYTES
+from sync.protocol import MAX_BATCH, MAX_REQUEST_BYTES, MAX_SEALED_BYTES
 
 
 @dataclass
@@ -31,11 +31,29 @@ class Settings:
     claim_window: timedelta = timedelta(minutes=1)
     trust_forwarded_for: bool = False
     run_migrations: bool = True
+    #: the certificate the server serves (PEM); its fingerprint travels in the enrolment
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    #: the address of the TLS proxy in front (plain HTTP beyond loopback is refused without it);
+    #: forwarded client addresses are believed from it only
+    proxy: str | None = None
+    #: the largest sealed envelope and the most sealed bytes one device may store
+    max_envelope_bytes: int = MAX_SEALED_BYTES
+    device_quota_bytes: int | None = 2_000_000_000
+    #: the most sealed bytes in one page a coordinator reads
+    page_max_bytes: int = 16_000_000
+    #: how much larger than its compressed size a gzip body may grow
+    max_inflation_ratio: int = 20
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
         if self.config_dir is not None:
             self.config_dir = Path(self.config_dir)
+        if self.tls_cert is not None:
+            self.tls_cert = Path(self.tls_cert)
+        if self.tls_key is not None:
+            self.tls_key = Path(self.tls_key)
+        self.trust_forwarded_for = self.trust_forwarded_for or self.proxy is not None
 
     @property
     def url(self) -> str:
@@ -45,6 +63,15 @@ class Settings:
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{(self.data_dir / 'waymark-server.db').resolve()}"
+
+    @property
+    def tls_fingerprint(self) -> str | None:
+        """SHA-256 hex of the served certificate, or None without TLS."""
+        if self.tls_cert is None:
+            return None
+        from sync.crypto import certificate_fingerprint
+
+        return certificate_fingerprint(self.tls_cert.read_bytes())
 
     @property
     def config_path(self) -> Path:
@@ -59,6 +86,10 @@ class Settings:
             env["WAYMARK_CONFIG_DIR"] = str(self.config_dir.resolve())
         if self.public_url:
             env["WAYMARK_PUBLIC_URL"] = self.public_url
+        if self.tls_cert is not None:
+            env["WAYMARK_TLS_CERT"] = str(self.tls_cert.resolve())
+        if self.proxy:
+            env["WAYMARK_PROXY"] = self.proxy
         return env
 
     @classmethod
@@ -73,5 +104,9 @@ class Settings:
             values["config_dir"] = Path(os.environ["WAYMARK_CONFIG_DIR"])
         if os.environ.get("WAYMARK_PUBLIC_URL"):
             values["public_url"] = os.environ["WAYMARK_PUBLIC_URL"]
+        if os.environ.get("WAYMARK_TLS_CERT"):
+            values["tls_cert"] = Path(os.environ["WAYMARK_TLS_CERT"])
+        if os.environ.get("WAYMARK_PROXY"):
+            values["proxy"] = os.environ["WAYMARK_PROXY"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

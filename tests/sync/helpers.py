@@ -2,13 +2,15 @@
 
 ``MemoryOutbox`` is a fake at the ``Outbox`` seam (the device store implements the real one and
 tests it against the same protocol); everything else here is real: the FastAPI app, the
-database, HPKE sealing with ``app.store.crypto``.
+database, HPKE sealing with ``sync.crypto``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from app.store import crypto
+from sync import crypto
+from sync.client import SyncClient
 from sync.protocol import EnvelopeIn, ItemResult
 
 PASSPHRASE = "correct horse battery staple"  # noqa: S105 - a test key only
@@ -118,3 +121,116 @@ class MemoryOutbox:
                 self.acked.append(r)
                 if r.acknowledged:
                     self.items.pop(r.id, None)
+
+
+class SignedHttp:
+    """Raw HTTP as an enrolled device sends it (signed by its key), answers returned as is."""
+
+    def __init__(self, client: SyncClient) -> None:
+        self.client = client
+
+    def request(self, method: str, path: str, *, json_body: Any = None, **kwargs: Any) -> Any:
+        if json_body is not None:
+            kwargs["content"] = json.dumps(json_body).encode("utf-8")
+            kwargs["headers"] = {"Content-Type": "application/json", **kwargs.get("headers", {})}
+        response, _nonce = self.client.send(method, path, **kwargs)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("POST", path, json_body=json, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+
+def bogus_claim(name: str = "x") -> dict[str, str]:
+    """A well-formed claim for a code nobody issued."""
+    return {
+        "lookup": os.urandom(32).hex(),
+        "device_name": name,
+        "device_key": base64.b64encode(os.urandom(32)).decode(),
+        "nonce": base64.b64encode(os.urandom(16)).decode(),
+        "mac": base64.b64encode(os.urandom(32)).decode(),
+    }
+
+
+class DeviceSigner:
+    """ASGI middleware for tests that generate raw requests (schemathesis): signs each request
+    for a device path as the enrolled device would, then hands it to the server app."""
+
+    def __init__(self, app: Any, client: SyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        from sync.protocol import (
+            HEADER_COUNTER,
+            HEADER_NONCE,
+            HEADER_SIGNATURE,
+            request_transcript,
+        )
+
+        credential = self.client.credential
+        path = scope.get("path", "")
+        if scope["type"] != "http" or credential is None or not path.endswith(
+            ("/envelopes", "/config")
+        ) or "/coordinator/" in path:
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        counter = self.client._next_counter()
+        nonce = base64.b64encode(os.urandom(16)).decode()
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = path + (f"?{query}" if query else "")
+        signature = crypto.sign(
+            base64.b64decode(credential.device_key),
+            request_transcript(scope["method"], target, credential.device_id, counter, nonce, body),
+        )
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"authorization"] + [
+            (b"authorization", f"Bearer {credential.token}".encode()),
+            (HEADER_COUNTER.encode(), str(counter).encode()),
+            (HEADER_NONCE.encode(), nonce.encode()),
+            (HEADER_SIGNATURE.encode(), base64.b64encode(signature)),
+        ]
+        done = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal done
+            if done:
+                return dict(await receive())
+            done = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app({**scope, "headers": headers}, replay, send)
+
+
+def wait_until_up(url: str, proc: Any) -> None:
+    """Wait for a server (or proxy) process to answer its health probe."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while not SyncClient(url).health(timeout=1):
+        assert proc.poll() is None, "process exited"
+        assert time.monotonic() < deadline, "process did not start"
+        time.sleep(0.2)
+
+
+def stop(proc: Any) -> None:
+    """Stop a process this test started (killed if it is still draining a connection)."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)

@@ -59,7 +59,7 @@ class FaultTransport(httpx.BaseTransport):
 
 def test_every_finalised_record_arrives_exactly_once(server: Server) -> None:
     enrolled = server.enrolled()
-    token, device = enrolled.token, enrolled.token.split(".")[0]  # type: ignore[union-attr]
+    token, device = enrolled.token, enrolled.credential.device_id  # type: ignore[union-attr]
     pool = [sealed_record(server.keys, device) for _ in range(40)]
     seen: Counter[str] = Counter()
     finalised_all: set[str] = set()

@@ -14,7 +14,7 @@ from sync.server import admin
 from tests.sync.conftest import Server
 from tests.sync.test_sync_faults import FaultTransport
 
-PIN = "4826"
+PIN = "482613"
 FAST = crypto.KdfParams(iterations=1, memory_kib=256, lanes=1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PIN = "2580"
+PIN = "258046"
 
 
 @dataclass

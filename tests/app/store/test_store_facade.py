@@ -44,11 +44,11 @@ def test_first_run_needs_a_pin_then_is_unlocked(data_dir: Path, settings: StoreS
             store.unlock(PIN)
         with pytest.raises(PinRejected) as short:
             store.set_pin("12")
-        assert short.value.params == {"min_length": 4}
+        assert short.value.params == {"min_length": 6}
         store.set_pin(PIN)
         assert not store.needs_pin_setup and not store.locked
         with pytest.raises(PinAlreadySet):
-            store.set_pin("9999")
+            store.set_pin("999999")
 
 
 def test_lock_forgets_the_key_and_unlock_brings_it_back(store: Store) -> None:

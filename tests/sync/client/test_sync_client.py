@@ -16,7 +16,7 @@ from tests.sync.helpers import MemoryOutbox, sealed_record
 
 
 def device_of(client: SyncClient) -> str:
-    return client.token.split(".")[0]  # type: ignore[union-attr]
+    return client.credential.device_id  # type: ignore[union-attr]
 
 
 @pytest.fixture

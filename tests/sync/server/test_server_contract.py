@@ -7,24 +7,28 @@ import gzip
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from sync.errors import Refused, Revoked, SyncError, Unauthorized
-from sync.protocol import EnvelopeIn, ItemStatus, UploadRequest
+from sync.protocol import API_PREFIX, EnvelopeIn, ItemStatus, UploadRequest
 from sync.server import admin, create_app
 from sync.server.db import migrate
 from tests.sync.conftest import Server
-from tests.sync.helpers import MemoryOutbox, sealed_record
+from tests.sync.helpers import MemoryOutbox, SignedHttp, bogus_claim, sealed_record
 
 MARKERS = ("MARKER-AMINA-7731", "MARKER-BORDER-CROSSING-4410")
 
 
-def raw(server: Server, token: str | None = None) -> httpx.Client:
+def raw(server: Server, token: str | None = None) -> Any:
+    """Plain HTTP to the server; with a device credential, each request signed by the device."""
+    if token and token.startswith("wmc2."):
+        return SignedHttp(server.client(token))
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url="http://server/api/v1", transport=server.transport(),
+    return httpx.Client(base_url=f"http://server{API_PREFIX}", transport=server.transport(),
                         headers=headers)
 
 
@@ -38,7 +42,7 @@ def test_health_needs_no_token(server: Server) -> None:
 
 def test_migrations_run_twice_without_change(server: Server) -> None:
     migrate(server.engine)
-    assert server.rows("SELECT version_num FROM alembic_version") == [("0002_device_waiting",)]
+    assert server.rows("SELECT version_num FROM alembic_version") == [("0003_signed_protocol",)]
 
 
 def test_claim_gives_token_key_fingerprint_and_site(server: Server) -> None:
@@ -49,7 +53,7 @@ def test_claim_gives_token_key_fingerprint_and_site(server: Server) -> None:
     assert base64.b64decode(claimed.agency_public_key) == server.keys.public_raw
     assert (claimed.site, claimed.role) == ("north", "interpreter")
     stored = server.rows("SELECT token_hash FROM device WHERE id = :i", i=claimed.device_id)
-    secret = claimed.token.split(".", 1)[1]
+    secret = client.credential.token.split(".", 1)[1]  # type: ignore[union-attr]
     assert stored and secret not in str(stored) and len(stored[0][0]) == 64
     codes = server.rows("SELECT code_hash FROM enrolment")
     assert code.code not in str(codes)
@@ -81,15 +85,11 @@ def test_fingerprint_mismatch_is_refused_by_the_device(server: Server) -> None:
 def test_claims_are_rate_limited_per_client(server: Server) -> None:
     server.settings.claim_limit = 3
     client = raw(server)
-    statuses = [
-        client.post("/enrol/claim", json={"code": "ZZZZ-ZZZZ-ZZZZ", "device_name": "x"}).status_code
-        for _ in range(5)
-    ]
+    statuses = [client.post("/enrol/claim", json=bogus_claim()).status_code for _ in range(5)]
     assert statuses == [400, 400, 400, 429, 429]
-    other = httpx.Client(base_url="http://server/api/v1",
+    other = httpx.Client(base_url=f"http://server{API_PREFIX}",
                          transport=server.transport(("10.0.0.9", 1)))
-    assert other.post("/enrol/claim", json={"code": "ZZZZ-ZZZZ-ZZZZ", "device_name": "x"}
-                      ).status_code == 400
+    assert other.post("/enrol/claim", json=bogus_claim()).status_code == 400
 
 
 def test_successful_claims_do_not_count_against_the_limit(server: Server) -> None:
@@ -100,7 +100,7 @@ def test_successful_claims_do_not_count_against_the_limit(server: Server) -> Non
 
 def test_upload_stored_duplicate_conflict_rejected(server: Server) -> None:
     client = server.enrolled()
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     first = sealed_record(server.keys, device)
     again = sealed_record(server.keys, device, {"x": "other"}, record_id=str(first.id))
     bad_digest = sealed_record(server.keys, device).model_copy(update={"digest": "0" * 64})
@@ -138,7 +138,7 @@ def test_device_token_is_not_a_coordinator_credential(server: Server) -> None:
 
 def test_revoked_device_is_told_to_wipe(server: Server) -> None:
     client = server.enrolled()
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     admin.revoke_device(server.settings, device)
     response = raw(server, client.token).post(
         "/envelopes", json=body(sealed_record(server.keys, device))
@@ -157,7 +157,7 @@ def test_revoked_device_is_told_to_wipe(server: Server) -> None:
 
 def test_the_coordinator_sees_how_many_records_wait_on_each_device(server: Server) -> None:
     client = server.enrolled()
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     outbox = MemoryOutbox()
     for _ in range(5):
         outbox.add(sealed_record(server.keys, device))
@@ -208,7 +208,7 @@ def test_chunked_body_over_the_limit_gets_413(server: Server) -> None:
 
 def test_gzip_bodies_accepted_and_broken_gzip_refused(server: Server) -> None:
     client = server.enrolled()
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     envelope = sealed_record(server.keys, device)
     payload = gzip.compress(json.dumps(body(envelope)).encode())
     http = raw(server, client.token)
@@ -250,7 +250,7 @@ def test_config_download_with_etag(server: Server) -> None:
 
 def test_coordinator_reads_since_cursor_and_erases(server: Server) -> None:
     client = server.enrolled()
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     records = [sealed_record(server.keys, device) for _ in range(5)]
     client.upload(records)
     token = admin.add_coordinator(server.settings, "coordinator")
@@ -280,7 +280,7 @@ def test_simultaneous_versions_read_back_as_a_conflict(server: Server) -> None:
     """Two processes storing two versions of one record at once both write conflict=false;
     the coordinator still reads the later one as a conflict."""
     client = server.enrolled()
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     first = sealed_record(server.keys, device)
     client.upload([first])
     with server.engine.begin() as conn:
@@ -298,7 +298,7 @@ def test_simultaneous_versions_read_back_as_a_conflict(server: Server) -> None:
 
 def test_database_holds_no_plaintext(server: Server) -> None:
     client = server.enrolled()
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     outbox = MemoryOutbox()
     for marker in MARKERS:
         outbox.add(sealed_record(server.keys, device, {"intro/name": marker, "note": marker}))

@@ -24,7 +24,7 @@ def backend() -> str:
 def test_replays_and_clashes(server: Server, plan: list[list[tuple[int, int]]]) -> None:
     client = getattr(server, "_replay_client", None) or server.enrolled()
     server._replay_client = client  # type: ignore[attr-defined]
-    device = client.token.split(".")[0]  # type: ignore[union-attr]
+    device = client.credential.device_id  # type: ignore[union-attr]
     base = [sealed_record(server.keys, device) for _ in range(4)]
     versions = {
         (i, v): base[i] if v == 0 else sealed_record(

@@ -170,7 +170,8 @@ def cmd_server(args: argparse.Namespace, _: Any) -> int:
     public = args.public_url or ""
     if cert is None and args.behind_tls_proxy is None:
         if not _loopback(args.host):
-            print(_(CODES["plain_http_public"], host=args.host), file=sys.stderr)
+            refusal = CODES["plain_http_public"]
+            print(_(refusal, host=args.host), file=sys.stderr)
             return 2
         if public.startswith("http://") and not _loopback(public.split("//")[1].split(":")[0]):
             raise _CliError("public_url_plain", url=public)

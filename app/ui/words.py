@@ -37,6 +37,27 @@ MESSAGES: dict[str, str] = {
         "The server's agency key does not match the QR code. Do not use this server."
     ),
     "enrolment_invalid": N_("This enrolment code is not valid or has expired."),
+    "enrolment_code_invalid": N_("This enrolment code is not valid or has expired."),
+    "enrolment_unauthentic": N_(
+        "The answer to this enrolment was not from the agency's server. Nothing was changed. "
+        "Check the network, then ask for a new code."
+    ),
+    "plain_http_refused": N_(
+        "This address is not protected (http://). Use the https:// address of the server."
+    ),
+    "tls_downgrade": N_(
+        "The connection to the server was not protected as it should be. Do not use this "
+        "network for enrolment."
+    ),
+    "tls_certificate_mismatch": N_(
+        "The server's certificate does not match. Do not use this network for enrolment."
+    ),
+    "statement_invalid": N_(
+        "An answer did not come from the agency's server and was ignored. The records are kept."
+    ),
+    "api_version_retired": N_(
+        "This tablet must be enrolled again with a new code. Its records are kept."
+    ),
     "server_setup": N_("The server is not set up yet. Ask your coordinator."),
     "sync_error": N_("Sending failed. The records are kept and will be tried again."),
 }

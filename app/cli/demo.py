@@ -199,7 +199,7 @@ def run(args: argparse.Namespace, _: Any) -> int:
         passphrase = data / "coordinator" / PASSPHRASE_FILE
         print()
         print(_("Waymark demo is running."))
-        print(_("Agency server: {url}  (API documentation: {url}/api/v1/docs)", url=server_url))
+        print(_("Agency server: {url}  (API documentation: {url}/api/v2/openapi.json)", url=server_url))
         print(_("Field app: {url}", url=app_url))
         print(_("Demo PIN: {pin}", pin=DEMO_PIN))
         print(_("Export what reached the server:"))

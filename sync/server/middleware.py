@@ -74,6 +74,9 @@ class Gate:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        if not path.isprintable():  # a NUL or a control character: no route has one
+            await _reply(send, 400, {"detail": "path_invalid"})
+            return
         if path.startswith(RETIRED_PREFIXES):
             await _reply(send, 410, {"detail": "api_version_retired"})
             return

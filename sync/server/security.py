@@ -47,4 +47,6 @@ def split_token(token: str) -> tuple[str, str] | None:
     holder, sep, secret = token.partition(".")
     if not sep or not holder or not secret or len(token) > 256:
         return None
+    if not (token.isascii() and token.isprintable()):  # NUL: PostgreSQL refuses it in text
+        return None
     return holder, secret

@@ -1,4 +1,5 @@
-"""schemathesis against the server's OpenAPI schema: no request, valid or not, gets a 5xx."""
+"""schemathesis against the server's OpenAPI schema, on SQLite and PostgreSQL: no request,
+valid or not, gets a 5xx."""
 
 from __future__ import annotations
 
@@ -12,11 +13,6 @@ from sync.protocol import API_PREFIX
 from sync.server import admin
 from tests.sync.conftest import Server
 from tests.sync.helpers import DeviceSigner
-
-
-@pytest.fixture
-def backend() -> str:
-    return "sqlite"
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_first_run_sets_a_pin_then_asks_for_enrolment(model: AppModel) -> None:
     assert model.notice is not None and model.notice.code == "pin_mismatch"
     assert not model.set_pin("12", "12")
     assert model.notice is not None and model.notice.code == "pin_too_short"
-    assert model.notice.params["min_length"] == 4
+    assert model.notice.params["min_length"] == 6
     assert model.set_pin(PIN, PIN)
     assert model.route is Route.ENROL
 

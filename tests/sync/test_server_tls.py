@@ -123,3 +123,47 @@ def test_a_downgrade_to_plain_http_is_refused(
         assert err.value.code == "tls_downgrade"
     finally:
         stop(proxy)
+
+
+def _serve(settings: Settings) -> tuple[object, object, str]:
+    import threading
+
+    from sync.server import server
+
+    port = free_port()
+    srv = server(settings, "127.0.0.1", port)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    while not SyncClient(url).health(timeout=1):
+        pass
+    return srv, thread, url
+
+
+@pytest.mark.parametrize("proxy", [None, "127.0.0.1"], ids=["no_proxy", "behind_proxy"])
+def test_forwarded_addresses_are_believed_only_from_the_named_proxy(
+    tmp_path: Path, proxy: str | None
+) -> None:
+    import httpx
+
+    from sync.protocol import API_PREFIX
+    from tests.sync.helpers import bogus_claim
+
+    settings = Settings(data_dir=tmp_path / "server", proxy=proxy, claim_limit=2)
+    admin.install_agency_key(settings, AgencyKeys.new().public_raw)
+    srv, thread, url = _serve(settings)
+    try:
+        with httpx.Client(base_url=url + API_PREFIX) as http:
+            statuses = [
+                http.post("/enrol/claim", json=bogus_claim(),
+                          headers={"X-Forwarded-For": f"10.9.0.{i}"}).status_code
+                for i in range(4)
+            ]
+    finally:
+        srv.should_exit = True  # type: ignore[attr-defined]
+        thread.join(10)  # type: ignore[attr-defined]
+        admin.dispose_engines()
+    if proxy is None:  # every try is counted against the real peer: the header is ignored
+        assert statuses == [400, 400, 429, 429]
+    else:  # the proxy's forwarded address is the client
+        assert statuses == [400, 400, 400, 400]

@@ -42,7 +42,7 @@ def make(request: pytest.FixtureRequest, tmp_path: Path,
         stores.append(store)
         store.set_pin("864209")
         store.save_enrolment(Enrolment(server_url="http://127.0.0.1:1", device_id="dev_1",
-                                       token="t", agency_public_key=agency_keys.public_raw,
+                                       token="t", agency_public_key=agency_keys.public_raw,  # noqa: S106
                                        site="north"))
         for _ in range(n):
             rid = store.new_record("waymark_screening", "2026.11.1")

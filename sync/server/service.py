@@ -251,7 +251,7 @@ def advance_counter(session: Session, device_id: str, counter: int) -> int | Non
     None when accepted, else the highest counter seen (the device continues above it)."""
     highest = int(
         session.execute(
-            sa.select(Device.counter).where(col(Device.id) == device_id)
+            sa.select(col(Device.counter)).where(col(Device.id) == device_id)
         ).scalar_one_or_none()
         or 0
     )
@@ -262,7 +262,7 @@ def advance_counter(session: Session, device_id: str, counter: int) -> int | Non
         _insert_into(conn.dialect.name, RequestSeen)
         .values(device_id=device_id, counter=counter)
         .on_conflict_do_nothing(index_elements=["device_id", "counter"])
-        .returning(RequestSeen.counter)  # type: ignore[arg-type]
+        .returning(RequestSeen.counter)
     )
     if conn.execute(stmt).first() is None:
         session.rollback()

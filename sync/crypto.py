@@ -66,6 +66,7 @@ __all__ = [
     "new_signing_key",
     "new_tls_certificate",
     "open_sealed",
+    "rewrap_agency_key",
     "seal",
     "sign",
     "signing_public_key",
@@ -292,6 +293,17 @@ def load_agency_private_key(blob: bytes, passphrase: str) -> AgencyPrivateKey:
     if not isinstance(key, X25519PrivateKey):
         raise CryptoError()
     return AgencyPrivateKey(key)
+
+
+def rewrap_agency_key(
+    blob: bytes, passphrase: str, new_passphrase: str, *, params: KdfParams = AGENCY_KDF
+) -> bytes:
+    """The same agency key in a ``WP`` file under a new passphrase (an old PKCS#8 file too);
+    :class:`CryptoError` if ``passphrase`` does not open ``blob``."""
+    raw = load_agency_private_key(blob, passphrase)._key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return _AGENCY_TAG + wrap_key(raw, new_passphrase, params=params)
 
 
 def is_legacy_agency_key(blob: bytes) -> bool:

@@ -406,8 +406,6 @@ def test_after_the_key_passphrase_changes_the_previous_one_moves_the_store(
 ) -> None:
     """The agency re-encrypts its key file under a new passphrase: the console's store opens
     once with the previous passphrase and is then wrapped under the new one."""
-    from cryptography.hazmat.primitives import serialization  # test side only
-
     rid = agency.upload("north", TRAFFICKING)
     c = Console(
         "http://agency",
@@ -421,14 +419,7 @@ def test_after_the_key_passphrase_changes_the_previous_one_moves_the_store(
     c.pull()
     c.lock()
     new = "a brand new passphrase 2027"
-    key = serialization.load_pem_private_key(
-        agency.keys.private_pem, password=agency.passphrase.encode()
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(new.encode()),
-    )
+    pem = crypto.rewrap_agency_key(agency.keys.private_pem, agency.passphrase, new)
     with pytest.raises(WrongPassphrase):
         c.unlock(pem, new)
     c.unlock(pem, new, previous=agency.passphrase)

@@ -285,3 +285,19 @@ def test_a_wrapped_key_cannot_ask_for_more_memory_than_a_tablet_can_spare() -> N
     crypto.KdfParams(memory_kib=crypto.MAX_KDF_MEMORY_KIB).check()
     with pytest.raises(crypto.CryptoError):
         crypto.KdfParams(memory_kib=crypto.MAX_KDF_MEMORY_KIB + 1).check()
+
+
+def test_an_agency_key_file_is_rewrapped_under_a_new_passphrase() -> None:
+    blob, public_raw = crypto.new_agency_keypair("old passphrase", params=crypto.TEST_KDF)
+    again = crypto.rewrap_agency_key(blob, "old passphrase", "new passphrase",
+                                     params=crypto.TEST_KDF)
+    assert crypto.load_agency_private_key(again, "new passphrase").public_raw == public_raw
+    with pytest.raises(CryptoError):
+        crypto.load_agency_private_key(again, "old passphrase")
+    with pytest.raises(CryptoError):
+        crypto.rewrap_agency_key(blob, "wrong", "x")
+    legacy = VECTORS["seal"]
+    moved = crypto.rewrap_agency_key(legacy["private_pem"].encode("ascii"), legacy["passphrase"],
+                                     "new passphrase", params=crypto.TEST_KDF)
+    opened = crypto.load_agency_private_key(moved, "new passphrase")
+    assert opened.public_raw.hex() == legacy["public_raw"] and not crypto.is_legacy_agency_key(moved)

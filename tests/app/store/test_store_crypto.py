@@ -300,4 +300,5 @@ def test_an_agency_key_file_is_rewrapped_under_a_new_passphrase() -> None:
     moved = crypto.rewrap_agency_key(legacy["private_pem"].encode("ascii"), legacy["passphrase"],
                                      "new passphrase", params=crypto.TEST_KDF)
     opened = crypto.load_agency_private_key(moved, "new passphrase")
-    assert opened.public_raw.hex() == legacy["public_raw"] and not crypto.is_legacy_agency_key(moved)
+    assert opened.public_raw.hex() == legacy["public_raw"]
+    assert not crypto.is_legacy_agency_key(moved)

@@ -63,7 +63,7 @@ def agency(tmp_path: Path) -> Iterator[tuple[Agency, str]]:
     while not server.started:
         assert time.monotonic() < deadline, "the agency server did not start"
         time.sleep(0.05)
-    assert httpx.get(url + "/api/v1/health", timeout=5).status_code == 200
+    assert httpx.get(url + "/api/v2/health", timeout=5).status_code == 200
     try:
         yield a, url
     finally:

@@ -136,7 +136,7 @@ def agency(tmp_path: Path) -> Iterator[Agency]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
+            if httpx.get(url + "/api/v2/health", timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             pass

@@ -37,7 +37,7 @@ def running_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
+            if httpx.get(url + "/api/v2/health", timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
             if time.monotonic() > deadline:

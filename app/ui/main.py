@@ -28,8 +28,9 @@ def make_app(
     """The Flet ``main(page)`` for one store (opened here unless given)."""
     import flet as ft
 
-    from app.store import Store
-    from app.ui.model import AppModel
+    from app.store.store import Store
+    from app.ui.autosend import AutoSender, Schedule
+    from app.ui.model import AppModel, default_sync_factory
     from app.ui.shell import Shell
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -37,10 +38,19 @@ def make_app(
         store = Store.open(data_dir, store_settings) if store_settings else Store.open(data_dir)
     folder = questionnaires_dir or QUESTIONNAIRES_DIR
     break_after = float(os.environ.get("WAYMARK_BREAK_SECONDS", 20 * 60))
+    # one sender for the store, whichever pages are open: records leave while any page is
+    sender = AutoSender(
+        store, data_dir, sync_factory or default_sync_factory, schedule=Schedule.from_env()
+    )
 
     def main(page: ft.Page) -> None:
         model = AppModel(
-            store, data_dir, folder, sync_factory=sync_factory, break_after=break_after
+            store,
+            data_dir,
+            folder,
+            sync_factory=sync_factory,
+            break_after=break_after,
+            sender=sender,
         )
         override = os.environ.get("WAYMARK_AUTO_LOCK_SECONDS")
         if override:  # tests and demos: lock sooner than any offered setting
@@ -48,6 +58,7 @@ def make_app(
         Shell(page, model).mount()
 
     main.store = store  # type: ignore[attr-defined]
+    main.sender = sender  # type: ignore[attr-defined]
     return main
 
 
@@ -67,6 +78,7 @@ def serve(
         run_offline(main, host, port)
     finally:
         try:
+            main.sender.stop()  # type: ignore[attr-defined]
             main.store.lock("shutdown")  # type: ignore[attr-defined]
             main.store.close()  # type: ignore[attr-defined]
         except Exception:

@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from app.i18n import SHIPPED, translator
+from app.store.errors import NotEnrolled, StoreError
+from app.store.store import Enrolment
+from app.ui.autosend import AutoSender, save_config
 from app.ui.interview import InterviewModel, QuestionnaireInfo, list_questionnaires
+from sync.client import SyncClient, SyncReport
+from sync.errors import Revoked, SyncError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,7 @@ class UiSettings:
     language: str = "en"
     text_scale: float = 1.0
     auto_lock_seconds: int = 120
+    auto_send: bool = True
 
     @classmethod
     def load(cls, path: Path) -> UiSettings:
@@ -68,6 +74,8 @@ class UiSettings:
             s.text_scale = float(raw["text_scale"])
         if raw.get("auto_lock_seconds") in AUTO_LOCK_CHOICES:
             s.auto_lock_seconds = int(raw["auto_lock_seconds"])
+        if isinstance(raw.get("auto_send"), bool):
+            s.auto_send = raw["auto_send"]
         return s
 
     def save(self, path: Path) -> None:
@@ -96,6 +104,25 @@ class SyncState:
     last_sync: str | None = None
 
 
+@dataclass(frozen=True)
+class About:
+    """What Settings says about this tablet: nothing secret (never the token)."""
+
+    server: str
+    site: str
+    fingerprint: str
+    version: str
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("waymark")
+    except PackageNotFoundError:
+        return "0"
+
+
 def error_notice(exc: Exception) -> Notice:
     """Turn a store or sync error into a notice keyed by its code (never its message)."""
     code = getattr(exc, "code", None) or "unexpected_error"
@@ -119,6 +146,7 @@ class AppModel:
         sync_factory: Callable[[str, str | None], Any] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         break_after: float = BREAK_AFTER_SECONDS,
+        sender: AutoSender | None = None,
     ) -> None:
         self.store = store
         self.data_dir = data_dir
@@ -126,11 +154,14 @@ class AppModel:
         self._settings_path = data_dir / "ui-settings.json"
         self.settings = UiSettings.load(self._settings_path)
         self._apply_auto_lock()
-        self.sync_factory = sync_factory or _default_sync_factory
+        self.sync_factory = sync_factory or default_sync_factory
         self.monotonic = monotonic
         self.break_after = break_after
         self.notice: Notice | None = None
-        self.sync = SyncState(last_sync=self._read_last_sync())
+        self.sender = sender or AutoSender(store, data_dir, self.sync_factory, threaded=False)
+        self.sender.enabled = self.settings.auto_send
+        self.sync = SyncState(last_sync=self.sender.log.last_success)
+        self._sender_version = self.sender.version
         self.interview: InterviewModel | None = None
         self.paused_record: str | None = None  # a running interview hidden by a lock
         self.summary_outcome: dict[str, Any] | None = None
@@ -173,6 +204,12 @@ class AppModel:
         self.settings.save(self._settings_path)
         self._apply_auto_lock()
 
+    def set_auto_send(self, on: bool) -> None:
+        """Auto-send on or off (off: records wait for Send)."""
+        self.settings.auto_send = bool(on)
+        self.settings.save(self._settings_path)
+        self.sender.set_enabled(self.settings.auto_send)
+
     # --- navigation --------------------------------------------------------------------
 
     def go(self, route: Route) -> None:
@@ -203,6 +240,7 @@ class AppModel:
             return False
         self.notice = None
         self.route = Route.HOME if self.store.enrolled else Route.ENROL
+        self.sender.attach()
         return True
 
     def unlock(self, pin: str) -> bool:
@@ -215,6 +253,7 @@ class AppModel:
                 self.route = Route.SET_PIN
             return False
         self.notice = None
+        self.sender.attach()
         if not self.store.enrolled:
             self.route = Route.ENROL
         elif self.paused_record is not None:
@@ -239,6 +278,23 @@ class AppModel:
             self._hide_and_lock("idle")
             return True
         return False
+
+    def check_sender(self) -> bool:
+        """Take in what the background sender did (called on a timer); True when the screen
+        shown must be drawn again: it shows what the sender changed, or the tablet was erased."""
+        sender = self.sender
+        if sender.revoked and self.route is not Route.SET_PIN:
+            self.interview = self.summary_interview = None
+            self.summary_outcome = None
+            self.paused_record = None
+            self.notice = Notice("device_revoked")
+            self.route = Route.SET_PIN
+            return True
+        if sender.version == self._sender_version:
+            return False
+        self._sender_version = sender.version
+        self.sync.last_sync = sender.log.last_success
+        return self.route in (Route.HOME, Route.SYNC, Route.SETTINGS, Route.RECORDS)
 
     def _hide_and_lock(self, reason: str) -> None:
         if self.interview is not None:
@@ -266,7 +322,6 @@ class AppModel:
         if not url:
             self.notice = Notice("server_address_missing")
             return False
-        from app.store import Enrolment
 
         try:
             client = self.sync_factory(url, None)
@@ -297,6 +352,7 @@ class AppModel:
             return False
         self.notice = Notice("enrolled", {"site": claimed.site}, error=False)
         self.route = Route.HOME
+        self.sender.attach()
         return True
 
     # --- home and lists ----------------------------------------------------------------
@@ -321,6 +377,15 @@ class AppModel:
         if enrolment is None:
             return []
         return list((enrolment.config or {}).get("referral_directory") or [])
+
+    def about(self) -> About:
+        try:
+            enrolment = self.store.enrolment
+        except StoreError:
+            enrolment = None
+        if enrolment is None:
+            return About("", "", "", app_version())
+        return About(enrolment.server_url, enrolment.site, enrolment.fingerprint, app_version())
 
     def site(self) -> str:
         try:
@@ -385,23 +450,36 @@ class AppModel:
             self.route = Route.CONSENT
         return True
 
-    def consent(self, screening: bool, storing: bool) -> None:
-        """Layered consent: the screening and keeping the record are separate choices. No to
-        either ends here and deletes the draft; help never depends on it."""
+    def consent(self, screening: bool, storing: bool) -> bool:
+        """Layered consent: the screening and keeping the record are separate agreements, and
+        both are needed to begin. Anything less changes nothing (the worker chooses again, or
+        declines with :meth:`decline_consent`); help never depends on it."""
         iv = self.interview
         if iv is None:
             self.route = Route.HOME
-            return
+            return False
         if not (screening and storing):
-            self.store.withdraw(iv.record_id)
-            self.interview = None
-            self.notice = Notice("no_consent_nothing_kept", error=False)
-            self.route = Route.HOME
-            return
+            self.notice = Notice("consent_needs_both")
+            return False
         iv.consent = {"screening": True, "storing": True, "at": now_iso()}
         iv.started_clock = self.monotonic()
         iv.save()
+        self.notice = None
         self.route = Route.INTERVIEW
+        return True
+
+    def decline_consent(self) -> None:
+        """The person does not agree (confirmed by the worker): the draft is deleted."""
+        iv = self.interview
+        if iv is not None:
+            try:
+                self.store.withdraw(iv.record_id)
+            except StoreError as exc:
+                self.notice = error_notice(exc)
+                return
+        self.interview = None
+        self.notice = Notice("no_consent_nothing_kept", error=False)
+        self.route = Route.HOME
 
     def resume(self, record_id: str) -> bool:
         try:
@@ -469,6 +547,7 @@ class AppModel:
             iv.save()
             if iv.keep_record():
                 outcome = iv.finalise(self.store)
+                self.sender.poke()
                 self.notice = Notice("record_sealed", error=False)
             else:  # the person said no to keeping it: the worker still sees where help is
                 outcome = iv.summary()
@@ -510,68 +589,61 @@ class AppModel:
         state.running, state.done = True, False
         state.sent = state.total = state.errors = 0
         state.error_code = None
+        report: SyncReport | None = None
         try:
             enrolment = self.store.enrolment
             if enrolment is None:
-                raise _Code("not_enrolled")
-            client = self.sync_factory(enrolment.server_url, enrolment.token)
-
-            def on_progress(sent: int, total: int, errors: int) -> None:
-                state.sent, state.total, state.errors = sent, total, errors
-                if progress is not None:
-                    progress()
-
-            try:
-                report = client.sync_once(self.store.outbox, on_progress)
-                if report.error is None:
-                    self._refresh_config(client, enrolment)
-            finally:
-                client.close()
+                raise NotEnrolled()
+            report = self._send(enrolment, progress)
             state.sent, state.total, state.errors = report.sent, report.total, report.errors
             if report.error is not None:
                 state.error_code = report.error.code
             elif report.errors:
                 state.error_code = "some_records_not_accepted"
-        except Exception as exc:
-            state.error_code = str(getattr(exc, "code", "unexpected_error"))
-            if state.error_code == "device_revoked":
-                self.store.wipe(reason="revoked")
-                self.route = Route.SET_PIN
+        except Revoked as exc:
+            state.error_code = exc.code
+            self.sender.stop()
+            self.store.wipe(reason="revoked")
+            self.route = Route.SET_PIN
+        except (SyncError, StoreError) as exc:
+            state.error_code = exc.code
         finally:
             state.running, state.done = False, True
-        if state.error_code is None:
-            state.last_sync = now_iso()
-            self._write_last_sync(state.last_sync)
+        if state.error_code == "some_records_not_accepted":
+            self.sender.record_manual(report, None)
+        else:
+            self.sender.record_manual(report, state.error_code)
+        state.last_sync = self.sender.log.last_success
         return state
 
-    def _refresh_config(self, client: Any, enrolment: Any) -> None:
+    def _send(self, enrolment: Enrolment, progress: Callable[[], None] | None) -> SyncReport:
+        state = self.sync
+        client = self.sync_factory(enrolment.server_url, enrolment.token)
+
+        def on_progress(sent: int, total: int, errors: int) -> None:
+            state.sent, state.total, state.errors = sent, total, errors
+            if progress is not None:
+                progress()
+
+        try:
+            report = client.sync_once(self.store.outbox, on_progress)
+            if report.error is None:
+                self._refresh_config(client, enrolment)
+        finally:
+            client.close()
+        return report
+
+    def _refresh_config(self, client: SyncClient, enrolment: Enrolment) -> None:
         """Download the site's questionnaires and referral directory when they changed."""
         try:
             fetched, etag = client.fetch_config((enrolment.config or {}).get("etag"))
-        except Exception as exc:
-            log.info("config download failed: %s", getattr(exc, "code", type(exc).__name__))
+        except Revoked:
+            raise
+        except SyncError as exc:
+            log.info("config download failed: %s", exc.code)
             return
-        if fetched is None:
-            return
-        config = fetched.model_dump(mode="json")
-        config["etag"] = etag
-        enrolment.config = config
-        self.store.save_enrolment(enrolment)
-
-    def _read_last_sync(self) -> str | None:
-        try:
-            return (self.data_dir / "last-sync.txt").read_text("utf-8").strip() or None
-        except OSError:
-            return None
-
-    def _write_last_sync(self, value: str) -> None:
-        (self.data_dir / "last-sync.txt").write_text(value, "utf-8")
-
-
-class _Code(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+        if fetched is not None:
+            save_config(self.store, enrolment, fetched, etag)
 
 
 def parse_enrolment_text(text: str, server_url: str = "") -> tuple[str, str, str | None]:
@@ -590,7 +662,5 @@ def parse_enrolment_text(text: str, server_url: str = "") -> tuple[str, str, str
     return text.replace(" ", "").replace("-", "").upper(), server_url.strip(), None
 
 
-def _default_sync_factory(url: str, token: str | None) -> Any:
-    from sync.client import SyncClient
-
+def default_sync_factory(url: str, token: str | None) -> SyncClient:
     return SyncClient(url, token)

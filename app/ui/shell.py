@@ -16,6 +16,7 @@ from typing import Any
 import flet as ft
 
 from app.i18n import is_rtl, translator
+from app.store.errors import StoreError
 from app.ui import ids
 from app.ui.components import FONTS, MAX_WIDTH, Kit, theme
 from app.ui.model import AppModel, Route
@@ -65,27 +66,32 @@ class Shell:
         self._closed = True
 
     async def _ticker(self) -> None:
-        """Idle lock, another page's lock, and the break prompt, checked every few seconds."""
+        """Idle lock, another page's lock, what auto-send did, and the break prompt, checked
+        every few seconds."""
         while not self._closed:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                m = self.model
-                before = (m.route, m.break_due())
-                if m.check_idle():
+                if self._tick():
                     self.render()
-                    continue
-                if m.store.locked and m.route not in (Route.UNLOCK, Route.SET_PIN):
-                    m._hide_and_lock("other_session")
-                    self.render()
-                    continue
-                if (m.route, m.break_due()) != before or (
-                    m.route is Route.INTERVIEW and m.break_due() and not self._break_shown
-                ):
-                    self.render()
-            except Exception:
+            except StoreError as exc:
+                log.warning("ticker: %s %s", type(exc).__name__, exc.code)
+            except Exception:  # keep the idle lock running whatever failed; logged with its type
                 log.exception("ticker")
-            if self._closed:
-                break
+
+    def _tick(self) -> bool:
+        """One check; True when the screen must be drawn again."""
+        m = self.model
+        if m.check_sender():
+            return True
+        before = (m.route, m.break_due())
+        if m.check_idle():
+            return True
+        if m.store.locked and m.route not in (Route.UNLOCK, Route.SET_PIN):
+            m._hide_and_lock("other_session")
+            return True
+        return (m.route, m.break_due()) != before or (
+            m.route is Route.INTERVIEW and m.break_due() and not self._break_shown
+        )
 
     _break_shown = False
 

@@ -211,7 +211,7 @@ def test_skeleton_screening_is_sealed_and_sent(
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
     shot(ui, page, artifacts_dir, viewport, "05-consent")
-    ui.tap(page, ids.CONSENT_CONTINUE)
+    ui.tap(page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
 
     ui.type_into(page, ids.ANSWER_FIELD + "case_code", "BG-0042")
@@ -498,7 +498,7 @@ def test_break_prompt_after_a_long_interview(
     ui.tap(page, ids.BEGIN)
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_CONTINUE)
+    ui.tap(page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
     ui.by_id(page, ids.BREAK_PROMPT).first.wait_for(state="attached", timeout=15_000)
     shot(ui, page, artifacts_dir, "phone", "30-break-prompt")

@@ -117,7 +117,7 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.wait_screen(page, "consent")
         ui.tap(page, ids.CONSENT_SCREENING)
         ui.tap(page, ids.CONSENT_STORING)
-        ui.tap(page, ids.CONSENT_CONTINUE)
+        ui.tap(page, ids.CONSENT_AGREE)
         ui.wait_screen(page, "interview")
         _answer(page, ui, "case_code", CASE_CODE)
         ui.tap(page, ids.NEXT)

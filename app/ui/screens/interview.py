@@ -158,24 +158,44 @@ def consent(shell: Shell) -> ft.Control:
     ]
     for para in CONSENT_TEXT:
         body += _both(shell, para, lang, wlang)
+    body += _consent_choice(shell, wlang)
+    return ft.Column(body, spacing=12)
+
+
+def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
+    """Two agreements, then an explicit choice: Agree (only with both ticked) or decline,
+    which asks for a confirmation right below it. A tick redraws only the Agree button."""
+    k, _, m = shell.kit, shell._, shell.model
     state = {"screening": False, "storing": False}
+    agree_slot = ft.Container()
+    confirm_slot = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
-    def toggle(key: str) -> Any:
-        def handler(e: Any) -> None:
-            state[key] = bool(e.control.value)
-            m.touch()
+    def agree(_e: Any) -> None:
+        m.consent(state["screening"], state["storing"])
+        shell.render()
 
-        return handler
+    def draw_agree() -> None:
+        both = state["screening"] and state["storing"]
+        agree_slot.content = k.button(
+            _("Agree and begin"), agree, ident=ids.CONSENT_AGREE, disabled=not both
+        )
+
+    def set_state(key: str, value: bool) -> None:
+        state[key] = value
+        m.touch()
+        draw_agree()
+        agree_slot.update()
 
     def agreement(key: str, words: str, ident: str) -> ft.Control:
         """A checkbox with its words beside it, wrapping on a narrow screen."""
-        box = ft.Checkbox(semantics_label=words, on_change=toggle(key))
+        box = ft.Checkbox(
+            semantics_label=words, on_change=lambda e: set_state(key, bool(e.control.value))
+        )
 
         def flip(_e: Any) -> None:
             box.value = not box.value
-            state[key] = bool(box.value)
-            m.touch()
             box.update()
+            set_state(key, bool(box.value))
 
         return ft.Row(
             [
@@ -186,22 +206,37 @@ def consent(shell: Shell) -> ft.Control:
             rtl=is_rtl(wlang),
         )
 
-    def go_on(_e: Any) -> None:
-        m.consent(state["screening"], state["storing"])
-        shell.render()
+    def ask_decline(_e: Any) -> None:
+        m.touch()
+        confirm_slot.controls = [
+            k.notice(_("End here? Nothing will be kept. Help does not depend on taking part.")),
+            k.button(
+                _("Yes, end without keeping anything"),
+                shell.act(m.decline_consent),
+                ident=ids.CONSENT_DECLINE_YES,
+                kind="danger",
+            ),
+            k.button(_("No, go back"), keep_on, ident=ids.CONSENT_DECLINE_NO, kind="secondary"),
+        ]
+        confirm_slot.update()
 
-    body += [
+    def keep_on(_e: Any) -> None:
+        confirm_slot.controls = []
+        confirm_slot.update()
+
+    draw_agree()
+    return [
         agreement("screening", translator(wlang)(AGREES_SCREENING), ids.CONSENT_SCREENING),
         agreement("storing", translator(wlang)(AGREES_STORING), ids.CONSENT_STORING),
-        k.button(_("Continue"), go_on, ident=ids.CONSENT_CONTINUE),
+        agree_slot,
         k.button(
             _("The person does not agree"),
-            shell.act(m.consent, False, False),
+            ask_decline,
             ident=ids.CONSENT_DECLINE,
             kind="secondary",
         ),
+        confirm_slot,
     ]
-    return ft.Column(body, spacing=12)
 
 
 def _errors(shell: Shell, p: PromptView) -> list[ft.Control]:

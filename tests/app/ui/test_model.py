@@ -118,7 +118,10 @@ def test_declined_consent_keeps_nothing(enrolled: AppModel) -> None:
     for k, v in (("form", "skeleton.yaml"), ("language", "fr"), ("worker_language", "en")):
         enrolled.choose(k, v)
     assert enrolled.start()
-    enrolled.consent(True, False)
+    assert not enrolled.consent(True, False)  # not both: nothing begins, nothing is deleted
+    assert enrolled.route is Route.CONSENT and len(enrolled.records()) == 1
+    assert enrolled.notice is not None and enrolled.notice.code == "consent_needs_both"
+    enrolled.decline_consent()
     assert enrolled.route is Route.HOME
     assert enrolled.records() == []
 

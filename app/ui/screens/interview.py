@@ -168,7 +168,11 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
     k, _, m = shell.kit, shell._, shell.model
     state = {"screening": False, "storing": False}
     agree_slot = ft.Container()
-    confirm_slot = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    confirm_slot = ft.Column(
+        spacing=10,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        key=ft.ScrollKey(ids.CONSENT_DECLINE_YES),
+    )
 
     def agree(_e: Any) -> None:
         m.consent(state["screening"], state["storing"])
@@ -219,6 +223,7 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
             k.button(_("No, go back"), keep_on, ident=ids.CONSENT_DECLINE_NO, kind="secondary"),
         ]
         confirm_slot.update()
+        shell.reveal(ids.CONSENT_DECLINE_YES, now=True)
 
     def keep_on(_e: Any) -> None:
         confirm_slot.controls = []
@@ -249,8 +254,47 @@ def _errors(shell: Shell, p: PromptView) -> list[ft.Control]:
     return out
 
 
+def _prompt_box(shell: Shell, view: ScreenView, p: PromptView, single: bool) -> ft.Control:
+    """One question in its own box. A choice tapped redraws only this box (the rest of the
+    screen, its scroll position and its focus stay), unless the answer changed which
+    questions the screen holds: then the screen is drawn again, in place."""
+    column = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    names = [q.name for q in view.prompts]
+
+    def redraw() -> None:
+        iv = shell.model.interview
+        if iv is None or shell.model.route.value != "interview":
+            shell.render()
+            return
+        fresh = iv.view()
+        mine = next((q for q in fresh.prompts if q.name == p.name), None)
+        if mine is None or [q.name for q in fresh.prompts] != names:
+            shell.render()
+            return
+        column.controls = _prompt(shell, fresh, mine, single, redraw)
+        column.update()
+
+    column.controls = _prompt(shell, view, p, single, redraw)
+    return ft.Semantics(identifier=ids.PROMPT + p.name, container=True, content=column)
+
+
+def _chosen(shell: Shell, fn: Any, name: str, value: str, redraw: Any) -> Any:
+    def handler(_e: Any) -> None:
+        if shell.busy:
+            return
+        shell.model.touch()
+        fn(name, value)
+        redraw()
+
+    return handler
+
+
 def _prompt(
-    shell: Shell, view: ScreenView, p: PromptView, hide_skip: bool = True
+    shell: Shell,
+    view: ScreenView,
+    p: PromptView,
+    hide_skip: bool = True,
+    redraw: Any = None,
 ) -> list[ft.Control]:
     """One question: its words in both languages, its errors, and its answer controls. The
     questionnaire's own skip choice is left to the "Prefer not to say" button when the screen
@@ -295,10 +339,11 @@ def _prompt(
         for c in p.choices:
             if c.skip and hide_skip:
                 continue
+            fn = iv.toggle if p.multiple else iv.answer
             action = (
-                shell.act(iv.toggle, p.name, c.value)
-                if p.multiple
-                else shell.act(iv.answer, p.name, c.value)
+                _chosen(shell, fn, p.name, c.value, redraw)
+                if redraw is not None
+                else shell.act(fn, p.name, c.value)
             )
             out.append(
                 k.button(
@@ -438,6 +483,9 @@ def interview(shell: Shell) -> ft.Control:
         return ft.Column([k.text(_("No screening is open."))])
     view = iv.view()
     lang = view.shown_language
+    wl = translator(view.worker_language)  # the worker's words: Back, Next, Finish
+    first = view.prompts[0].name if view.prompts else ""
+    shell.place = ":".join(["interview", iv.record_id, view.kind, str(view.at_end), first])
     items: list[ft.Control] = []
     if m.break_due():
         shell._break_shown = True
@@ -508,16 +556,21 @@ def interview(shell: Shell) -> ft.Control:
     names: list[str] = []
     if view.at_end or view.kind == "end":
         items += _both(shell, ALL_DONE, lang, view.worker_language, 20)
-        items.append(
-            k.button(
-                _("Finish and seal the record"),
-                shell.slow(m.finish),
-                ident=ids.FINISH,
-                disabled=shell.busy,
-                icon=ft.Icons.CHECK,
-            )
+        shell.footer = ft.Row(
+            [
+                _back_button(shell, view, disabled=False),
+                k.button(
+                    wl(N_("Finish and seal the record")),
+                    shell.slow(m.finish),
+                    ident=ids.FINISH,
+                    lang=view.worker_language,
+                    disabled=shell.busy,
+                    icon=ft.Icons.CHECK,
+                    expand=True,
+                ),
+            ],
+            spacing=10,
         )
-        items.append(k.button(_("Back"), lambda _e: _back(shell), ident=ids.BACK, kind="secondary"))
     elif view.kind == "repeat_offer":
         items += _both(shell, ADD_ANOTHER, lang, view.worker_language, 20)
         items.append(
@@ -545,31 +598,22 @@ def interview(shell: Shell) -> ft.Control:
     else:
         single = sum(1 for p in view.prompts if p.answerable) == 1
         for p in view.prompts:
-            items.append(
-                ft.Semantics(
-                    identifier=ids.PROMPT + p.name,
-                    container=True,
-                    content=ft.Column(
-                        _prompt(shell, view, p, hide_skip=single),
-                        spacing=10,
-                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-                    ),
-                )
-            )
+            items.append(_prompt_box(shell, view, p, single))
             if p.answerable:
                 names.append(p.name)
-        nav: list[ft.Control] = []
-        nav.append(
-            k.button(
-                _("Back"),
-                lambda _e: _back(shell),
-                ident=ids.BACK,
-                kind="secondary",
-                expand=True,
-                disabled=view.done == 0,
-            )
+        shell.footer = ft.Row(
+            [
+                _back_button(shell, view, disabled=view.at_start),
+                k.button(
+                    wl(N_("Next")),
+                    lambda _e: _next(shell),
+                    ident=ids.NEXT,
+                    lang=view.worker_language,
+                    expand=True,
+                ),
+            ],
+            spacing=10,
         )
-        nav.append(k.button(_("Next"), lambda _e: _next(shell), ident=ids.NEXT, expand=True))
         if single and names:
             items.append(
                 k.button(
@@ -584,7 +628,6 @@ def interview(shell: Shell) -> ft.Control:
                     sublang=view.worker_language,
                 )
             )
-        items.append(ft.Row(nav, spacing=10))
     items.append(ft.Divider())
     items.append(
         ft.Row(
@@ -611,29 +654,37 @@ def interview(shell: Shell) -> ft.Control:
     )
     if shell.confirm_withdraw:
         items.append(
-            k.card(
-                [
-                    k.text(
-                        _("Delete everything answered in this screening? This cannot be undone."),
-                        16,
-                    ),
-                    ft.Row(
-                        [
-                            k.button(
-                                _("Delete"),
-                                _withdraw(shell, True),
-                                ident=ids.WITHDRAW_YES,
-                                kind="danger",
-                                expand=True,
+            ft.Container(
+                key=ft.ScrollKey(ids.WITHDRAW_YES),
+                content=k.card(
+                    [
+                        k.text(
+                            _(
+                                "Delete everything answered in this screening? This cannot be undone."  # noqa: E501
                             ),
-                            k.button(
-                                _("Cancel"), _withdraw(shell, False), kind="secondary", expand=True
-                            ),
-                        ],
-                        spacing=8,
-                    ),
-                ],
-                bg="#fde7e5",
+                            16,
+                        ),
+                        ft.Row(
+                            [
+                                k.button(
+                                    _("Delete"),
+                                    _withdraw(shell, True),
+                                    ident=ids.WITHDRAW_YES,
+                                    kind="danger",
+                                    expand=True,
+                                ),
+                                k.button(
+                                    _("Cancel"),
+                                    _withdraw(shell, False),
+                                    kind="secondary",
+                                    expand=True,
+                                ),
+                            ],
+                            spacing=8,
+                        ),
+                    ],
+                    bg="#fde7e5",
+                ),
             )
         )
     else:
@@ -662,6 +713,18 @@ def interview(shell: Shell) -> ft.Control:
     return ft.Column(items, spacing=12)
 
 
+def _back_button(shell: Shell, view: ScreenView, *, disabled: bool) -> ft.Control:
+    return shell.kit.button(
+        translator(view.worker_language)(N_("Back")),
+        lambda _e: _back(shell),
+        ident=ids.BACK,
+        lang=view.worker_language,
+        kind="secondary",
+        expand=True,
+        disabled=disabled,
+    )
+
+
 def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
     """None: ask to confirm; True: delete the draft now; False: keep going."""
 
@@ -669,6 +732,7 @@ def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
         shell.model.touch()
         if confirmed is None:
             shell.confirm_withdraw = True
+            shell.reveal(ids.WITHDRAW_YES)
         else:
             shell.confirm_withdraw = False
             if confirmed:

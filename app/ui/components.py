@@ -223,12 +223,17 @@ class Kit:
         )
         return tf
 
-    def notice(self, words: str, error: bool = True) -> ft.Control:
+    def notice(
+        self, words: str, error: bool = True, *, lang: str | None = None, size: float = 15
+    ) -> ft.Control:
+        """A message in a box; ``lang`` sets its font and direction (the worker's language by
+        default)."""
         return ft.Semantics(
             identifier="notice",
             live_region=True,
             content=ft.Container(
-                content=self.text(words, 15),
+                content=self.text(words, size, lang=lang),
+                rtl=is_rtl(lang or self.lang),
                 bgcolor=ERROR_BG if error else NOTICE_BG,
                 padding=12,
                 border_radius=8,

@@ -199,6 +199,25 @@ def _errors(prompt: Any) -> list[dict[str, Any]]:
     return [_error_dict(e) for e in getattr(prompt, "errors", None) or []]
 
 
+ANSWERED = "answered"
+SKIPPED = "skipped"
+UNANSWERED = "unanswered"
+NOT_LISTED = frozenset({"note", "calculate", "unsupported", "start", "end", "today", "deviceid"})
+
+
+@dataclass(frozen=True)
+class QuestionMark:
+    """One question in the "go to" list and the review: the worker's words, the answer as
+    the worker reads it, and whether it is answered, skipped (not asked, or "prefer not to
+    say") or not answered yet. ``open`` when it is asked in this interview (a tap goes there)."""
+
+    name: str
+    label: str
+    answer: str
+    status: str
+    open: bool
+
+
 class InterviewModel:
     """One screening in progress, saved to one draft record."""
 
@@ -334,7 +353,7 @@ class InterviewModel:
         worker_only = any(self._worker_only(getattr(p, "item", None)) for p in raw)
         shown = wlang if worker_only else lang  # a worker-only group is never read out
         prompts = [self._prompt_view(p, shown, wlang) for p in raw]
-        done, total = s.progress
+        done, total = self.position()
         section = str(getattr(screen, "section", "") or "")
         worker_section = section
         raw_prompts = list(getattr(screen, "prompts", ()) or ())
@@ -405,9 +424,24 @@ class InterviewModel:
             required=bool(getattr(p, "required", False)),
             read_only=bool(getattr(p, "read_only", False)),
             choices=choices,
-            errors=_errors(p) or [e for e in self.blocked if e.get("name") == p.name],
+            errors=[
+                self._with_messages(e, getattr(p, "item", None), lang, wlang)
+                for e in (_errors(p) or [e for e in self.blocked if e.get("name") == p.name])
+            ],
             multiple=multiple,
         )
+
+    @staticmethod
+    def _with_messages(error: dict[str, Any], item: Any, lang: str, wlang: str) -> dict[str, Any]:
+        """The questionnaire's own message for an error in the respondent's and the worker's
+        language (``messages``: {lang: text}), when it has one in exactly that language."""
+        texts: Mapping[str, str] = {}
+        if item is not None:
+            if error.get("code") == "constraint":
+                texts = item.constraint_message or {}
+            elif error.get("code") == "required":
+                texts = item.required_message or {}
+        return {**error, "messages": {c: texts[c] for c in (lang, wlang) if texts.get(c)}}
 
     # --- answers and moves ---------------------------------------------------------------
 
@@ -470,6 +504,70 @@ class InterviewModel:
     @property
     def at_end(self) -> bool:
         return bool(self.session.at_end)
+
+    def go_to(self, name: str) -> None:
+        """Jump to the screen holding ``name`` (from the question list or the review)."""
+        self.session.jump(name)
+        self.blocked = []
+        self.save()
+
+    # --- the question list, the review and progress ---------------------------------------
+
+    def _listed(self) -> list[Any]:
+        """The questions a person answers, in questionnaire order (repeats left out: their
+        instances are reached through the repeat's own screens)."""
+        cached = getattr(self, "_listed_items", None)
+        if cached is None:
+            cached = [
+                item
+                for item in self.questionnaire.root.walk()
+                if item.parent is not None
+                and not item.is_container
+                and item.type not in NOT_LISTED
+                and not item.repeats
+            ]
+            self._listed_items: list[Any] = cached
+        return cached
+
+    def question_list(self) -> list[QuestionMark]:
+        q, s, wl = self.questionnaire, self.session, self.worker_language
+        here = self.position()[0]
+        marks = []
+        for n, item in enumerate(self._listed()):
+            asked = bool(s.relevant(item.name))
+            value = s.value(item.name) if asked else ""
+            values = [str(v) for v in (value if isinstance(value, list) else [value]) if v != ""]
+            if not asked and n >= here:
+                status = UNANSWERED  # not asked so far; later answers may still ask it
+            elif not asked or (values and all(v in SKIP_CHOICES for v in values)):
+                status = SKIPPED
+            elif values:
+                status = ANSWERED
+            else:
+                status = UNANSWERED
+            if item.choice_list:
+                shown = [q.choice_label(item.choice_list, v, wl) or v for v in values]
+            else:
+                shown = values
+            label = item.label_in(wl, q.default_language) or item.name
+            marks.append(QuestionMark(item.name, label, ", ".join(shown), status, asked))
+        return marks
+
+    def position(self) -> tuple[int, int]:
+        """(questions before this screen, all questions): a count that never changes with the
+        answers, so progress only moves forward as the interview does."""
+        listed = self._listed()
+        total = len(listed)
+        if self.session.at_end:
+            return total, total
+        screen = self.session.screen()
+        if screen.prompts:
+            order = min(p.item.order for p in screen.prompts)
+        elif screen.repeat:
+            order = self.questionnaire.by_name[screen.repeat].order
+        else:
+            return 0, total
+        return sum(1 for item in listed if item.order < order), total
 
     # --- outcome ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from app.engine.session import SessionError
 from app.i18n import SHIPPED, translator
 from app.store.errors import NotEnrolled, StoreError
 from app.store.store import Enrolment
@@ -45,6 +46,7 @@ class Route(StrEnum):
     NEW = "new"
     CONSENT = "consent"
     INTERVIEW = "interview"
+    QUESTIONS = "questions"
     URGENT = "urgent"
     SUMMARY = "summary"
     RECORDS = "records"
@@ -503,6 +505,18 @@ class AppModel:
             self.route = Route.URGENT
         elif iv.at_end:
             self.route = Route.INTERVIEW  # the end screen offers to finish
+
+    def go_to(self, name: str) -> None:
+        """From the question list or the review: open the screen holding ``name``."""
+        iv = self.interview
+        if iv is None:
+            self.route = Route.HOME
+            return
+        try:
+            iv.go_to(name)
+        except SessionError as exc:
+            self.notice = error_notice(exc)
+        self.route = Route.INTERVIEW
 
     def continue_after_urgent(self) -> None:
         if self.interview is not None:

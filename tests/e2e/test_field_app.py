@@ -316,7 +316,23 @@ def answer_screen(ui: Any, page: Any, answers: dict[str, Any]) -> list[str]:
                 return names
             ui.tap(page, ids.CHOICE + v, within=box)
     ui.tap(page, ids.NEXT)
+    wait_new_screen(page, names)
     return names
+
+
+NEW_SCREEN_JS = """([before, prompt, finish]) => {
+  const shown = [...document.querySelectorAll(`[flt-semantics-identifier^="${prompt}"]`)]
+    .map(e => e.getAttribute('flt-semantics-identifier').slice(prompt.length));
+  return JSON.stringify(shown) !== before
+    || !!document.querySelector(`[flt-semantics-identifier="${finish}"]`);
+}"""
+
+
+def wait_new_screen(page: Any, names: list[str]) -> None:
+    """After Next, wait until the next screen is drawn (a slow machine may take a moment), so
+    its questions are never mistaken for the last screen's."""
+    before = json.dumps(names, separators=(",", ":"))
+    page.wait_for_function(NEW_SCREEN_JS, arg=[before, ids.PROMPT, ids.FINISH], timeout=20_000)
 
 
 @pytest.mark.parametrize("viewport", ["phone", "tablet"])

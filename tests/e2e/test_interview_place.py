@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright.sync_api import Error as PlaywrightError
 
 from app.ui import ids
 from tests.e2e.test_field_app import PIN, Agency
@@ -100,7 +101,7 @@ def bring_into_view(ui: Any, page: Any, locator: Any) -> None:
         ui.settle(page)
         try:
             locator.scroll_into_view_if_needed(timeout=3000)
-        except Exception:  # noqa: BLE001 - the node was replaced mid-scroll: find it again
+        except PlaywrightError:  # the node was replaced mid-scroll: find it again
             continue
         ui.settle(page)
         return

@@ -15,7 +15,8 @@ from app.i18n import N_, is_rtl, language, translator
 from app.ui import ids
 from app.ui.components import WORKER_BG
 from app.ui.interview import PromptView, ScreenView
-from app.ui.screens import notice
+from app.ui.model import Route
+from app.ui.screens import notice, questions
 from app.ui.words import number
 
 if TYPE_CHECKING:
@@ -244,13 +245,18 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
     ]
 
 
-def _errors(shell: Shell, p: PromptView) -> list[ft.Control]:
+def _errors(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
+    """Each open check in the respondent's language and, when it differs, in the worker's
+    (who must read it), each block in its own direction."""
+    lang, wlang = view.shown_language, view.worker_language
+    shown = [lang] if lang == wlang else [lang, wlang]
     out = []
     for e in p.errors:
-        words = e.get("message") or shell._(
-            FIELD_ERRORS.get(e.get("code", ""), FIELD_ERRORS["invalid"])
-        )
-        out.append(shell.kit.notice(words))
+        generic = FIELD_ERRORS.get(e.get("code", ""), FIELD_ERRORS["invalid"])
+        own = e.get("messages") or {}
+        for code in shown:
+            words = own.get(code) or translator(code)(generic)
+            out.append(shell.kit.notice(words, lang=code, size=15 if code == lang else 14))
     return out
 
 
@@ -332,7 +338,7 @@ def _prompt(
                 rtl=is_rtl(wlang),
             )
         )
-    out += _errors(shell, p)
+    out += _errors(shell, view, p)
     if not p.answerable:
         return out
     if p.choices:
@@ -551,11 +557,21 @@ def interview(shell: Shell) -> ft.Control:
                 color="#57606a",
             )
         )
+    header.append(
+        k.button(
+            _("Questions"),
+            shell.act(m.go, Route.QUESTIONS),
+            ident=ids.GO_TO,
+            kind="secondary",
+            icon=ft.Icons.LIST,
+        )
+    )
     items += header
     items += notice(shell)
     names: list[str] = []
     if view.at_end or view.kind == "end":
         items += _both(shell, ALL_DONE, lang, view.worker_language, 20)
+        items += questions.review(shell)
         shell.footer = ft.Row(
             [
                 _back_button(shell, view, disabled=False),

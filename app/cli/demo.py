@@ -46,8 +46,12 @@ def register(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser(
         "demo", help=_("start the agency server and an enrolled field app on this machine")
     )
-    p.add_argument("--data", type=Path, default=Path("waymark-data"),
-                   help=_("folder for all demo data (default: waymark-data)"))
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path("waymark-data"),
+        help=_("folder for all demo data (default: waymark-data)"),
+    )
     p.add_argument("--server-port", type=int, default=8000, help=_("the server's port"))
     p.add_argument("--app-port", type=int, default=8550, help=_("the field app's port"))
     p.set_defaults(func=run)
@@ -93,6 +97,63 @@ def ensure_agency_key(data: Path) -> None:
     private.chmod(0o600)
     (coordinator / PASSPHRASE_FILE).write_text(DEMO_PASSPHRASE + "\n", encoding="utf-8")
     admin.install_agency_key(Settings(data_dir=data), public_raw)
+
+
+#: the demo site's referral directory: sample services with made-up numbers, so the urgent
+#: screen and the summary show what a real site's directory looks like
+DEMO_DIRECTORY: list[dict[str, Any]] = [
+    {
+        "name": "Sample medical point (demo)",
+        "pathways": ["urgent", "medical", "mhpss"],
+        "phone": "+000 100 200 300",
+        "hours": "24/7",
+        "emergency": True,
+    },
+    {
+        "name": "Sample protection desk (demo)",
+        "pathways": ["urgent", "child", "gbv", "trafficking"],
+        "phone": "+000 100 200 301",
+        "hours": "Mon-Fri 9-17",
+        "emergency": True,
+    },
+    {
+        "name": "Sample legal aid (demo)",
+        "pathways": ["legal_aid", "international_protection"],
+        "phone": "+000 100 200 302",
+        "address": "Reception centre, office 4",
+        "hours": "Mon-Fri 9-17",
+    },
+    {
+        "name": "Sample family tracing (demo)",
+        "pathways": ["family_tracing"],
+        "phone": "+000 100 200 303",
+        "hours": "Tue, Thu 10-16",
+    },
+]
+
+
+def ensure_site_config(data: Path) -> None:
+    """What the demo server gives its devices: the questionnaires (the screening, and the
+    three-question skeleton only here in the demo) and the demo site's directory. Kept when
+    already there, so a coordinator's edits survive a restart."""
+    import shutil
+
+    import yaml
+
+    from app.ui.main import QUESTIONNAIRES_DIR
+
+    config = data / "config"
+    (config / "sites").mkdir(parents=True, exist_ok=True)
+    forms = config / "questionnaires"
+    if not forms.exists():
+        forms.mkdir()
+        for name in ("screening.yaml", "skeleton.yaml"):
+            shutil.copy(QUESTIONNAIRES_DIR / name, forms / name)
+    site = config / "sites" / f"{DEMO_SITE}.yaml"
+    if not site.exists():
+        site.write_text(
+            yaml.safe_dump({"referral_directory": DEMO_DIRECTORY}, sort_keys=False), "utf-8"
+        )
 
 
 def ensure_device(data: Path, server_url: str) -> None:
@@ -153,13 +214,19 @@ def run(args: argparse.Namespace, _: Any) -> int:
     data.mkdir(parents=True, exist_ok=True)
     for port in (args.server_port, args.app_port):
         if not _port_free(port):
-            print(_("Port {port} is in use; choose another with --server-port or --app-port.",
-                    port=port), file=sys.stderr)
+            print(
+                _(
+                    "Port {port} is in use; choose another with --server-port or --app-port.",
+                    port=port,
+                ),
+                file=sys.stderr,
+            )
             return 1
     server_url = f"http://127.0.0.1:{args.server_port}"
     app_url = f"http://127.0.0.1:{args.app_port}/"
 
     ensure_agency_key(data)
+    ensure_site_config(data)
     procs: list[subprocess.Popen[bytes]] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -171,8 +238,15 @@ def run(args: argparse.Namespace, _: Any) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            _waymark("server", "--data-dir", str(data), "--port", str(args.server_port),
-                     "--public-url", server_url),
+            _waymark(
+                "server",
+                "--data-dir",
+                str(data),
+                "--port",
+                str(args.server_port),
+                "--public-url",
+                server_url,
+            ),
             start_new_session=True,
         )
         procs.append(server)
@@ -183,9 +257,13 @@ def run(args: argparse.Namespace, _: Any) -> int:
             ensure_device(data, server_url)
         except (StoreError, SyncError) as exc:
             # e.g. the demo PIN was changed in the app, or the server refused the enrolment
-            print(_("The demo device could not be prepared: {reason}",
-                    reason=describe(exc, _) if isinstance(exc, StoreError) else exc.code),
-                  file=sys.stderr)
+            print(
+                _(
+                    "The demo device could not be prepared: {reason}",
+                    reason=describe(exc, _) if isinstance(exc, StoreError) else exc.code,
+                ),
+                file=sys.stderr,
+            )
             return 1
         field_app = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             _waymark("app", "--data", str(data / "device"), "--port", str(args.app_port)),

@@ -60,27 +60,40 @@ _CACHE: dict[tuple[str, int, int], QuestionnaireInfo] = {}
 def list_questionnaires(
     folder: Path | None, from_config: Mapping[str, str] | None = None
 ) -> list[QuestionnaireInfo]:
-    """Questionnaires from the server's configuration first, then the local folder; a file
-    that does not load is left out (the coordinator's console reports its problems)."""
-    found: dict[str, QuestionnaireInfo] = {}
-    for name, text in sorted((from_config or {}).items()):
-        if name.lower().endswith(QUESTIONNAIRE_SUFFIXES):
-            found[name] = QuestionnaireInfo(name, name, _config_bytes(text))
-    if folder is not None and folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES or path.name in found:
-                continue
-            st = path.stat()
-            ck = (str(path), st.st_mtime_ns, st.st_size)
-            if ck not in _CACHE:
-                _CACHE[ck] = QuestionnaireInfo(path.name, path.name, path.read_bytes())
-            found[path.name] = _CACHE[ck]
+    """The questionnaires the server's configuration gives this site; only when it gives
+    none (a tablet before its first configuration), those of the local folder. A file that
+    does not load is left out (``waymark questionnaire check`` reports its problems)."""
+    configured = [
+        QuestionnaireInfo(name, name, _config_bytes(text))
+        for name, text in sorted((from_config or {}).items())
+        if name.lower().endswith(QUESTIONNAIRE_SUFFIXES)
+    ]
+    usable = _loadable(configured)
+    if usable or folder is None or not folder.is_dir():
+        return usable
+    local = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES:
+            continue
+        st = path.stat()
+        ck = (str(path), st.st_mtime_ns, st.st_size)
+        if ck not in _CACHE:
+            _CACHE[ck] = QuestionnaireInfo(path.name, path.name, path.read_bytes())
+        local.append(_CACHE[ck])
+    return _loadable(local)
+
+
+def _loadable(infos: list[QuestionnaireInfo]) -> list[QuestionnaireInfo]:
+    from app.engine import QuestionnaireError
+
     usable = []
-    for info in found.values():
+    for info in infos:
         try:
             info.load()
-        except Exception:
-            log.warning("questionnaire %s does not load", info.filename)
+        except QuestionnaireError as exc:
+            log.warning(
+                "questionnaire %s does not load (%d problems)", info.filename, len(exc.problems)
+            )
             continue
         usable.append(info)
     return usable
@@ -291,7 +304,7 @@ class InterviewModel:
                 info = candidate
                 break
         if info is None:
-            raise _MissingQuestionnaire()
+            raise MissingQuestionnaire()
         session = Session.restore(info.load(), data["session"])
         return cls(
             store,
@@ -629,6 +642,41 @@ class InterviewModel:
         store.finalise(self.record_id, self.payload(device_id))
         return self.summary()
 
+    def _answer_text(self, path: str, values: Mapping[str, Any]) -> tuple[str, str]:
+        """(question, answer) in the worker's language, for the answer at ``path``."""
+        q, wl = self.questionnaire, self.worker_language
+        name = path.rsplit("/", 1)[-1]
+        item = q.by_name.get(name)
+        label = item.label_in(wl) if item is not None else name
+        value = values.get(path)
+        shown: list[str] = []
+        for v in value if isinstance(value, list) else [value]:
+            if v is None:
+                continue
+            if item is not None and item.choice_list:
+                shown.append(q.choice_label(item.choice_list, str(v), wl) or str(v))
+            else:
+                shown.append(str(v))
+        return label, ", ".join(shown)
+
+    def urgent_reasons(self) -> list[dict[str, Any]]:
+        """For the worker, on the urgent screen: each flag that raised the urgent pathway,
+        with the answers behind it (question and answer, in the worker's language)."""
+        outcome = self.session.outcome()
+        urgent = next((p for p in outcome.pathways if p.id == URGENT_PATHWAY), None)
+        if urgent is None:
+            return []
+        values = self.session.values()
+        return [
+            {
+                "id": f.id,
+                "label": f.label_in(self.worker_language),
+                "answers": [self._answer_text(path, values) for path in f.because],
+            }
+            for f in outcome.flags
+            if f.id in urgent.because
+        ]
+
     def summary(self) -> dict[str, Any]:
         """The worker's summary: flags, all pathways, the answers behind each, in the worker's
         language. Never shown to the respondent."""
@@ -638,19 +686,7 @@ class InterviewModel:
         values = self.session.values()
 
         def answer_text(path: str) -> tuple[str, str]:
-            name = path.rsplit("/", 1)[-1]
-            item = q.by_name.get(name)
-            label = item.label_in(wl) if item is not None else name
-            value = values.get(path)
-            shown: list[str] = []
-            for v in value if isinstance(value, list) else [value]:
-                if v is None:
-                    continue
-                if item is not None and item.choice_list:
-                    shown.append(q.choice_label(item.choice_list, str(v), wl) or str(v))
-                else:
-                    shown.append(str(v))
-            return label, ", ".join(shown)
+            return self._answer_text(path, values)
 
         flags = [
             {
@@ -693,6 +729,8 @@ class InterviewModel:
         }
 
 
-class _MissingQuestionnaire(Exception):
+class MissingQuestionnaire(Exception):
+    """The record's questionnaire (form id and version) is no longer on the tablet."""
+
     code = "questionnaire_missing"
     params: dict[str, Any] = {}  # noqa: RUF012

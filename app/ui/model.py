@@ -25,11 +25,17 @@ from typing import Any
 from app.engine.session import SessionError
 from app.i18n import SHIPPED, translator
 from app.store.errors import NotEnrolled, StoreError
-from app.store.store import Enrolment
+from app.store.store import Enrolment, RecordInfo
 from app.ui.autosend import AutoSender, save_config
-from app.ui.interview import InterviewModel, QuestionnaireInfo, list_questionnaires
+from app.ui.interview import (
+    InterviewModel,
+    MissingQuestionnaire,
+    QuestionnaireInfo,
+    list_questionnaires,
+)
 from sync.client import SyncClient, SyncReport
 from sync.errors import Revoked, SyncError
+from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +113,25 @@ class SyncState:
 
 
 @dataclass(frozen=True)
+class RecordLine:
+    """How a draft or a record is listed: its pseudonymous case code, questionnaire and
+    version, languages and progress; never a name or an answer."""
+
+    id: str
+    case_code: str
+    title: str
+    version: str
+    language: str
+    worker_language: str
+    done: int
+    total: int
+    status: str
+    sync_state: str | None
+    created_at: str
+    readable: bool
+
+
+@dataclass(frozen=True)
 class About:
     """What Settings says about this tablet: nothing secret (never the token)."""
 
@@ -171,6 +196,7 @@ class AppModel:
         self.new_choice: dict[str, str] = {}
         self.busy = False
         self._lock = threading.Lock()
+        self._line_cache: dict[tuple[str, int], tuple[str, str, int, int]] = {}
         self.route = Route.SET_PIN if store.needs_pin_setup else Route.UNLOCK
 
     # --- words -------------------------------------------------------------------------
@@ -309,6 +335,7 @@ class AppModel:
         self.interview = None
         self.summary_outcome = None
         self.summary_interview = None
+        self._line_cache.clear()
         self.store.lock(reason)
         self.notice = None
         self.route = Route.UNLOCK
@@ -396,8 +423,53 @@ class AppModel:
             return ""
         return enrolment.site if enrolment else ""
 
-    def drafts(self) -> list[Any]:
+    def drafts(self) -> list[RecordInfo]:
         return self.store.records("draft")
+
+    def record_lines(self, status: str | None = None) -> list[RecordLine]:
+        """The drafts (``status="draft"``) or every record, as lists show them. Languages and
+        progress are read once per record and revision from the encrypted copy."""
+        infos = {(q.load().form_id, q.load().version): q for q in self.questionnaires()}
+        lines = []
+        for r in self.store.records(status):
+            info = infos.get((r.form_id, r.form_version))
+            title = info.load().title(self.settings.language) if info else r.form_id
+            lang, wlang, done, total = self._progress_of(r, info)
+            lines.append(
+                RecordLine(
+                    r.id,
+                    case_code(r.id),
+                    title,
+                    r.form_version,
+                    lang,
+                    wlang,
+                    done,
+                    total,
+                    r.status,
+                    r.sync_state,
+                    r.created_at,
+                    r.readable,
+                )
+            )
+        return lines
+
+    def _progress_of(
+        self, r: RecordInfo, info: QuestionnaireInfo | None
+    ) -> tuple[str, str, int, int]:
+        key = (r.id, r.revision)
+        cached = self._line_cache.get(key)
+        if cached is not None:
+            return cached
+        found = ("", "", 0, 0)
+        if info is not None and r.readable:
+            try:
+                iv = InterviewModel.resume(self.store, r.id, [info], monotonic=self.monotonic)
+                done, total = iv.position()
+                found = (iv.language, iv.worker_language, done, total)
+            except (StoreError, SessionError, MissingQuestionnaire) as exc:
+                log.info("record line without progress: %s", type(exc).__name__)
+        self._line_cache[key] = found
+        return found
 
     def pending(self) -> list[Any]:
         return [r for r in self.store.records("finalised") if r.sync_state != "stored"]
@@ -589,6 +661,22 @@ class AppModel:
         self.interview = None
         self.notice = Notice("no_consent_nothing_kept", error=False)
         self.route = Route.HOME
+
+    def reopen_summary(self, record_id: str) -> bool:
+        """The worker's summary of a finished record, again, until its readable copy is
+        purged after the server's receipt."""
+        try:
+            iv = InterviewModel.resume(
+                self.store, record_id, self.questionnaires(), monotonic=self.monotonic
+            )
+        except (StoreError, MissingQuestionnaire) as exc:
+            self.notice = error_notice(exc)
+            return False
+        self.summary_interview = iv
+        self.summary_outcome = iv.summary()
+        self.notice = None
+        self.route = Route.SUMMARY
+        return True
 
     def close_summary(self) -> None:
         self.summary_outcome = None

@@ -311,9 +311,6 @@ def answer_screen(ui: Any, page: Any, answers: dict[str, Any]) -> list[str]:
             ui.type_into(page, ids.ANSWER_FIELD + name, str(value))
             continue
         for v in value if isinstance(value, list) else [value]:
-            if len(names) == 1 and v == "prefer_not":
-                ui.tap(page, ids.PREFER_NOT)
-                return names
             ui.tap(page, ids.CHOICE + v, within=box)
     ui.tap(page, ids.NEXT)
     wait_new_screen(page, names)

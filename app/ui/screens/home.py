@@ -10,7 +10,7 @@ from babel.dates import format_datetime
 
 from app.i18n import N_, SHIPPED, language, review_status
 from app.ui import ids
-from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, Route
+from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, RecordLine, Route
 from app.ui.screens import notice
 from app.ui.words import number
 
@@ -58,13 +58,14 @@ def home(shell: Shell) -> ft.Control:
     )
     if drafts:
         rows: list[ft.Control] = [k.text(_("Screenings to resume"), 18, bold=True)]
-        for d in drafts:
+        for d in m.record_lines("draft"):
             rows.append(
                 k.button(
-                    _("Resume the screening started {when}", when=when(shell, d.created_at)),
+                    _("Resume {case_code}", case_code=d.case_code),
                     shell.act(m.resume, d.id),
                     ident=ids.RESUME + d.id,
                     kind="secondary",
+                    sublabel=describe(shell, d),
                 )
             )
         items.append(k.card(rows))
@@ -162,10 +163,38 @@ STATUS_WORDS = {
 }
 
 
+def describe(shell: Shell, line: RecordLine) -> str:
+    """Questionnaire and version, languages, progress and when it began: one line."""
+    _, lang = shell._, shell.model.settings.language
+    parts = [_("{title}, version {version}", title=line.title, version=line.version)]
+    if line.language:
+        names = [language_name(line.language)]
+        if line.worker_language and line.worker_language != line.language:
+            names.append(language_name(line.worker_language))
+        parts.append(" / ".join(names))
+    if line.total:
+        parts.append(
+            _(
+                "{done} of {total} questions",
+                done=number(lang, line.done),
+                total=number(lang, line.total),
+            )
+        )
+    parts.append(when(shell, line.created_at))
+    return " · ".join(parts)
+
+
+def language_name(code: str) -> str:
+    try:
+        return language(code).native_name
+    except (KeyError, ValueError):
+        return code
+
+
 def records(shell: Shell) -> ft.Control:
     k, _, m = shell.kit, shell._, shell.model
     items: list[ft.Control] = [k.heading(_("Records")), *notice(shell)]
-    rows = m.records()
+    rows = m.record_lines()
     if not rows:
         items.append(k.text(_("No records on this tablet.")))
     for r in rows:
@@ -173,7 +202,8 @@ def records(shell: Shell) -> ft.Control:
         if r.status == "finalised" and r.sync_state == "stored":
             status = _("Sent")
         line: list[ft.Control] = [
-            k.text(when(shell, r.created_at), 16, bold=True),
+            k.text(r.case_code, 17, bold=True, ident=ids.CASE_CODE + r.id),
+            k.text(describe(shell, r), 14, color="#57606a"),
             k.text(status, 14),
         ]
         if r.status == "draft":
@@ -182,6 +212,15 @@ def records(shell: Shell) -> ft.Control:
                     _("Resume"),
                     shell.act(m.resume, r.id),
                     ident=ids.RESUME + r.id,
+                    kind="secondary",
+                )
+            )
+        elif r.readable:
+            line.append(
+                k.button(
+                    _("Open the summary"),
+                    shell.act(m.reopen_summary, r.id),
+                    ident=ids.REOPEN_SUMMARY + r.id,
                     kind="secondary",
                 )
             )

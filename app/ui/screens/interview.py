@@ -30,7 +30,6 @@ FIELD_ERRORS = {
 OK = N_("OK")
 YES = N_("Yes")
 NO = N_("No")
-PREFER_NOT = N_("Prefer not to say")
 ANSWER = N_("Answer")
 ALL_DONE = N_("All questions are done. Thank you for your time.")
 ADD_ANOTHER = N_("Add another?")
@@ -260,7 +259,7 @@ def _errors(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
     return out
 
 
-def _prompt_box(shell: Shell, view: ScreenView, p: PromptView, single: bool) -> ft.Control:
+def _prompt_box(shell: Shell, view: ScreenView, p: PromptView) -> ft.Control:
     """One question in its own box. A choice tapped redraws only this box (the rest of the
     screen, its scroll position and its focus stay), unless the answer changed which
     questions the screen holds: then the screen is drawn again, in place."""
@@ -277,10 +276,10 @@ def _prompt_box(shell: Shell, view: ScreenView, p: PromptView, single: bool) -> 
         if mine is None or [q.name for q in fresh.prompts] != names:
             shell.render()
             return
-        column.controls = _prompt(shell, fresh, mine, single, redraw)
+        column.controls = _prompt(shell, fresh, mine, redraw)
         column.update()
 
-    column.controls = _prompt(shell, view, p, single, redraw)
+    column.controls = _prompt(shell, view, p, redraw)
     return ft.Semantics(identifier=ids.PROMPT + p.name, container=True, content=column)
 
 
@@ -299,12 +298,11 @@ def _prompt(
     shell: Shell,
     view: ScreenView,
     p: PromptView,
-    hide_skip: bool = True,
     redraw: Any = None,
 ) -> list[ft.Control]:
-    """One question: its words in both languages, its errors, and its answer controls. The
-    questionnaire's own skip choice is left to the "Prefer not to say" button when the screen
-    holds one question; in a group each question keeps it."""
+    """One question: its words in both languages, its errors, and its answer controls. "Prefer
+    not to say" is offered only where the questionnaire has it, as one of its choices: chosen,
+    then Next, like every answer."""
     k, m = shell.kit, shell.model
     iv = m.interview
     assert iv is not None
@@ -343,8 +341,6 @@ def _prompt(
         return out
     if p.choices:
         for c in p.choices:
-            if c.skip and hide_skip:
-                continue
             fn = iv.toggle if p.multiple else iv.answer
             action = (
                 _chosen(shell, fn, p.name, c.value, redraw)
@@ -427,17 +423,6 @@ def _back(shell: Shell) -> None:
     shell.drafts.clear()
     if shell.model.interview is not None:
         shell.model.interview.previous()
-    shell.render()
-
-
-def _prefer_not(shell: Shell, names: list[str]) -> None:
-    iv = shell.model.interview
-    if iv is None:
-        return
-    shell.drafts.clear()
-    for name in names:
-        iv.prefer_not_to_say(name)
-    shell.model.next()
     shell.render()
 
 
@@ -612,9 +597,8 @@ def interview(shell: Shell) -> ft.Control:
             )
         )
     else:
-        single = sum(1 for p in view.prompts if p.answerable) == 1
         for p in view.prompts:
-            items.append(_prompt_box(shell, view, p, single))
+            items.append(_prompt_box(shell, view, p))
             if p.answerable:
                 names.append(p.name)
         shell.footer = ft.Row(
@@ -630,20 +614,6 @@ def interview(shell: Shell) -> ft.Control:
             ],
             spacing=10,
         )
-        if single and names:
-            items.append(
-                k.button(
-                    translator(lang)(PREFER_NOT),
-                    lambda _e: _prefer_not(shell, names),
-                    ident=ids.PREFER_NOT,
-                    lang=lang,
-                    kind="secondary",
-                    sublabel=translator(view.worker_language)(PREFER_NOT)
-                    if view.interpreter
-                    else None,
-                    sublang=view.worker_language,
-                )
-            )
     items.append(ft.Divider())
     items.append(
         ft.Row(

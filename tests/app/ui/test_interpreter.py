@@ -35,7 +35,7 @@ def button_words(root: Any, ident: str) -> str:
 def test_a_check_is_shown_in_both_languages_each_in_its_direction(enrolled: AppModel) -> None:
     start_skeleton(enrolled, "ar", "en")
     enrolled.next()  # the case code is required and empty
-    shell, root = screen(enrolled)
+    _shell, root = screen(enrolled)
     texts = notices(root)
     arabic = [t for t in texts if REQUIRED_AR in t.value]
     english = [t for t in texts if REQUIRED_EN in t.value]

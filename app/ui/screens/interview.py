@@ -193,7 +193,9 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
     def agreement(key: str, words: str, ident: str) -> ft.Control:
         """A checkbox with its words beside it, wrapping on a narrow screen."""
         box = ft.Checkbox(
-            semantics_label=words, on_change=lambda e: set_state(key, bool(e.control.value))
+            visual_density=ft.VisualDensity.STANDARD,
+            semantics_label=words,
+            on_change=lambda e: set_state(key, bool(e.control.value)),
         )
 
         def flip(_e: Any) -> None:

@@ -51,19 +51,8 @@ class PgCluster:
             shutil.chown(self.root, "postgres", "postgres")
         _run(
             _as_pg_user(
-                [
-                    str(PG_BIN / "initdb"),
-                    "-D",
-                    str(self.data),
-                    "-U",
-                    "postgres",
-                    "-A",
-                    "trust",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                    "--locale=C",
-                ]
+                [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                 "-E", "UTF8", "--no-sync", "--locale=C"]
             ),
             check=True,
         )
@@ -73,19 +62,8 @@ class PgCluster:
         )
         _run(
             _as_pg_user(
-                [
-                    str(PG_BIN / "pg_ctl"),
-                    "-D",
-                    str(self.data),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "-l",
-                    str(self.root / "log"),
-                    "start",
-                ]
+                [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-t", "60",
+                 "-l", str(self.root / "log"), "start"]
             ),
             check=True,
         )

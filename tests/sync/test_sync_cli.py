@@ -36,17 +36,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def test_keys_enrol_upload_export(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = ["--data-dir", str(folder / "data")]
-    code, out, _ = run(
-        capsys,
-        "keys",
-        "new",
-        "--out",
-        str(folder / "keys"),
-        "--passphrase-file",
-        str(folder / "pass"),
-        "--install",
-        *data,
-    )
+    code, out, _ = run(capsys, "keys", "new", "--out", str(folder / "keys"),
+                       "--passphrase-file", str(folder / "pass"), "--install", *data)
     assert code == 0
     private = folder / "keys" / "agency-private.pem"
     assert stat.S_IMODE(os.stat(private).st_mode) == 0o600
@@ -54,52 +45,22 @@ def test_keys_enrol_upload_export(folder: Path, capsys: pytest.CaptureFixture[st
     public = base64.b64decode((folder / "keys" / "agency-public.key").read_text())
     assert len(public) == 32
 
-    code, out, _ = run(
-        capsys,
-        "keys",
-        "new",
-        "--out",
-        str(folder / "keys"),
-        "--passphrase-file",
-        str(folder / "pass"),
-        *data,
-    )
+    code, out, _ = run(capsys, "keys", "new", "--out", str(folder / "keys"),
+                       "--passphrase-file", str(folder / "pass"), *data)
     assert code == 1 and private.read_bytes().startswith(b"-----BEGIN")
 
-    code, out, _ = run(
-        capsys,
-        "enrol",
-        "--site",
-        "north",
-        "--role",
-        "interpreter",
-        "--server-url",
-        "http://10.0.0.2:8000",
-        *data,
-    )
+    code, out, _ = run(capsys, "enrol", "--site", "north", "--role", "interpreter",
+                       "--server-url", "http://10.0.0.2:8000", *data)
     assert code == 0
-    enrol_code = next(
-        line.split(": ")[1] for line in out.splitlines() if line.startswith("Enrolment code")
-    )
-    fingerprint = next(
-        line.split(": ")[1]
-        for line in out.splitlines()
-        if line.startswith("Agency key fingerprint")
-    )
+    enrol_code = next(line.split(": ")[1] for line in out.splitlines()
+                      if line.startswith("Enrolment code"))
+    fingerprint = next(line.split(": ")[1] for line in out.splitlines()
+                       if line.startswith("Agency key fingerprint"))
     assert "▀" in out or "█" in out  # the QR code, drawn in the terminal
-    qr_text = json.loads(
-        next(
-            line.split(": ", 1)[1]
-            for line in out.splitlines()
-            if line.startswith("Text of the QR code")
-        )
-    )
-    assert qr_text == {
-        "waymark": 1,
-        "url": "http://10.0.0.2:8000",
-        "code": enrol_code,
-        "fp": fingerprint,
-    }
+    qr_text = json.loads(next(line.split(": ", 1)[1] for line in out.splitlines()
+                              if line.startswith("Text of the QR code")))
+    assert qr_text == {"waymark": 1, "url": "http://10.0.0.2:8000", "code": enrol_code,
+                       "fp": fingerprint}
 
     settings = Settings(data_dir=folder / "data")
     client = SyncClient("http://s", transport=InProcessTransport(create_app(settings)))
@@ -115,19 +76,8 @@ def test_keys_enrol_upload_export(folder: Path, capsys: pytest.CaptureFixture[st
     assert crypto.fingerprint(public) == fingerprint
 
     target = folder / "out.csv"
-    code, out, err = run(
-        capsys,
-        "export",
-        "--key",
-        str(private),
-        "--passphrase-file",
-        str(folder / "pass"),
-        "--format",
-        "csv",
-        "--output",
-        str(target),
-        *data,
-    )
+    code, out, err = run(capsys, "export", "--key", str(private), "--passphrase-file",
+                         str(folder / "pass"), "--format", "csv", "--output", str(target), *data)
     assert code == 0, err
     rows = list(csv.DictReader(target.open(encoding="utf-8-sig")))
     assert rows[0]["g/q"] == "a b" and rows[0]["_device_id"] == claimed.device_id
@@ -142,9 +92,8 @@ def test_keys_enrol_upload_export(folder: Path, capsys: pytest.CaptureFixture[st
     assert code == 0 and json.loads(out)[0]["values"] == {"g/q": ["a", "b"]}
 
     (folder / "wrong").write_text("not the passphrase", encoding="utf-8")
-    code, out, err = run(
-        capsys, "export", "--key", str(private), "--passphrase-file", str(folder / "wrong"), *data
-    )
+    code, out, err = run(capsys, "export", "--key", str(private), "--passphrase-file",
+                         str(folder / "wrong"), *data)
     assert code == 1 and "could not be opened" in err and "not the passphrase" not in err
 
     code, out, _ = run(capsys, "devices", "list", *data)
@@ -169,9 +118,8 @@ def test_enrol_without_agency_key_says_so(folder: Path, capsys: pytest.CaptureFi
 def test_messages_are_translated_through_the_catalog(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _err = run(
-        capsys, "--language", "fr", "devices", "list", "--data-dir", str(folder / "data")
-    )
+    code, out, _err = run(capsys, "--language", "fr", "devices", "list",
+                         "--data-dir", str(folder / "data"))
     assert code == 0 and out.strip()
 
 
@@ -185,20 +133,10 @@ def test_waymark_server_serves_and_migrates_its_data_folder(folder: Path) -> Non
     root = Path(__file__).resolve().parents[2]
     port = free_port()
     proc = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "server",
-            "--data-dir",
-            str(folder / "srv"),
-            "--port",
-            str(port),
-        ],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "app", "server", "--data-dir", str(folder / "srv"),
+         "--port", str(port)],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 30

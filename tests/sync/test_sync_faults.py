@@ -16,14 +16,8 @@ from tests.sync.conftest import Server
 from tests.sync.helpers import MemoryOutbox, sealed_record
 
 FAULTS = (
-    "drop_before",
-    "drop_after",
-    "error_500",
-    "error_500_after",
-    "error_503",
-    "delay",
-    "timeout_after",
-    "truncate",
+    "drop_before", "drop_after", "error_500", "error_500_after", "error_503",
+    "delay", "timeout_after", "truncate",
 )
 RUNS = 200
 
@@ -58,12 +52,8 @@ class FaultTransport(httpx.BaseTransport):
         if fault == "truncate" and response.content:
             cut = self.rng.randrange(len(response.content))
             headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-length"]
-            return httpx.Response(
-                response.status_code,
-                headers=headers,
-                content=response.content[:cut],
-                request=request,
-            )
+            return httpx.Response(response.status_code, headers=headers,
+                                  content=response.content[:cut], request=request)
         return response
 
 
@@ -76,7 +66,8 @@ def test_every_finalised_record_arrives_exactly_once(server: Server) -> None:
     for run in range(RUNS):
         rng = random.Random(run)
         faults = FaultTransport(server.transport(), rng, rate=rng.choice((0.2, 0.4, 0.6)))
-        client = SyncClient("http://server", token, transport=faults, batch_size=rng.randint(1, 8))
+        client = SyncClient("http://server", token, transport=faults,
+                            batch_size=rng.randint(1, 8))
         outbox = MemoryOutbox()
         # fresh records each run (ids are what count), sealed bytes reused to keep it quick
         for template in rng.sample(pool, rng.randint(1, 20)):

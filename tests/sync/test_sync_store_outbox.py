@@ -30,15 +30,10 @@ def test_store_outbox_survives_faults_and_purges_only_after_receipt(
     claimed = server.client().claim(code.code, "tablet", code.fingerprint)
     store = Store.open(tmp_path / "device", StoreSettings(kdf=FAST))
     store.set_pin(PIN)
-    store.save_enrolment(
-        Enrolment(
-            server_url="http://server",
-            device_id=claimed.device_id,
-            token=claimed.token,
-            agency_public_key=claimed.agency_public_key,
-            site=claimed.site,
-        )
-    )
+    store.save_enrolment(Enrolment(
+        server_url="http://server", device_id=claimed.device_id, token=claimed.token,
+        agency_public_key=claimed.agency_public_key, site=claimed.site,
+    ))
     ids = []
     for i in range(12):
         rid = store.new_record("waymark_screening", "2026.11.1")

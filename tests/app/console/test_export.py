@@ -17,18 +17,12 @@ from tests.sync.helpers import AgencyKeys, InProcessTransport
 ANSWERS = {
     "intro/age_band": "18_25",
     "journey/documents": ["held_by_other", "lost"],
-    "journey/note": '=HYPERLINK("x")',
+    "journey/note": "=HYPERLINK(\"x\")",
     "intro/name": "أمينة",
 }
 OUTCOME = {
-    "flags": [
-        {
-            "id": "documents_held",
-            "dimension": "coercion",
-            "strength": "strong",
-            "because": ["journey/documents"],
-        }
-    ],
+    "flags": [{"id": "documents_held", "dimension": "coercion", "strength": "strong",
+               "because": ["journey/documents"]}],
     "pathways": [{"id": "trafficking", "because": ["documents_held"]}],
     "indicators": {},
 }
@@ -65,31 +59,13 @@ def _with_outcome(keys: AgencyKeys, device: str, values: dict, outcome: dict):  
     from sync.protocol import EnvelopeIn
 
     rid = str(uuid.uuid4())
-    payload = {
-        "record_id": rid,
-        "device_id": device,
-        "form_id": "waymark_screening",
-        "form_version": "2026.11.1",
-        "language": "ar",
-        "started_at": "s",
-        "finalised_at": "f",
-        "values": values,
-        "outcome": outcome,
-        "consent": {},
-    }
-    sealed = crypto.seal(
-        keys.public_raw,
-        json.dumps(payload).encode(),
-        crypto.envelope_info(rid, device, "waymark_screening", "2026.11.1"),
-    )
-    return EnvelopeIn.build(
-        id=rid,
-        device_id=device,
-        form_id="waymark_screening",
-        form_version="2026.11.1",
-        created_at=datetime.now(UTC),
-        sealed=sealed,
-    )
+    payload = {"record_id": rid, "device_id": device, "form_id": "waymark_screening",
+               "form_version": "2026.11.1", "language": "ar", "started_at": "s",
+               "finalised_at": "f", "values": values, "outcome": outcome, "consent": {}}
+    sealed = crypto.seal(keys.public_raw, json.dumps(payload).encode(),
+                         crypto.envelope_info(rid, device, "waymark_screening", "2026.11.1"))
+    return EnvelopeIn.build(id=rid, device_id=device, form_id="waymark_screening",
+                            form_version="2026.11.1", created_at=datetime.now(UTC), sealed=sealed)
 
 
 PLAN = ex.ColumnPlan(
@@ -103,26 +79,21 @@ PLAN = ex.ColumnPlan(
 def test_csv_has_kobo_columns_choice_columns_and_outcome(stored) -> None:  # type: ignore[no-untyped-def]
     settings, keys, ids = stored
     out = io.StringIO()
-    result = ex.export(
-        ex.envelopes_from_database(settings), keys.private(), "csv", None, plan=PLAN, stdout=out
-    )
+    result = ex.export(ex.envelopes_from_database(settings), keys.private(), "csv", None,
+                       plan=PLAN, stdout=out)
     assert (result.records, result.unreadable) == (3, [])
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     header = list(rows[0])
     assert header.index("intro/name") < header.index("journey/documents")
     at = header.index("journey/documents")
     assert header[at + 1 : at + 4] == [
-        "journey/documents/held_by_other",
-        "journey/documents/lost",
-        "journey/documents/with_me",
+        "journey/documents/held_by_other", "journey/documents/lost", "journey/documents/with_me",
     ]
     first = rows[0]
     assert first["_uuid"] == ids[0] and first["meta/instanceID"] == f"uuid:{ids[0]}"
     assert first["journey/documents"] == "held_by_other lost"
     assert (first["journey/documents/held_by_other"], first["journey/documents/with_me"]) == (
-        "1",
-        "0",
-    )
+        "1", "0")
     assert first["intro/name"] == "أمينة"
     assert first["journey/note"].startswith("'=")  # never a live formula
     assert first["outcome/flags"] == "documents_held"
@@ -149,7 +120,7 @@ def test_xlsx_keeps_text_as_text(stored, tmp_path: Path) -> None:  # type: ignor
     rows = list(sheet.iter_rows(values_only=True))
     header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
     assert "journey/documents/lost" in header and len(rows) == 4
-    assert first["journey/note"] == '=HYPERLINK("x")' and first["_uuid"] == ids[0]
+    assert first["journey/note"] == "=HYPERLINK(\"x\")" and first["_uuid"] == ids[0]
     cell = sheet.cell(row=2, column=header.index("journey/note") + 1)
     assert cell.data_type == "s"
 
@@ -172,9 +143,8 @@ def test_json_and_reading_through_the_coordinator_api(stored, tmp_path: Path) ->
 def test_wrong_key_counts_unreadable_and_wrong_passphrase_is_a_code(stored) -> None:  # type: ignore[no-untyped-def]
     settings, keys, ids = stored
     other = AgencyKeys.new()
-    result = ex.export(
-        ex.envelopes_from_database(settings), other.private(), "json", None, stdout=io.StringIO()
-    )
+    result = ex.export(ex.envelopes_from_database(settings), other.private(), "json", None,
+                       stdout=io.StringIO())
     assert result.records == 0 and result.unreadable == ids
     with pytest.raises(ex.ExportError) as err:
         ex.load_key(keys.private_pem, "not the passphrase")
@@ -238,47 +208,23 @@ def test_a_real_session_exported_with_its_questionnaire(tmp_path: Path) -> None:
     session.answer("note", "on the road")
     session.answer("documents", ["held_by_other"])
     rid = "3f0c6f4e-8a53-4c1e-9d39-0b6c2a1e7d11"
-    payload = {
-        "record_id": rid,
-        "device_id": device,
-        "form_id": "export_check",
-        "form_version": "1",
-        "language": "en",
-        "started_at": "",
-        "finalised_at": "",
-        "values": session.values(),
-        "outcome": session.outcome().to_data(),
-        "consent": {},
-    }
-    sealed = crypto.seal(
-        keys.public_raw,
-        json.dumps(payload).encode(),
-        crypto.envelope_info(rid, device, "export_check", "1"),
-    )
-    client.upload(
-        [
-            EnvelopeIn.build(
-                id=rid,
-                device_id=device,
-                form_id="export_check",
-                form_version="1",
-                created_at=datetime.now(UTC),
-                sealed=sealed,
-            )
-        ]
-    )
+    payload = {"record_id": rid, "device_id": device, "form_id": "export_check",
+               "form_version": "1", "language": "en", "started_at": "", "finalised_at": "",
+               "values": session.values(), "outcome": session.outcome().to_data(),
+               "consent": {}}
+    sealed = crypto.seal(keys.public_raw, json.dumps(payload).encode(),
+                         crypto.envelope_info(rid, device, "export_check", "1"))
+    client.upload([EnvelopeIn.build(id=rid, device_id=device, form_id="export_check",
+                                    form_version="1", created_at=datetime.now(UTC),
+                                    sealed=sealed)])
     out = io.StringIO()
     plan = ex.load_plan(ex.find_questionnaire(tmp_path, "export_check", "1"))  # type: ignore[arg-type]
-    ex.export(
-        ex.envelopes_from_database(settings), keys.private(), "csv", None, plan=plan, stdout=out
-    )
+    ex.export(ex.envelopes_from_database(settings), keys.private(), "csv", None, plan=plan,
+              stdout=out)
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["journey/documents"] == "held_by_other"
     assert [row[f"journey/documents/{c}"] for c in ("held_by_other", "lost", "with_me")] == [
-        "1",
-        "0",
-        "0",
-    ]
+        "1", "0", "0"]
     assert row["outcome/flags/documents_held"] == "1"
     assert row["outcome/pathways/trafficking"] == "1"
     engine = admin._ENGINES.pop(settings.url, None)

@@ -270,15 +270,8 @@ def test_follow_up_matches_the_transition_table_for_any_sequence(steps: list) ->
 
 
 def test_a_store_from_the_first_schema_is_upgraded_and_keeps_its_devices(tmp_path: Path) -> None:
-    device = {
-        "id": "d1",
-        "name": "tablet",
-        "site": "north",
-        "role": "outreach",
-        "enrolled_at": None,
-        "last_seen_at": None,
-        "revoked_at": None,
-    }
+    device = {"id": "d1", "name": "tablet", "site": "north", "role": "outreach",
+              "enrolled_at": None, "last_seen_at": None, "revoked_at": None}
     with _open(tmp_path) as store:
         store.put_devices([device])
     with sqlite3.connect(tmp_path / DB_NAME) as conn:  # back to schema version 1

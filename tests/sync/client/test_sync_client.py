@@ -77,15 +77,10 @@ def test_results_for_envelopes_not_sent_are_ignored(server: Server) -> None:
     other = sealed_record(server.keys, device_of(client))
 
     def liar(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200,
-            json={
-                "results": [
-                    {"id": str(other.id), "status": "stored"},
-                    {"id": str(record.id), "status": "stored"},
-                ]
-            },
-        )
+        return httpx.Response(200, json={"results": [
+            {"id": str(other.id), "status": "stored"},
+            {"id": str(record.id), "status": "stored"},
+        ]})
 
     results = SyncClient("http://s", "t", transport=httpx.MockTransport(liar)).upload([record])
     assert [(r.id, r.status) for r in results] == [(record.id, ItemStatus.stored)]
@@ -115,16 +110,9 @@ def test_background_syncer_backs_off_then_syncs_then_wipes(server: Server) -> No
     outbox.add(sealed_record(server.keys, device_of(client)))
     wiped = threading.Event()
     configs: list[str | None] = []
-    syncer = BackgroundSyncer(
-        device_client,
-        outbox,
-        on_wipe=wiped.set,
-        interval=30,
-        base=1,
-        cap=8,
-        rng=lambda: 1.0,
-        on_config=lambda _c, etag: configs.append(etag),
-    )
+    syncer = BackgroundSyncer(device_client, outbox, on_wipe=wiped.set, interval=30, base=1,
+                              cap=8, rng=lambda: 1.0,
+                              on_config=lambda _c, etag: configs.append(etag))
     delays = [syncer.step() for _ in range(6)]
     assert delays == [1, 2, 4, 8, 8, 8] and len(outbox.items) == 1
     up["ok"] = True
@@ -143,13 +131,8 @@ def test_background_syncer_thread_syncs_on_poke(server: Server) -> None:
     client = server.enrolled()
     outbox = MemoryOutbox()
     done = threading.Event()
-    syncer = BackgroundSyncer(
-        client,
-        outbox,
-        on_wipe=lambda: None,
-        interval=3600,
-        on_report=lambda r: done.set() if r.stored else None,
-    )
+    syncer = BackgroundSyncer(client, outbox, on_wipe=lambda: None, interval=3600,
+                              on_report=lambda r: done.set() if r.stored else None)
     syncer.start()
     outbox.add(sealed_record(server.keys, device_of(client)))
     syncer.poke()

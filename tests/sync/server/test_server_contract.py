@@ -24,9 +24,8 @@ MARKERS = ("MARKER-AMINA-7731", "MARKER-BORDER-CROSSING-4410")
 
 def raw(server: Server, token: str | None = None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(
-        base_url="http://server/api/v1", transport=server.transport(), headers=headers
-    )
+    return httpx.Client(base_url="http://server/api/v1", transport=server.transport(),
+                        headers=headers)
 
 
 def body(*envelopes: EnvelopeIn) -> dict[str, object]:
@@ -87,13 +86,10 @@ def test_claims_are_rate_limited_per_client(server: Server) -> None:
         for _ in range(5)
     ]
     assert statuses == [400, 400, 400, 429, 429]
-    other = httpx.Client(
-        base_url="http://server/api/v1", transport=server.transport(("10.0.0.9", 1))
-    )
-    assert (
-        other.post("/enrol/claim", json={"code": "ZZZZ-ZZZZ-ZZZZ", "device_name": "x"}).status_code
-        == 400
-    )
+    other = httpx.Client(base_url="http://server/api/v1",
+                         transport=server.transport(("10.0.0.9", 1)))
+    assert other.post("/enrol/claim", json={"code": "ZZZZ-ZZZZ-ZZZZ", "device_name": "x"}
+                      ).status_code == 400
 
 
 def test_successful_claims_do_not_count_against_the_limit(server: Server) -> None:
@@ -111,18 +107,14 @@ def test_upload_stored_duplicate_conflict_rejected(server: Server) -> None:
     foreign = sealed_record(server.keys, "dev_someone_else")
     results = client.upload([first, first, again, bad_digest, foreign])
     assert [r.status for r in results] == [
-        ItemStatus.stored,
-        ItemStatus.duplicate,
-        ItemStatus.conflict,
-        ItemStatus.rejected,
-        ItemStatus.rejected,
+        ItemStatus.stored, ItemStatus.duplicate, ItemStatus.conflict,
+        ItemStatus.rejected, ItemStatus.rejected,
     ]
     assert [r.detail for r in results[3:]] == ["digest_mismatch", "device_mismatch"]
     replay = client.upload([first, again])
     assert [r.status for r in replay] == [ItemStatus.duplicate, ItemStatus.conflict]
-    rows = server.rows(
-        "SELECT digest, conflict FROM envelope WHERE record_id = :r", r=str(first.id)
-    )
+    rows = server.rows("SELECT digest, conflict FROM envelope WHERE record_id = :r",
+                       r=str(first.id))
     assert sorted(rows, key=lambda r: bool(r[1])) == [(first.digest, False), (again.digest, True)]
 
 
@@ -152,8 +144,7 @@ def test_revoked_device_is_told_to_wipe(server: Server) -> None:
         "/envelopes", json=body(sealed_record(server.keys, device))
     )
     assert response.status_code == 403 and response.json() == {
-        "detail": "device_revoked",
-        "wipe": True,
+        "detail": "device_revoked", "wipe": True,
     }
     outbox = MemoryOutbox()
     outbox.add(sealed_record(server.keys, device))
@@ -195,11 +186,8 @@ def test_oversized_requests_get_413(server: Server) -> None:
     assert response.status_code == 413 and response.json() == {"detail": "request_too_large"}
     bomb = gzip.compress(b" " * 2_000_000)
     assert len(bomb) < 50_000
-    response = http.post(
-        "/envelopes",
-        content=bomb,
-        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
-    )
+    response = http.post("/envelopes", content=bomb,
+                         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
     assert response.status_code == 413
 
 
@@ -241,9 +229,8 @@ def test_malformed_requests_get_422_without_echoing_input(server: Server) -> Non
     extra_key = http.post("/envelopes", json={"envelopes": [], "MARKER-AMINA-7731": "x"})
     assert extra_key.status_code == 422 and "MARKER" not in extra_key.text
     assert {"loc": ["body", "*"], "type": "extra_forbidden"} in extra_key.json()["errors"]
-    not_json = http.post(
-        "/envelopes", content=b"{nope", headers={"Content-Type": "application/json"}
-    )
+    not_json = http.post("/envelopes", content=b"{nope",
+                         headers={"Content-Type": "application/json"})
     assert not_json.status_code == 422
 
 
@@ -274,16 +261,16 @@ def test_coordinator_reads_since_cursor_and_erases(server: Server) -> None:
     assert [e["id"] for e in rest["envelopes"]] == [str(r.id) for r in records[3:]]
     assert page["settled_since"] == 0  # just received: an incremental reader re-reads them
     with server.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE envelope SET received_at = :t"), {"t": datetime(2020, 1, 1)})
+        conn.execute(sa.text("UPDATE envelope SET received_at = :t"),
+                     {"t": datetime(2020, 1, 1)})
     settled = http.get("/coordinator/envelopes", params={"since": 0}).json()
     assert settled["settled_since"] == settled["next_since"] > 0
     gone = http.delete(f"/coordinator/records/{records[0].id}")
     assert gone.json() == {"erased": 1}
     again = client.upload([records[0]])
     assert (again[0].status, again[0].detail) == (ItemStatus.duplicate, "erased")
-    assert server.rows(
-        "SELECT count(*) FROM envelope WHERE record_id = :r", r=str(records[0].id)
-    ) == [(0,)]
+    assert server.rows("SELECT count(*) FROM envelope WHERE record_id = :r",
+                       r=str(records[0].id)) == [(0,)]
     assert http.get("/devices").json()[0]["device_id"] == device
     assert http.post(f"/devices/{device}/revoke").json()["revoked_at"]
     assert http.post("/devices/dev_unknown/revoke").status_code == 404
@@ -297,20 +284,15 @@ def test_simultaneous_versions_read_back_as_a_conflict(server: Server) -> None:
     first = sealed_record(server.keys, device)
     client.upload([first])
     with server.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO envelope (record_id, digest, device_id, form_id, form_version, "
-                "created_at, received_at, sealed, conflict) SELECT record_id, :d, device_id, "
-                "form_id, form_version, created_at, received_at, sealed, :f FROM envelope"
-            ),
-            {"d": "f" * 64, "f": False},
-        )
+        conn.execute(sa.text(
+            "INSERT INTO envelope (record_id, digest, device_id, form_id, form_version, "
+            "created_at, received_at, sealed, conflict) SELECT record_id, :d, device_id, "
+            "form_id, form_version, created_at, received_at, sealed, :f FROM envelope"
+        ), {"d": "f" * 64, "f": False})
     token = admin.add_coordinator(server.settings, "console")
     page = raw(server, token).get("/coordinator/envelopes").json()["envelopes"]
-    assert [(e["digest"][:1], e["conflict"]) for e in page] == [
-        (first.digest[:1], False),
-        ("f", True),
-    ]
+    assert [(e["digest"][:1], e["conflict"]) for e in page] == [(first.digest[:1], False),
+                                                                ("f", True)]
     assert [e.conflict for e in admin.envelopes(server.settings)] == [False, True]
 
 

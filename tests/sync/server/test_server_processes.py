@@ -30,30 +30,14 @@ RECORDS = 30
 @pytest.fixture
 def two_servers(pg: PgCluster, tmp_path: Path) -> Iterator[tuple[Settings, list[str]]]:
     settings = Settings(data_dir=tmp_path, database_url=pg.new_database("procs"))
-    env = {
-        **os.environ,
-        "WAYMARK_DATABASE_URL": settings.database_url or "",
-        "WAYMARK_DATA_DIR": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = {**os.environ, "WAYMARK_DATABASE_URL": settings.database_url or "",
+           "WAYMARK_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     ports = [free_port(), free_port()]
     procs = [
         subprocess.Popen(  # noqa: S603 - fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "sync.server.asgi:app_from_env",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
+            [sys.executable, "-m", "uvicorn", "--factory", "sync.server.asgi:app_from_env",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env=env, cwd=ROOT,
         )
         for port in ports  # both start at once: migrations must serialise
     ]
@@ -76,9 +60,8 @@ def two_servers(pg: PgCluster, tmp_path: Path) -> Iterator[tuple[Settings, list[
             engine.dispose()
 
 
-def test_many_devices_two_processes_one_database(
-    two_servers: tuple[Settings, list[str]], agency_keys: AgencyKeys
-) -> None:
+def test_many_devices_two_processes_one_database(two_servers: tuple[Settings, list[str]],
+                                                 agency_keys: AgencyKeys) -> None:
     settings, urls = two_servers
     admin.install_agency_key(settings, agency_keys.public_raw)
     tokens = []
@@ -131,8 +114,7 @@ def test_more_requests_at_once_than_database_connections(
     coordinator = admin.add_coordinator(settings, "console")
     bodies = [
         UploadRequest(envelopes=[sealed_record(agency_keys, device_id) for _ in range(40)])
-        .model_dump_json()
-        .encode()
+        .model_dump_json().encode()
         for _ in range(8)
     ]
 
@@ -142,19 +124,12 @@ def test_more_requests_at_once_than_database_connections(
             if i % 3 == 0:
                 r = http.get(url + "/config", headers={"Authorization": f"Bearer {token}"})
             elif i % 3 == 1:
-                r = http.get(
-                    url + "/coordinator/envelopes",
-                    headers={"Authorization": f"Bearer {coordinator}"},
-                )
+                r = http.get(url + "/coordinator/envelopes",
+                             headers={"Authorization": f"Bearer {coordinator}"})
             else:
-                r = http.post(
-                    url + "/envelopes",
-                    content=bodies[i % len(bodies)],
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Content-Type": "application/json",
-                    },
-                )
+                r = http.post(url + "/envelopes", content=bodies[i % len(bodies)],
+                              headers={"Authorization": f"Bearer {token}",
+                                       "Content-Type": "application/json"})
             return r.status_code
 
     with ThreadPoolExecutor(150) as pool:

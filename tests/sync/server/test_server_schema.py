@@ -39,12 +39,8 @@ seen: list[tuple[str, str, int]] = []
 
 
 @schema.parametrize()
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_no_server_errors(case: schemathesis.Case, tokens: dict[str, str]) -> None:
     path = case.path
     if path.startswith("/api/v1/coordinator") or path.startswith("/api/v1/devices"):
@@ -67,3 +63,4 @@ def test_schema_runs_reached_both_success_and_refusal() -> None:
     reached = {(m, p, s) for m, p, s in seen}
     assert ("POST", "/api/v1/envelopes", 200) in reached
     assert ("POST", "/api/v1/envelopes", 422) in reached  # negative cases were generated
+

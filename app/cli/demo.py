@@ -46,12 +46,8 @@ def register(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser(
         "demo", help=_("start the agency server and an enrolled field app on this machine")
     )
-    p.add_argument(
-        "--data",
-        type=Path,
-        default=Path("waymark-data"),
-        help=_("folder for all demo data (default: waymark-data)"),
-    )
+    p.add_argument("--data", type=Path, default=Path("waymark-data"),
+                   help=_("folder for all demo data (default: waymark-data)"))
     p.add_argument("--server-port", type=int, default=8000, help=_("the server's port"))
     p.add_argument("--app-port", type=int, default=8550, help=_("the field app's port"))
     p.set_defaults(func=run)
@@ -214,13 +210,8 @@ def run(args: argparse.Namespace, _: Any) -> int:
     data.mkdir(parents=True, exist_ok=True)
     for port in (args.server_port, args.app_port):
         if not _port_free(port):
-            print(
-                _(
-                    "Port {port} is in use; choose another with --server-port or --app-port.",
-                    port=port,
-                ),
-                file=sys.stderr,
-            )
+            print(_("Port {port} is in use; choose another with --server-port or --app-port.",
+                    port=port), file=sys.stderr)
             return 1
     server_url = f"http://127.0.0.1:{args.server_port}"
     app_url = f"http://127.0.0.1:{args.app_port}/"
@@ -238,15 +229,8 @@ def run(args: argparse.Namespace, _: Any) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            _waymark(
-                "server",
-                "--data-dir",
-                str(data),
-                "--port",
-                str(args.server_port),
-                "--public-url",
-                server_url,
-            ),
+            _waymark("server", "--data-dir", str(data), "--port", str(args.server_port),
+                     "--public-url", server_url),
             start_new_session=True,
         )
         procs.append(server)
@@ -257,13 +241,9 @@ def run(args: argparse.Namespace, _: Any) -> int:
             ensure_device(data, server_url)
         except (StoreError, SyncError) as exc:
             # e.g. the demo PIN was changed in the app, or the server refused the enrolment
-            print(
-                _(
-                    "The demo device could not be prepared: {reason}",
-                    reason=describe(exc, _) if isinstance(exc, StoreError) else exc.code,
-                ),
-                file=sys.stderr,
-            )
+            print(_("The demo device could not be prepared: {reason}",
+                    reason=describe(exc, _) if isinstance(exc, StoreError) else exc.code),
+                  file=sys.stderr)
             return 1
         field_app = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             _waymark("app", "--data", str(data / "device"), "--port", str(args.app_port)),

@@ -166,12 +166,8 @@ def cmd_devices_revoke(args: argparse.Namespace, _: Any) -> int:
     from sync.server import admin
 
     device = admin.revoke_device(_settings(args), args.device_id)
-    print(
-        _(
-            "Device {device_id} is revoked; it will wipe itself at its next contact.",
-            device_id=device.id,
-        )
-    )
+    print(_("Device {device_id} is revoked; it will wipe itself at its next contact.",
+            device_id=device.id))
     return 0
 
 
@@ -260,20 +256,13 @@ def cmd_export(args: argparse.Namespace, _: Any) -> int:
             found = found or ex.find_questionnaire(args.questionnaires_dir, form_id)
             if found is not None:
                 plan = ex.load_plan(found)
-    result = ex.export(
-        envelopes, key, args.format, args.output, plan=plan, form_id=args.form, stdout=sys.stdout
-    )
+    result = ex.export(envelopes, key, args.format, args.output, plan=plan, form_id=args.form,
+                       stdout=sys.stdout)
     message = _("{n} records exported.", n=result.records)
     print(message, file=sys.stderr if args.output is None else sys.stdout)
     if result.unreadable:
-        print(
-            _(
-                "{n} envelopes could not be opened: {ids}",
-                n=len(result.unreadable),
-                ids=" ".join(result.unreadable),
-            ),
-            file=sys.stderr,
-        )
+        print(_("{n} envelopes could not be opened: {ids}", n=len(result.unreadable),
+                ids=" ".join(result.unreadable)), file=sys.stderr)
         return 1
     return 0
 
@@ -286,40 +275,22 @@ def register(subparsers: Any, _: Any) -> None:
     _data_options(p, _)
     p.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
     p.add_argument("--port", type=int, default=8000, help=_("port to listen on"))
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help=_("server processes (more than one needs PostgreSQL)"),
-    )
-    p.add_argument(
-        "--config-dir",
-        type=Path,
-        default=None,
-        help=_("folder with questionnaires/ and sites/ that devices download"),
-    )
-    p.add_argument(
-        "--public-url",
-        default=os.environ.get("WAYMARK_PUBLIC_URL"),
-        help=_("the address devices use to reach this server"),
-    )
+    p.add_argument("--workers", type=int, default=1,
+                   help=_("server processes (more than one needs PostgreSQL)"))
+    p.add_argument("--config-dir", type=Path, default=None,
+                   help=_("folder with questionnaires/ and sites/ that devices download"))
+    p.add_argument("--public-url", default=os.environ.get("WAYMARK_PUBLIC_URL"),
+                   help=_("the address devices use to reach this server"))
     p.set_defaults(func=_guarded(cmd_server))
 
     p = subparsers.add_parser("enrol", help=_("make a one-time enrolment code for a device"))
     _data_options(p, _)
     p.add_argument("--site", required=True, help=_("the site the device works at"))
-    p.add_argument(
-        "--role",
-        choices=("outreach", "interpreter"),
-        default="outreach",
-        help=_("the role of the person using the device"),
-    )
+    p.add_argument("--role", choices=("outreach", "interpreter"), default="outreach",
+                   help=_("the role of the person using the device"))
     p.add_argument("--hours", type=float, default=24.0, help=_("hours the code stays valid"))
-    p.add_argument(
-        "--server-url",
-        default=os.environ.get("WAYMARK_PUBLIC_URL"),
-        help=_("the address devices use to reach the server"),
-    )
+    p.add_argument("--server-url", default=os.environ.get("WAYMARK_PUBLIC_URL"),
+                   help=_("the address devices use to reach the server"))
     p.add_argument("--no-qr", action="store_true", help=_("print the code without a QR code"))
     p.set_defaults(func=_guarded(cmd_enrol))
 
@@ -339,11 +310,8 @@ def register(subparsers: Any, _: Any) -> None:
     _data_options(q, _)
     q.add_argument("--out", type=Path, default=Path("."), help=_("folder for the key files"))
     q.add_argument("--passphrase-file", type=Path, help=_("file holding the passphrase"))
-    q.add_argument(
-        "--install",
-        action="store_true",
-        help=_("also install the public key in the server's database"),
-    )
+    q.add_argument("--install", action="store_true",
+                   help=_("also install the public key in the server's database"))
     q.set_defaults(func=_guarded(cmd_keys_new))
     q = ksub.add_parser("install", help=_("install an agency public key in the server"))
     _data_options(q, _)
@@ -361,19 +329,13 @@ def register(subparsers: Any, _: Any) -> None:
     _data_options(p, _)
     p.add_argument("--key", type=Path, required=True, help=_("the agency private key file"))
     p.add_argument("--passphrase-file", type=Path, help=_("file holding the passphrase"))
-    p.add_argument(
-        "--format", choices=("csv", "xlsx", "json"), default="csv", help=_("output format")
-    )
+    p.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv",
+                   help=_("output format"))
     p.add_argument("--output", type=Path, help=_("output file (csv and json default to stdout)"))
-    p.add_argument(
-        "--questionnaire", type=Path, help=_("questionnaire file, for the columns of each choice")
-    )
-    p.add_argument(
-        "--questionnaires-dir",
-        type=Path,
-        default=Path("questionnaires"),
-        help=_("where to look the questionnaire up by form id and version"),
-    )
+    p.add_argument("--questionnaire", type=Path,
+                   help=_("questionnaire file, for the columns of each choice"))
+    p.add_argument("--questionnaires-dir", type=Path, default=Path("questionnaires"),
+                   help=_("where to look the questionnaire up by form id and version"))
     p.add_argument("--form", help=_("export only this form id"))
     p.add_argument("--server", help=_("read from a running server instead of its database"))
     p.add_argument("--token-file", type=Path, help=_("file holding a coordinator token"))

@@ -404,14 +404,7 @@ class ConsoleStore:
             " FROM device ORDER BY site, name, id"
         )
         keys = (
-            "id",
-            "name",
-            "site",
-            "role",
-            "enrolled_at",
-            "last_seen_at",
-            "revoked_at",
-            "waiting",
+            "id", "name", "site", "role", "enrolled_at", "last_seen_at", "revoked_at", "waiting"
         )
         return [dict(zip(keys, r, strict=True)) for r in rows]
 

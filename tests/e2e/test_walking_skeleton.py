@@ -91,23 +91,9 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
     env.pop("DISPLAY", None)
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and code
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "demo",
-                "--data",
-                str(data),
-                "--server-port",
-                str(server_port),
-                "--app-port",
-                str(app_port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            [sys.executable, "-m", "app", "demo", "--data", str(data),
+             "--server-port", str(server_port), "--app-port", str(app_port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
         app_url = f"http://127.0.0.1:{app_port}/"
@@ -164,26 +150,11 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
     assert proc.returncode == 0
 
     export = subprocess.run(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "export",
-            "--data-dir",
-            str(data),
-            "--key",
-            str(data / "coordinator" / demo.PRIVATE_KEY),
-            "--passphrase-file",
-            str(data / "coordinator" / demo.PASSPHRASE_FILE),
-            "--format",
-            "csv",
-            "--questionnaires-dir",
-            str(ROOT / "questionnaires"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        check=True,
+        [sys.executable, "-m", "app", "export", "--data-dir", str(data),
+         "--key", str(data / "coordinator" / demo.PRIVATE_KEY),
+         "--passphrase-file", str(data / "coordinator" / demo.PASSPHRASE_FILE),
+         "--format", "csv", "--questionnaires-dir", str(ROOT / "questionnaires")],
+        cwd=tmp_path, env=env, capture_output=True, check=True,
     )
     rows = list(csv.DictReader(io.StringIO(export.stdout.decode("utf-8"))))
     assert len(rows) == 1

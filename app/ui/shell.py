@@ -53,6 +53,7 @@ class Shell:
         self._slots: Slots | None = None
         self._place_key: tuple[Any, ...] | None = None
         self._reveal: str | None = None
+        self._lang: str | None = None
 
     # --- words ---------------------------------------------------------------------------
 
@@ -158,7 +159,7 @@ class Shell:
     # --- drawing ---------------------------------------------------------------------------
 
     def render(self) -> None:
-        """Draw the current state. On the same place (screen, question, language, width) only
+        """Draw the current state. On the same place (screen, question, width) only
         the frame's slots get new contents, so the scroll position and open panels survive a
         tap; a new place gets a new frame, scrolled to its top."""
         from app.ui.screens import build
@@ -170,12 +171,14 @@ class Shell:
         self.place = m.route.value
         self.footer = None
         body = build(self, m.route)
-        key = (self.place, lang, m.settings.text_scale, page.width)
-        if self._slots is None or key != self._place_key:
+        if lang != self._lang:
             page.theme = theme(lang)
             page.locale_configuration = ft.LocaleConfiguration(
                 supported_locales=[ft.Locale(lang)], current_locale=ft.Locale(lang)
             )
+            self._lang = lang
+        key = (self.place, page.width)
+        if self._slots is None or key != self._place_key:
             self._slots = Slots()
             page.controls.clear()
             page.controls.append(self.frame(body))
@@ -215,7 +218,9 @@ class Shell:
         m = self.model
         if isinstance(body, ft.Column):
             body.horizontal_alignment = ft.CrossAxisAlignment.STRETCH
+        rtl = is_rtl(m.settings.language)
         slots.bar.content = self._bar()
+        slots.bar.rtl = slots.body.rtl = slots.footer.rtl = rtl
         slots.body.content = ft.Semantics(
             identifier=ids.SCREEN + m.route.value, content=body, container=True
         )

@@ -135,7 +135,7 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.tap(page, ids.HOME_SYNC)
         ui.wait_screen(page, "sync")
         ui.tap(page, ids.SYNC_NOW)
-        page.get_by_text("Everything is sent.").wait_for()
+        ui.wait_text(page, "Everything is sent.")
         ui.settled_screenshot(page, artifacts_dir / "walking-skeleton" / "synced.png")
     finally:
         if proc.poll() is None:

@@ -168,17 +168,21 @@ class Kit:
             )
         )
 
+        clicked: Callable[[Any], Any]
         if on_click is not None and inspect.iscoroutinefunction(on_click):
 
-            async def clicked(e: Any) -> Any:
+            async def touched_async(e: Any) -> Any:
                 self.on_touch()
                 return await on_click(e)
 
+            clicked = touched_async
         else:
 
-            def clicked(e: Any) -> Any:
+            def touched(e: Any) -> Any:
                 self.on_touch()
                 return on_click(e) if on_click is not None else None
+
+            clicked = touched
 
         b = ft.Button(
             content=content,

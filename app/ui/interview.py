@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.i18n import is_rtl
+from app.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ class InterviewModel:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         info: QuestionnaireInfo,
         session: Any,
         record_id: str,
@@ -266,7 +267,7 @@ class InterviewModel:
     @classmethod
     def start(
         cls,
-        store: Any,
+        store: Store,
         info: QuestionnaireInfo,
         *,
         language: str,
@@ -287,7 +288,7 @@ class InterviewModel:
     @classmethod
     def resume(
         cls,
-        store: Any,
+        store: Store,
         record_id: str,
         infos: Iterable[QuestionnaireInfo],
         *,
@@ -636,7 +637,7 @@ class InterviewModel:
             "consent": {**self.consent, **self.consent_answers()},
         }
 
-    def finalise(self, store: Any) -> dict[str, Any]:
+    def finalise(self, store: Store) -> dict[str, Any]:
         enrolment = store.enrolment
         device_id = enrolment.device_id if enrolment is not None else ""
         store.finalise(self.record_id, self.payload(device_id))

@@ -71,6 +71,7 @@ def serve(
     store_settings: Any = None,
 ) -> None:
     """Serve the app at http://host:port/ until SIGTERM or Ctrl-C (blocking)."""
+    from app.store.errors import StoreError
     from app.ui.web import run_offline
 
     main = make_app(data_dir, questionnaires_dir=questionnaires_dir, store_settings=store_settings)
@@ -78,8 +79,8 @@ def serve(
         run_offline(main, host, port)
     finally:
         try:
-            main.sender.stop()  # type: ignore[attr-defined]
-            main.store.lock("shutdown")  # type: ignore[attr-defined]
-            main.store.close()  # type: ignore[attr-defined]
-        except Exception:
-            log.debug("store close on shutdown failed")
+            main.sender.stop()
+            main.store.lock("shutdown")
+            main.store.close()
+        except StoreError as exc:  # the store was wiped or damaged meanwhile
+            log.info("store close on shutdown: %s %s", type(exc).__name__, exc.code)

@@ -11,6 +11,8 @@ store after the PIN.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import threading
@@ -24,8 +26,8 @@ from typing import Any
 
 from app.engine.session import SessionError
 from app.i18n import SHIPPED, translator
-from app.store.errors import NotEnrolled, StoreError
-from app.store.store import Enrolment, RecordInfo
+from app.store.errors import NotEnrolled, StoreError, Wiped
+from app.store.store import Enrolment, RecordInfo, Store
 from app.ui.autosend import AutoSender, save_config
 from app.ui.interview import (
     InterviewModel,
@@ -166,11 +168,11 @@ class AppModel:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         data_dir: Path,
         questionnaires_dir: Path,
         *,
-        sync_factory: Callable[[str, str | None], Any] | None = None,
+        sync_factory: Callable[[str, str | None], SyncClient] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         break_after: float = BREAK_AFTER_SECONDS,
         sender: AutoSender | None = None,
@@ -263,7 +265,7 @@ class AppModel:
             return False
         try:
             self.store.set_pin(pin)
-        except Exception as exc:  # StoreError carries the code the screen translates
+        except StoreError as exc:  # carries the code the screen translates
             self.notice = error_notice(exc)
             return False
         self.notice = None
@@ -275,9 +277,9 @@ class AppModel:
         """Slow (key derivation): run off the event loop. Resumes a hidden interview."""
         try:
             self.store.unlock(pin)
-        except Exception as exc:
+        except StoreError as exc:
             self.notice = error_notice(exc)
-            if getattr(exc, "code", "") == "store_wiped":
+            if isinstance(exc, Wiped):
                 self.route = Route.SET_PIN
             return False
         self.notice = None
@@ -329,8 +331,8 @@ class AppModel:
             try:
                 if not self.store.locked:
                     self.interview.save()
-            except Exception:  # the last save stands; never keep answers around
-                log.warning("save before lock failed")
+            except StoreError as exc:  # the last save stands; never keep answers around
+                log.warning("save before lock failed: %s", type(exc).__name__)
             self.paused_record = self.interview.record_id
         self.interview = None
         self.summary_outcome = None
@@ -362,8 +364,8 @@ class AppModel:
                     if fetched is not None:
                         config = fetched.model_dump(mode="json")
                         config["etag"] = etag
-                except Exception:  # config comes again at the next sync
-                    log.info("config download after enrolment failed")
+                except SyncError as exc:  # config comes again at the next sync
+                    log.info("config download after enrolment failed: %s", exc.code)
             finally:
                 client.close()
             self.store.save_enrolment(
@@ -371,12 +373,12 @@ class AppModel:
                     server_url=url,
                     device_id=claimed.device_id,
                     token=claimed.token,
-                    agency_public_key=claimed.agency_public_key,
+                    agency_public_key=base64.b64decode(claimed.agency_public_key),
                     site=claimed.site,
                     config=config,
                 )
             )
-        except Exception as exc:
+        except (SyncError, StoreError, binascii.Error) as exc:
             self.notice = error_notice(exc)
             return False
         self.notice = Notice("enrolled", {"site": claimed.site}, error=False)
@@ -392,7 +394,7 @@ class AppModel:
     def _config_questionnaires(self) -> dict[str, str]:
         try:
             enrolment = self.store.enrolment
-        except Exception:
+        except StoreError:  # locked: nothing to read until the PIN
             return {}
         if enrolment is None:
             return {}
@@ -401,7 +403,7 @@ class AppModel:
     def referral_directory(self) -> list[dict[str, Any]]:
         try:
             enrolment = self.store.enrolment
-        except Exception:
+        except StoreError:  # locked: nothing to read until the PIN
             return []
         if enrolment is None:
             return []
@@ -419,7 +421,7 @@ class AppModel:
     def site(self) -> str:
         try:
             enrolment = self.store.enrolment
-        except Exception:
+        except StoreError:  # locked: nothing to read until the PIN
             return ""
         return enrolment.site if enrolment else ""
 

@@ -171,7 +171,7 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
     confirm_slot = ft.Column(
         spacing=10,
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-        key=ft.ScrollKey(ids.CONSENT_DECLINE_YES),
+        key=ft.ScrollKey(ids.CONSENT_DECLINE_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
     )
 
     def agree(_e: Any) -> None:
@@ -452,10 +452,14 @@ def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
             run_spacing=6,
         )
 
+    def interpreter_changed(e: Any) -> None:
+        iv.set_interpreter(bool(e.control.value))
+        shell.render()
+
     interp = ft.Switch(
         label=_("Interpreter mode: show both languages"),
         value=iv.interpreter,
-        on_change=lambda e: (iv.set_interpreter(bool(e.control.value)), shell.render()),
+        on_change=interpreter_changed,
     )
     return shell.kit.card(
         [
@@ -643,7 +647,7 @@ def interview(shell: Shell) -> ft.Control:
     if shell.confirm_withdraw:
         items.append(
             ft.Container(
-                key=ft.ScrollKey(ids.WITHDRAW_YES),
+                key=ft.ScrollKey(ids.WITHDRAW_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
                 content=k.card(
                     [
                         k.text(

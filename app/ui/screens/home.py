@@ -225,7 +225,7 @@ def records(shell: Shell) -> ft.Control:
                 )
             )
         items.append(k.card(line))
-    items.append(_back(shell))
+    shell.footer = _back(shell)  # pinned: reachable however long the list
     return ft.Column(items, spacing=12)
 
 
@@ -277,7 +277,7 @@ def sync(shell: Shell) -> ft.Control:
             icon=ft.Icons.CLOUD_UPLOAD,
         )
     )
-    items.append(_back(shell))
+    shell.footer = _back(shell)  # pinned: reachable however long the list
     return ft.Column(items, spacing=14)
 
 
@@ -330,6 +330,7 @@ def settings(shell: Shell) -> ft.Control:
         )
         for on, words in ((True, _("On")), (False, _("Off")))
     ]
+    shell.footer = _back(shell)  # pinned: reachable however long the page
     return ft.Column(
         [
             k.heading(_("Settings")),
@@ -344,7 +345,6 @@ def settings(shell: Shell) -> ft.Control:
             ft.Row(sending, wrap=True, spacing=8, run_spacing=8),
             _enrolment_card(shell),
             _send_log_card(shell),
-            _back(shell),
         ],
         spacing=14,
     )

@@ -206,7 +206,12 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
         return ft.Row(
             [
                 ft.Semantics(identifier=ident, content=box),
-                ft.Container(content=k.text(words, 16, lang=wlang), expand=True, on_click=flip),
+                ft.Container(
+                    content=k.text(words, 16, lang=wlang),
+                    expand=True,
+                    on_click=flip,
+                    padding=ft.Padding.symmetric(vertical=13),  # a 48 px target
+                ),
             ],
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
             rtl=is_rtl(wlang),

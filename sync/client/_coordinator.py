@@ -27,7 +27,8 @@ _DEVICES = TypeAdapter(list[DeviceInfo])
 
 
 class CoordinatorClient:
-    """Speaks the versioned API (``sync.protocol.API_PREFIX``) to one agency server with one coordinator token."""
+    """Speaks the versioned API (``sync.protocol.API_PREFIX``) to one agency server with one
+    coordinator token."""
 
     def __init__(
         self,

@@ -257,7 +257,10 @@ def run(args: argparse.Namespace, _: Any) -> int:
         print()
         print(_("Waymark demo is running."))
         print(
-            _("Agency server: {url}  (API documentation: {url}/api/v2/openapi.json)", url=server_url)
+            _(
+                "Agency server: {url}  (API documentation: {url}/api/v2/openapi.json)",
+                url=server_url,
+            )
         )
         print(_("Field app: {url}", url=app_url))
         print(_("Demo PIN: {pin}", pin=DEMO_PIN))

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from app.console import reading as rd
 from app.engine import Questionnaire
 from app.engine.model import pick
 from app.i18n import is_rtl
+from app.resources import fonts_dir
 from sync.protocol import case_code
 
 #: Which of the screening's per-referral consents a pathway's slip needs.
@@ -40,7 +40,7 @@ OTHER_CONSENT = "consent_ref_other"
 DUTY_OF_CARE = frozenset({"urgent", "child"})
 CONSENTED = "yes"
 
-FONTS_DIR = Path(__file__).resolve().parents[1] / "assets" / "fonts"
+FONTS_DIR = fonts_dir()
 _FONT_FILES = {
     "latin": "NotoSans-Regular.ttf",
     "arabic": "NotoNaskhArabic-Regular.ttf",

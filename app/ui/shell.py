@@ -24,6 +24,9 @@ from app.ui.words import message
 
 log = logging.getLogger(__name__)
 
+#: how long a control sent by its own update() takes to be laid out before it can be scrolled to
+REVEAL_LAYOUT_SECONDS = 0.25
+
 TICK_SECONDS = float(os.environ.get("WAYMARK_UI_TICK", "2"))
 
 
@@ -197,9 +200,11 @@ class Shell:
         for a control already drawn by its own ``update()``."""
         self._reveal = key
         if now:
-            self._reveal_pending()
+            self._reveal_pending(after_layout=True)
 
-    def _reveal_pending(self) -> None:
+    def _reveal_pending(self, *, after_layout: bool = False) -> None:
+        """``after_layout``: the control was just sent by its own ``update()``; the browser
+        must lay it out before it can be scrolled to, or the scroll finds nothing to reach."""
         key, self._reveal = self._reveal, None
         slots = self._slots
         if key is None or slots is None or slots.scroller is None:
@@ -207,6 +212,8 @@ class Shell:
         scroller = slots.scroller
 
         async def scroll() -> None:
+            if after_layout:
+                await asyncio.sleep(REVEAL_LAYOUT_SECONDS)
             await scroller.scroll_to(scroll_key=key, duration=200)
 
         self.page.run_task(scroll)

@@ -69,7 +69,7 @@ class Outage:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(self.url + "/api/v1/health", timeout=2).status_code == 200:
+                if httpx.get(self.url + "/api/v2/health", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

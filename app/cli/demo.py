@@ -28,17 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.cli.errors import CliError
-
 DEMO_PIN = "246810"
 DEMO_PASSPHRASE = "demo passphrase, not for field use"  # noqa: S105 - the demo says it aloud
 DEMO_SITE = "demo-site"
 PRIVATE_KEY = "agency-private.pem"
 PASSPHRASE_FILE = "demo-passphrase.txt"  # noqa: S105 - a file name
-
-
-class DemoError(CliError):
-    """The demo's own failures: the command line's coded error (codes: CliCode)."""
 
 
 def register(subparsers: Any, _: Any) -> None:

@@ -242,9 +242,30 @@ def by_id(page: Any, ident: str) -> Any:
     return page.locator(f'[flt-semantics-identifier="{ident}"]')
 
 
+def identifiers(page: Any) -> list[str]:
+    """Every semantics identifier on the page now (for failure messages)."""
+    try:
+        return list(
+            page.eval_on_selector_all(
+                "[flt-semantics-identifier]",
+                "els => els.map(e => e.getAttribute('flt-semantics-identifier'))",
+            )
+        )
+    except Exception:  # the page may be gone; the caller's failure stands
+        return []
+
+
 def wait_screen(page: Any, route: str, timeout: float = TIMEOUT_MS) -> None:
     """Wait until the screen ``route`` (``app.ui.model.Route`` value) is shown."""
-    by_id(page, ids.SCREEN + route).first.wait_for(state="attached", timeout=timeout)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        by_id(page, ids.SCREEN + route).first.wait_for(state="attached", timeout=timeout)
+    except PlaywrightTimeout as exc:
+        raise AssertionError(
+            f"screen {route!r} not shown within {timeout / 1000:.0f}s; "
+            f"on the page: {identifiers(page)}"
+        ) from exc
 
 
 def tap(page: Any, ident: str, within: Any = None) -> None:
@@ -309,7 +330,20 @@ def type_into(page: Any, ident: str, text: str) -> None:
 
 
 def set_pin(page: Any, pin: str) -> None:
+    """First run: set the PIN. This is the first screen a fresh page draws; on a busy machine
+    its first accessibility tree has once come without the fields (the screen's node was there,
+    the PIN field never attached). Nothing is stored before the PIN, so the page is opened again
+    once, and the failure names what the page held."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     wait_screen(page, "set_pin")
+    try:
+        by_id(page, ids.PIN).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    except PlaywrightTimeout:
+        held = identifiers(page)
+        sys.stderr.write(f"set_pin: the PIN field did not attach (page held {held}); reopening\n")
+        open_app(page, page.url)
+        wait_screen(page, "set_pin")
     type_into(page, ids.PIN, pin)
     type_into(page, ids.PIN_REPEAT, pin)
     tap(page, ids.PIN_SUBMIT)

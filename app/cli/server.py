@@ -339,6 +339,32 @@ def cmd_coordinator_revoke(args: argparse.Namespace, _: Any) -> int:
     return 0
 
 
+def cmd_coordinator_actions(args: argparse.Namespace, _: Any) -> int:
+    """What each coordinator credential did (reads, erasures, revocations), oldest first: the
+    accountability trail an agency's data protection officer asks for. Never any content."""
+    from sync.server import admin
+
+    settings = _settings(args)
+    names = {c.id: c.name for c in admin.list_coordinators(settings)}
+    actions = [
+        a
+        for a in admin.coordinator_actions(settings)
+        if not args.coordinator or a.coordinator_id == args.coordinator
+    ]
+    if not actions:
+        print(_("No coordinator actions are recorded."))
+    for a in actions:
+        row = (
+            a.at.strftime("%Y-%m-%d %H:%M:%S"),
+            a.coordinator_id,
+            names.get(a.coordinator_id, ""),
+            a.action,
+            a.target or "-",
+        )
+        print("\t".join(_printable(v) for v in row))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace, _: Any) -> int:
     from app.console import export as ex
 
@@ -467,6 +493,10 @@ def register(subparsers: Any, _: Any) -> None:
     _data_options(q, _)
     q.add_argument("coordinator_id", help=_("the id from 'waymark coordinator list'"))
     q.set_defaults(func=_guarded(cmd_coordinator_revoke))
+    q = csub.add_parser("actions", help=_("what each coordinator credential did, oldest first"))
+    _data_options(q, _)
+    q.add_argument("--coordinator", default="", help=_("only this credential's actions"))
+    q.set_defaults(func=_guarded(cmd_coordinator_actions))
 
     p = subparsers.add_parser("export", help=_("open the records with the private key and export"))
     _data_options(p, _)

@@ -134,11 +134,6 @@ def coordinator_actions(settings: Settings) -> list[CoordinatorAction]:
         return list(s.exec(select(CoordinatorAction).order_by(CoordinatorAction.id)))  # type: ignore[arg-type]
 
 
-def erase_record(settings: Settings, record_id: str, by: str = "cli") -> int:
-    with Session(engine_for(settings)) as s:
-        return service.erase(s, record_id, by)
-
-
 def envelopes(settings: Settings) -> Iterator[Envelope]:
     """Every stored envelope in arrival order (still sealed)."""
     with Session(engine_for(settings)) as s:

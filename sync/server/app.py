@@ -113,13 +113,15 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
             raise Revoked(status=403)
         return device
 
-    def coordinator(scope: str) -> Any:
+    def coordinator(*scopes: str) -> Any:
+        """A coordinator credential holding any one of ``scopes``."""
+
         def check(request: Request) -> Coordinator:
             coord = getattr(request.state, "waymark_coordinator", None)
             if not isinstance(coord, Coordinator):
                 raise Unauthorized()
-            if not coord.allows(scope):
-                raise Refused("scope_missing", status=403, params={"scope": scope})
+            if not any(coord.allows(scope) for scope in scopes):
+                raise Refused("scope_missing", status=403, params={"scope": scopes[0]})
             return coord
 
         return check
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     Reader = Annotated[Coordinator, Depends(coordinator("read"))]
     Eraser = Annotated[Coordinator, Depends(coordinator("erase"))]
     DeviceManager = Annotated[Coordinator, Depends(coordinator("devices"))]
+    # who revokes devices must see their ids: the list is open to either scope
+    DeviceLister = Annotated[Coordinator, Depends(coordinator("read", "devices"))]
 
     api = APIRouter(prefix=API_PREFIX)
 
@@ -213,7 +217,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         return data
 
     @api.get("/devices", response_model=list[DeviceInfo], responses=ERRORS)
-    def list_devices(coord: Reader) -> list[DeviceInfo]:
+    def list_devices(coord: DeviceLister) -> list[DeviceInfo]:
         with db() as session:
             service.record_action(session, coord.id, "list_devices", None)
             return [device_info(d) for d in service.devices(session)]

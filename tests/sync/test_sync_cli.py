@@ -166,3 +166,30 @@ def test_a_missing_file_is_a_message_not_a_traceback(
     code, _out, err = run(capsys, *filled, "--data-dir", str(folder / "data"))
     assert code == 1
     assert err.strip() == f"{missing} could not be read or written."
+
+
+def test_coordinator_actions_lists_who_did_what(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from sync.protocol import API_PREFIX
+
+    data = ["--data-dir", str(folder / "data")]
+    code, out, _ = run(capsys, "coordinator", "actions", *data)
+    assert code == 0 and "No coordinator actions" in out
+    _code, out, _ = run(capsys, "coordinator", "add", "dpo-review", "--scopes", "devices", *data)
+    token = out.strip().splitlines()[-1]
+    app = create_app(Settings(data_dir=folder / "data"))
+    with TestClient(app, base_url=f"http://server{API_PREFIX}",
+                    headers={"Authorization": f"Bearer {token}"}) as http:
+        assert http.get("/devices").status_code == 200
+        assert http.post("/devices/dev_unknown/revoke").status_code == 404
+    _code, out, _ = run(capsys, "coordinator", "list", *data)
+    coordinator_id = out.split("\t", 1)[0]
+    code, out, _ = run(capsys, "coordinator", "actions", *data)
+    rows = [line.split("\t") for line in out.strip().splitlines()]
+    assert code == 0 and rows and all(r[1] == coordinator_id and r[2] == "dpo-review" for r in rows)
+    assert rows[0][3] == "list_devices"
+    code, out, _ = run(capsys, "coordinator", "actions", "--coordinator", "coord_other", *data)
+    assert code == 0 and "No coordinator actions" in out

@@ -203,6 +203,7 @@ def app_page(
         ctx.set_default_timeout(TIMEOUT_MS)
         contexts.append(ctx)
         page = ctx.new_page()
+        watch(page)
         open_app(page, server.url)
         return page
 
@@ -268,18 +269,100 @@ def wait_screen(page: Any, route: str, timeout: float = TIMEOUT_MS) -> None:
         ) from exc
 
 
+class SocketWatch:
+    """Counts the frames on the page's connection to the app: the events the browser sends
+    (Flet's control events: a tap, a change) and the patches the app sends back. A tap is known
+    to have reached the app when an event frame went out after it, and to have been answered when
+    a frame came back after that."""
+
+    def __init__(self) -> None:
+        self.events_sent = 0
+        self.frames_received = 0
+        self.connected = False  # watching from the page's load on (else it cannot tell)
+
+    def attach(self, page: Any) -> None:
+        page.on("websocket", self._on_socket)
+
+    def _on_socket(self, ws: Any) -> None:
+        self.connected = True
+        ws.on("framesent", self._sent)
+        ws.on("framereceived", self._received)
+
+    def _sent(self, payload: Any) -> None:
+        if is_event_frame(payload):
+            self.events_sent += 1
+
+    def _received(self, _payload: Any) -> None:
+        self.frames_received += 1
+
+
+def is_event_frame(payload: Any) -> bool:
+    """A control event from the browser: Flet's message ``[3, {target, name, data}]``
+    (msgpack, after one framing byte)."""
+    import msgpack
+
+    if not isinstance(payload, bytes | bytearray) or len(payload) < 3:
+        return False
+    try:
+        message = msgpack.unpackb(bytes(payload[1:]), raw=False, strict_map_key=False)
+    except (ValueError, msgpack.UnpackException):
+        return False
+    return isinstance(message, list) and bool(message) and message[0] == 3
+
+
+def watch(page: Any) -> SocketWatch:
+    """The page's socket watch (made before the page's first load when ``app_page`` opened it;
+    a page opened otherwise gets it on its first tap, which then counts from there)."""
+    found = getattr(page, "_waymark_socket", None)
+    if found is None:
+        found = SocketWatch()
+        found.attach(page)
+        page._waymark_socket = found
+    return found
+
+
+def wait_until(page: Any, done: Callable[[], bool], seconds: float) -> bool:
+    """Let the page run (its socket callbacks fire only while Playwright is waited on) until
+    ``done()`` or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(25)
+    return True
+
+
 def tap(page: Any, ident: str, within: Any = None) -> None:
     """Tap the control ``ident`` (inside the locator ``within`` when given). The tap goes to its
     semantics node as a click event, not to screen coordinates, which can lag the tree by a
-    frame after the screen changes."""
+    frame after the screen changes.
+
+    A busy browser can lose a tap: the node it went to was being replaced, and no event left the
+    page. The socket tells: when no event frame went out, nothing reached the app, and the tap
+    is made again on the node as it is now (never twice on an app that saw it). Then the tap
+    waits for the app's answer, and for the tree to settle."""
+    from playwright.sync_api import Error as PlaywrightError
+
     scope = within if within is not None else page
-    target = scope.locator(f'[flt-semantics-identifier="{ident}"]').first
-    target.wait_for(state="attached", timeout=TIMEOUT_MS)
-    inner = target.locator("[role=button], [role=checkbox], [role=switch], [role=radio]")
-    if target.evaluate("e => !!e.getAttribute('role')") or not inner.count():
-        target.dispatch_event("click")
-    else:
-        inner.first.dispatch_event("click")
+    socket = watch(page)
+    for _attempt in range(3):
+        target = scope.locator(f'[flt-semantics-identifier="{ident}"]').first
+        target.wait_for(state="attached", timeout=TIMEOUT_MS)
+        sent, received = socket.events_sent, socket.frames_received
+        try:
+            node = target.element_handle(timeout=TIMEOUT_MS)
+            inner = node.query_selector(
+                "[role=button], [role=checkbox], [role=switch], [role=radio]"
+            )
+            (node if node.get_attribute("role") or inner is None else inner).dispatch_event("click")
+        except PlaywrightError:  # the node went away under the tap: nothing was sent
+            sys.stderr.write(f"tap {ident}: the node was replaced under the tap; again\n")
+            continue
+        if not socket.connected:  # a page opened without the watch: tap once, as before
+            break
+        if wait_until(page, lambda s=sent: socket.events_sent > s, 3.0):
+            wait_until(page, lambda r=received: socket.frames_received > r, TIMEOUT_MS / 1000)
+            break
     settle(page)
 
 

@@ -45,6 +45,7 @@ from sync.protocol import (
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_STATEMENT,
+    Claim,
     ClaimRequest,
     ClaimResponse,
     ConfigResponse,
@@ -124,24 +125,6 @@ class DeviceCredential:
 
     def __repr__(self) -> str:  # never the secrets
         return f"DeviceCredential(device_id={self.device_id!r})"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What a claim gives the device: ``token`` is the whole credential to keep (secret)."""
-
-    device_id: str
-    token: str
-    agency_public_key: str  # base64 of the raw X25519 public key, authenticated
-    agency_key_fingerprint: str
-    site: str
-    role: str
-    config_etag: str
-    server_key_fingerprint: str
-    tls_fingerprint: str | None
-
-    def __repr__(self) -> str:
-        return f"Claim(device_id={self.device_id!r}, site={self.site!r})"
 
 
 def is_loopback(url: str) -> bool:

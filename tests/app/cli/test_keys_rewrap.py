@@ -13,8 +13,8 @@ from app.cli import main
 from sync import crypto
 
 ROOT = Path(__file__).resolve().parents[2]
-OLD = "the first long passphrase"  # noqa: S105 - a test key only
-NEW = "a second long passphrase"  # noqa: S105 - a test key only
+OLD = "the first long passphrase"
+NEW = "a second long passphrase"
 
 
 def _files(tmp_path: Path, old: str = OLD, new: str = NEW) -> tuple[Path, Path]:

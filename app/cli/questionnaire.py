@@ -70,7 +70,6 @@ MESSAGES: dict[str, str] = {
     ),
     "invalid_value": N_('The value "{value}" is not allowed here.'),
     "empty_survey": N_("The questionnaire has no questions."),
-    "stale_cache": N_("The compiled copy is from another version; load the questionnaire again."),
     "unknown_type": N_('"{type}" is not a question type XLSForm knows; check its spelling.'),
     "duplicate_column": N_("This column heading appears twice on the sheet; keep only one."),
     "missing_choice_name": N_('A choice of the list "{list}" has no name.'),

@@ -440,15 +440,7 @@ class _Builder:
     def check_references(self) -> None:
         for item in self.items[1:]:
             row = self.rows[id(item)]
-            for col in (
-                "relevant",
-                "constraint",
-                "calculation",
-                "choice_filter",
-                "repeat_count",
-                "trigger",
-                "required",
-            ):
+            for col in (*_EXPR_COLUMNS, "required"):
                 expr = item.required_expr if col == "required" else getattr(item, col)
                 if expr is None:
                     continue

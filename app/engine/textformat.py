@@ -95,8 +95,6 @@ def parse_text(data: bytes, filename: str) -> RawForm:
     langs, names, statuses = _languages(doc, filename, problems)
     if not langs:
         langs = [settings["default_language"] or "en"]
-    if not settings["default_language"]:
-        settings["default_language"] = langs[0]
     choices = _choices(doc, filename, problems)
     survey = _rows(
         _list(doc.get("survey"), Location(filename, "survey"), problems), filename, problems

@@ -213,3 +213,47 @@ def test_the_ground_floor_imports_only_the_standard_library() -> None:
         for a in (n.names if isinstance(n, ast.Import) else [n])  # type: ignore[list-item]
     }
     assert imported <= {"__future__", "collections", "enum", "typing"}
+
+
+#: Exception classes of app/ and sync/ not yet on the one base: (module, class) -> where they
+#: are headed. A stop-gap only: the test below fails once a class joins the base and its entry
+#: stays, so the list can only shrink.
+KNOWN_UNCODED: dict[tuple[str, str], str] = {
+    ("app.console.slips", "SlipRefused"): "a ConsoleError with ConsoleCode members",
+    ("app.ui.interview", "_MissingQuestionnaire"): "the field app's own coded error",
+    ("app.ui.model", "_Code"): "the field app's own coded error",
+}
+
+
+def _uncoded_exception_classes() -> set[tuple[str, str]]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import app
+    import sync
+
+    found: set[tuple[str, str]] = set()
+    for package in (app, sync):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if ".migrations" in info.name:  # Alembic scripts, run only by Alembic
+                continue
+            module = importlib.import_module(info.name)
+            for name, value in vars(module).items():
+                if (
+                    inspect.isclass(value)
+                    and issubclass(value, BaseException)
+                    and value.__module__ == module.__name__
+                    and not issubclass(value, WaymarkError)
+                ):
+                    found.add((info.name, name))
+    return found
+
+
+def test_every_exception_class_of_waymark_is_a_waymark_error() -> None:
+    assert sorted(_uncoded_exception_classes() - set(KNOWN_UNCODED)) == []
+
+
+def test_the_known_uncoded_classes_still_exist_until_they_join_the_base() -> None:
+    gone = sorted(set(KNOWN_UNCODED) - _uncoded_exception_classes())
+    assert gone == [], "these joined the base: delete them from KNOWN_UNCODED"

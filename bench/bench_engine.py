@@ -1,10 +1,9 @@
 """Waymark's questionnaire engine against ODK's own engine, in one process run.
 
 On synthetic_500 (shared/anchors/gen_form.py) and the household_survey_americas conformance
-form: load time (Waymark from the .xlsx itself and from its compiled cache; ODK from the
-XForm pyxform makes of it, plus instantiation), total time to apply the answer script,
-per-answer median and p99, and the ratios. ODK runs through bench/odk/run_answers.mjs
-(needs `npm install` in bench/odk).
+form: load time (Waymark from the .xlsx itself; ODK from the XForm pyxform makes of it, plus
+instantiation), total time to apply the answer script, per-answer median and p99, and the
+ratios. ODK runs through bench/odk/run_answers.mjs (needs `npm install` in bench/odk).
 
 Then over the whole public corpus (shared/conformance/forms/public): Waymark's load (every
 check, from the workbook's bytes) beside pyxform's conversion of the same file to an XForm and
@@ -36,9 +35,7 @@ sys.path.insert(0, str(ROOT))
 from app.engine import (  # noqa: E402
     QuestionnaireError,
     Session,
-    from_cache,
     load_questionnaire,
-    to_cache,
 )
 
 
@@ -72,15 +69,8 @@ def waymark(xlsx: Path, script: list[dict], runs: int) -> dict[str, float]:
         totals.append(sum(per))
         medians.append(pct(per, 0.5))
         p99s.append(pct(per, 0.99))
-    blob = to_cache(data, xlsx.name)
-    cached = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        Session(from_cache(blob))
-        cached.append((time.perf_counter() - t0) * 1000)
     return {
         "load_ms": statistics.median(loads),
-        "cached_load_ms": statistics.median(cached),
         "total_answer_ms": statistics.median(totals),
         "median_ms": statistics.median(medians),
         "p99_ms": statistics.median(p99s),
@@ -225,8 +215,8 @@ def main() -> None:
             script = json.loads(answers.read_text(encoding="utf-8"))
             w = waymark(xlsx, script, args.runs)
             o, convert_ms = odk(xlsx, answers, args.runs, tmp)
-            for key in ("load_ms", "cached_load_ms", "total_answer_ms", "median_ms", "p99_ms"):
-                base = o["load_ms"] if key == "cached_load_ms" else o[key]
+            for key in ("load_ms", "total_answer_ms", "median_ms", "p99_ms"):
+                base = o[key]
                 ratio = base / w[key] if w[key] else float("inf")
                 print(f"{name:28} {key:16} {w[key]:10.3f} {base:10.3f} {ratio:11.1f}x")
             print(f"{name:28} {'(pyxform .xlsx->XForm, not in ODK load)':40} {convert_ms:8.1f} ms")

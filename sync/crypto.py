@@ -35,8 +35,9 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -44,11 +45,14 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from sync.errors import WaymarkError
+
 __all__ = [
     "AGENCY_KDF",
     "DEFAULT_KDF",
     "ENROL_KDF",
     "AgencyPrivateKey",
+    "CryptoCode",
     "CryptoError",
     "KdfParams",
     "WrongPin",
@@ -92,21 +96,32 @@ _WRAP_HEADER = struct.Struct(">3sBIIBB")  # tag, kdf, iterations, memory KiB, la
 _SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
 
-class CryptoError(Exception):
+class CryptoCode(StrEnum):
+    """Codes of the crypto recipe: deliberately few, so a failure never says which check failed."""
+
+    CRYPTO_FAILED = "crypto_failed"
+    WRONG_PIN = "wrong_pin"
+    BAD_PUBLIC_KEY = "bad_public_key"
+    BAD_SIGNING_KEY = "bad_signing_key"
+    CERTIFICATE_INVALID = "certificate_invalid"
+
+
+class CryptoError(WaymarkError):
     """Decryption or unwrapping failed; deliberately says nothing about why."""
 
-    code = "crypto_failed"
-
-    def __init__(self, code: str | None = None) -> None:
-        if code is not None:
-            self.code = code
-        super().__init__(self.code)
+    codes = CryptoCode
+    code = CryptoCode.CRYPTO_FAILED
 
 
 class WrongPin(CryptoError):
     """The PIN (or passphrase) does not open the wrapped key."""
 
-    code = "wrong_pin"
+    code = CryptoCode.WRONG_PIN
+
+
+#: What the primitives raise for input they cannot use (a wrong tag or key, a malformed or
+#: low-order key, bytes of the wrong length or type): every one becomes the same CryptoError.
+_UNUSABLE = (InvalidTag, InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError)
 
 
 #: The most memory a wrapped key may ask Argon2id for (4x the default): a tampered blob must not
@@ -240,7 +255,7 @@ def decrypt(data_key: bytes, blob: bytes, aad: bytes) -> bytes:
         return AESGCM(data_key).decrypt(nonce, blob[3 + NONCE_LEN :], _ENC_TAG + aad)
     except CryptoError:
         raise
-    except Exception:  # InvalidTag, a wrong key length, a non-bytes blob: all the same answer
+    except _UNUSABLE:  # a wrong tag, a wrong key length, a non-bytes blob: the same answer
         raise CryptoError() from None
 
 
@@ -266,9 +281,7 @@ class AgencyPrivateKey:
         return f"AgencyPrivateKey(fingerprint={self.fingerprint!r})"
 
 
-def new_agency_keypair(
-    passphrase: str, *, params: KdfParams = AGENCY_KDF
-) -> tuple[bytes, bytes]:
+def new_agency_keypair(passphrase: str, *, params: KdfParams = AGENCY_KDF) -> tuple[bytes, bytes]:
     """A new agency key pair: (the private key file's bytes, raw 32-byte public key).
 
     The file is ``WP`` 1: the raw private key wrapped like a device's data key (Argon2id +
@@ -288,7 +301,7 @@ def load_agency_private_key(blob: bytes, passphrase: str) -> AgencyPrivateKey:
         return AgencyPrivateKey(X25519PrivateKey.from_private_bytes(raw))
     try:
         key = serialization.load_pem_private_key(blob, password=_pin_bytes(passphrase))
-    except Exception:
+    except _UNUSABLE:
         raise CryptoError() from None
     if not isinstance(key, X25519PrivateKey):
         raise CryptoError()
@@ -316,8 +329,8 @@ def seal(public_raw: bytes, plaintext: bytes, info: bytes) -> bytes:
     try:
         public = X25519PublicKey.from_public_bytes(public_raw)
         return _SEAL_TAG + _SUITE.encrypt(plaintext, public, info=_SEAL_TAG + info)
-    except Exception:  # a malformed or low-order key
-        raise CryptoError("bad_public_key") from None
+    except _UNUSABLE:  # a malformed or low-order key
+        raise CryptoError(CryptoCode.BAD_PUBLIC_KEY) from None
 
 
 def open_sealed(private_key: AgencyPrivateKey, envelope: bytes, info: bytes) -> bytes:
@@ -328,7 +341,7 @@ def open_sealed(private_key: AgencyPrivateKey, envelope: bytes, info: bytes) -> 
         return _SUITE.decrypt(envelope[3:], private_key._key, info=_SEAL_TAG + info)
     except CryptoError:
         raise
-    except Exception:
+    except _UNUSABLE:
         raise CryptoError() from None
 
 
@@ -401,8 +414,8 @@ def signing_public_key(private_raw: bytes) -> bytes:
     """The raw 32-byte Ed25519 public key of :func:`new_signing_key`'s key."""
     try:
         key = Ed25519PrivateKey.from_private_bytes(private_raw)
-    except Exception:
-        raise CryptoError("bad_signing_key") from None
+    except _UNUSABLE:
+        raise CryptoError(CryptoCode.BAD_SIGNING_KEY) from None
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -410,8 +423,8 @@ def sign(private_raw: bytes, message: bytes) -> bytes:
     """Ed25519 signature (64 bytes)."""
     try:
         return Ed25519PrivateKey.from_private_bytes(private_raw).sign(message)
-    except Exception:
-        raise CryptoError("bad_signing_key") from None
+    except _UNUSABLE:
+        raise CryptoError(CryptoCode.BAD_SIGNING_KEY) from None
 
 
 def verify(public_raw: bytes, signature: bytes, message: bytes) -> bool:
@@ -470,5 +483,5 @@ def certificate_fingerprint(cert: bytes) -> str:
         if cert.lstrip().startswith(b"-----BEGIN"):
             cert = x509.load_pem_x509_certificate(cert).public_bytes(serialization.Encoding.DER)
         return hashlib.sha256(cert).hexdigest()
-    except Exception:
-        raise CryptoError("certificate_invalid") from None
+    except _UNUSABLE:
+        raise CryptoError(CryptoCode.CERTIFICATE_INVALID) from None

@@ -17,6 +17,7 @@ pure engine, the store, the console and the server can all build on it::
      |    |    +-- Revoked       403 with ``wipe``: the device must wipe itself
      |    |    +-- RateLimited   429
      |    +-- ServerSetupError   server-side configuration problem (no agency key, bad folder)
+     +-- sync.crypto.CryptoError  (codes: CryptoCode; WrongPin beneath it)
      +-- app.store.errors.StoreError, app.console.errors.ConsoleError,
          app.console.export.ExportError, app.engine.errors.ExpressionError,
          app.engine.errors.QuestionnaireError, app.engine.session.SessionError

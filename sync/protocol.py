@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -41,6 +42,25 @@ MAX_REQUEST_BYTES = 8_000_000
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = r"^[A-Za-z0-9_.:\-]{1,128}$"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim gives the device (``sync.client.SyncClient.claim``): ``token`` is the
+    whole credential to keep (secret)."""
+
+    device_id: str
+    token: str
+    agency_public_key: str  # base64 of the raw X25519 public key, authenticated
+    agency_key_fingerprint: str
+    site: str
+    role: str
+    config_etag: str
+    server_key_fingerprint: str
+    tls_fingerprint: str | None
+
+    def __repr__(self) -> str:
+        return f"Claim(device_id={self.device_id!r}, site={self.site!r})"
 
 
 #: Crockford's base32 alphabet: no I, L, O or U, so a code read aloud is not misheard.

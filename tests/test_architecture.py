@@ -236,3 +236,72 @@ def test_the_check_tells_a_drawn_arrow_from_one_that_is_not(
     source: str, imports: str, expected: bool
 ) -> None:
     assert drawn(module_name(ROOT / source), imports, floors()) is not expected
+
+
+# --- function length ----------------------------------------------------------------------------
+
+#: The longest a function in the floors below the interfaces may be, in lines (its decorators,
+#: signature, docstring and body).
+MAX_FUNCTION_LINES = 60
+
+#: The parts whose functions are held to that length.
+LENGTH_CHECKED = ("app/engine", "app/store", "sync", "app/cli")
+
+#: Functions allowed to be longer, each with its reason: (file, function) -> why.
+LONG_FUNCTIONS: dict[tuple[str, str], str] = {
+    ("sync/server/migrations/versions/0001_initial.py", "upgrade"): (
+        "a migration is a fixed script of table definitions, applied once and never edited "
+        "(editing it would rewrite the history of every database already migrated)"
+    ),
+    ("app/cli/demo.py", "run"): (
+        "the demo's start-up, reshaped by the field app's demo work of issue 15 "
+        "(a sample site directory, the questionnaires from the server's configuration); "
+        "split into steps together with that work"
+    ),
+}
+
+
+def long_functions(parts: tuple[str, ...], limit: int) -> dict[tuple[str, str], int]:
+    """Every function of those parts longer than ``limit`` lines: (file, name) -> lines."""
+    files = [path for part in parts for path in python_files(*part.split("/"))]
+    return {
+        (str(path.relative_to(ROOT)), name): lines
+        for path in files
+        for name, lines in functions_longer_than(path, limit).items()
+    }
+
+
+def functions_longer_than(path: Path, limit: int) -> dict[str, int]:
+    """The functions of one file (methods and nested ones included) longer than ``limit``."""
+    found: dict[str, int] = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            lines = (node.end_lineno or node.lineno) - first + 1
+            if lines > limit:
+                found[node.name] = max(lines, found.get(node.name, 0))
+    return found
+
+
+def test_no_function_below_the_interfaces_is_longer_than_sixty_lines() -> None:
+    too_long = long_functions(LENGTH_CHECKED, MAX_FUNCTION_LINES)
+    assert {k: v for k, v in too_long.items() if k not in LONG_FUNCTIONS} == {}
+
+
+def test_every_allowed_long_function_is_still_long_and_has_its_reason() -> None:
+    too_long = long_functions(LENGTH_CHECKED, MAX_FUNCTION_LINES)
+    assert sorted(set(LONG_FUNCTIONS) - set(too_long)) == [], "split: delete the entry"
+    assert all(len(reason) > 40 for reason in LONG_FUNCTIONS.values())
+
+
+def test_the_length_check_counts_decorators_and_nested_functions(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES - 1))
+    nested = "\n".join(f"        y{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    source = (
+        f"@decorated\ndef long():\n{body}\n\n\n"
+        f"def outer():\n    def inner():\n{nested}\n\n\n"
+        "def short():\n    return 1\n"
+    )
+    (tmp_path / "m.py").write_text(source, encoding="utf-8")
+    found = functions_longer_than(tmp_path / "m.py", MAX_FUNCTION_LINES)
+    assert found == {"long": MAX_FUNCTION_LINES + 1, "inner": 61, "outer": 62}

@@ -21,7 +21,9 @@ from app.console.export import ExportError
 from app.engine import errors as engine_errors
 from app.engine import load_questionnaire
 from app.engine.session import SessionError
+from app.store import chain as store_chain
 from app.store import errors as store_errors
+from sync import crypto as sync_crypto
 from sync import errors as sync_errors
 from sync.errors import WaymarkError
 
@@ -36,6 +38,7 @@ TREES: dict[type[WaymarkError], tuple[str, ...]] = {
     engine_errors.ExpressionError: ("app/engine",),
     SessionError: ("app/engine",),
     cli_errors.CliError: ("app/cli",),
+    sync_crypto.CryptoError: ("sync/crypto.py",),
 }
 
 
@@ -81,7 +84,16 @@ def _literal_codes(paths: tuple[str, ...], names: set[str]) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "module",
-    [sync_errors, store_errors, console_errors, engine_errors, cli_errors, resources],
+    [
+        sync_errors,
+        store_errors,
+        console_errors,
+        engine_errors,
+        cli_errors,
+        resources,
+        sync_crypto,
+        store_chain,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_every_exception_of_an_error_module_is_a_waymark_error(module: object) -> None:
@@ -107,7 +119,9 @@ def test_every_code_written_in_the_source_is_a_member_of_its_enum(
     written = _literal_codes(TREES[base], names)
     unnamed = {code: where for code, where in written.items() if code not in set(base.codes)}
     assert unnamed == {}
-    if base is not SessionError:  # the session's codes are all passed as literals
+    if base is sync_crypto.CryptoError:  # the recipe writes its codes as enum members
+        assert "CryptoCode." in (ROOT / "sync" / "crypto.py").read_text(encoding="utf-8")
+    elif base is not SessionError:  # the session's codes are all passed as literals
         assert written, base
 
 
@@ -148,6 +162,8 @@ def test_a_code_the_enum_does_not_list_is_kept_as_text() -> None:
             {"params": {"to": "closed"}, "record_id": "r1"},
         ),
         (lambda: console_errors.WrongPassphrase(), "wrong_passphrase", {}),
+        (lambda: sync_crypto.WrongPin(), "wrong_pin", {"params": {}}),
+        (lambda: sync_crypto.CryptoError("bad_public_key"), "bad_public_key", {}),
         (
             lambda: ExportError("format_unknown", format="ods"),
             "format_unknown",
@@ -197,3 +213,47 @@ def test_the_ground_floor_imports_only_the_standard_library() -> None:
         for a in (n.names if isinstance(n, ast.Import) else [n])  # type: ignore[list-item]
     }
     assert imported <= {"__future__", "collections", "enum", "typing"}
+
+
+#: Exception classes of app/ and sync/ not yet on the one base: (module, class) -> where they
+#: are headed. A stop-gap only: the test below fails once a class joins the base and its entry
+#: stays, so the list can only shrink.
+KNOWN_UNCODED: dict[tuple[str, str], str] = {
+    ("app.console.slips", "SlipRefused"): "a ConsoleError with ConsoleCode members",
+    ("app.ui.interview", "_MissingQuestionnaire"): "the field app's own coded error",
+    ("app.ui.model", "_Code"): "the field app's own coded error",
+}
+
+
+def _uncoded_exception_classes() -> set[tuple[str, str]]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import app
+    import sync
+
+    found: set[tuple[str, str]] = set()
+    for package in (app, sync):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if ".migrations" in info.name:  # Alembic scripts, run only by Alembic
+                continue
+            module = importlib.import_module(info.name)
+            for name, value in vars(module).items():
+                if (
+                    inspect.isclass(value)
+                    and issubclass(value, BaseException)
+                    and value.__module__ == module.__name__
+                    and not issubclass(value, WaymarkError)
+                ):
+                    found.add((info.name, name))
+    return found
+
+
+def test_every_exception_class_of_waymark_is_a_waymark_error() -> None:
+    assert sorted(_uncoded_exception_classes() - set(KNOWN_UNCODED)) == []
+
+
+def test_the_known_uncoded_classes_still_exist_until_they_join_the_base() -> None:
+    gone = sorted(set(KNOWN_UNCODED) - _uncoded_exception_classes())
+    assert gone == [], "these joined the base: delete them from KNOWN_UNCODED"

@@ -53,8 +53,8 @@ def _verify_export(path: Path) -> Any:
 
     try:
         links, head = chain.read_export(path.read_bytes())
-    except chain.ExportUnreadable:
-        return chain.Report(False, 0, "not_an_audit_export")
+    except chain.ExportUnreadable:  # not UTF-8, or not the export's shape: one answer
+        return chain.Report(False, 0, chain.ChainCode.NOT_AN_AUDIT_EXPORT)
     return chain.verify(links, head)
 
 

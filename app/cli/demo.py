@@ -107,16 +107,7 @@ def ensure_device(data: Path, server_url: str) -> None:
         )
         with SyncClient(server_url) as client:
             claimed = client.claim(code.code, "demo tablet", expected_fingerprint=code.fingerprint)
-        store.save_enrolment(
-            Enrolment(
-                server_url=server_url,
-                device_id=claimed.device_id,
-                token=claimed.token,
-                agency_public_key=claimed.agency_public_key,
-                site=claimed.site,
-                config={},
-            )
-        )
+        store.save_enrolment(Enrolment.claimed(server_url, claimed))
         store.lock()
 
 

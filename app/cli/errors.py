@@ -18,6 +18,7 @@ class CliCode(StrEnum):
     AGENCY_KEY_MISSING = "agency_key_missing"
     FILE_EXISTS = "file_exists"
     FILE_UNUSABLE = "file_unusable"
+    KEY_UNREADABLE = "key_unreadable"
     PASSPHRASE_MISMATCH = "passphrase_mismatch"  # noqa: S105 - a code, not a secret
     PASSPHRASE_REQUIRED = "passphrase_required"  # noqa: S105 - a code, not a secret
     PASSPHRASE_SHORT = "passphrase_short"  # noqa: S105 - a code, not a secret

@@ -17,7 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.engine import Problem, QuestionnaireError, Session, SessionError, load_questionnaire
+from app.engine import (
+    Problem,
+    Questionnaire,
+    QuestionnaireError,
+    Session,
+    SessionError,
+    load_questionnaire,
+)
 from app.engine.errors import Location
 from app.i18n import N_, Translator
 from app.resources import bundled_questionnaires
@@ -63,7 +70,6 @@ MESSAGES: dict[str, str] = {
     ),
     "invalid_value": N_('The value "{value}" is not allowed here.'),
     "empty_survey": N_("The questionnaire has no questions."),
-    "stale_cache": N_("The compiled copy is from another version; load the questionnaire again."),
     "unknown_type": N_('"{type}" is not a question type XLSForm knows; check its spelling.'),
     "duplicate_column": N_("This column heading appears twice on the sheet; keep only one."),
     "missing_choice_name": N_('A choice of the list "{list}" has no name.'),
@@ -206,27 +212,14 @@ def _check(args: argparse.Namespace, _: Translator) -> int:
 
 
 def _run(args: argparse.Namespace, _: Translator) -> int:
-    path = Path(args.file)
-    try:
-        q = load_questionnaire(path.read_bytes(), path.name, attachments_beside(path))
-    except OSError:
-        print(_("{file}: cannot be opened.", file=args.file), file=sys.stderr)
-        return 2
-    except QuestionnaireError as exc:
-        for p in exc.problems:
-            print(describe(p, _), file=sys.stderr)
-        return 1
-    try:
-        script: Any = json.loads(Path(args.answers).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        print(_("{file}: not a readable answer script.", file=args.answers), file=sys.stderr)
-        return 2
-    if not isinstance(script, list) or not all(isinstance(e, dict) and "name" in e for e in script):
-        print(
-            _('{file}: an answer script is a list of {{"name", "value"}}.', file=args.answers),
-            file=sys.stderr,
-        )
-        return 2
+    """``questionnaire run``: apply an answer script, print the session's report as JSON.
+    Each step below returns its result, or the exit status after saying what is wrong."""
+    q = _load_one(Path(args.file), args.file, _)
+    if isinstance(q, int):
+        return q
+    script = _read_script(args.answers, _)
+    if isinstance(script, int):
+        return script
     code = args.form_language or q.default_language
     if code not in q.languages:
         print(
@@ -239,6 +232,50 @@ def _run(args: argparse.Namespace, _: Translator) -> int:
         )
         return 2
     session = Session(q, language=code)
+    counts = _apply_script(session, script, _)
+    report = {
+        "form_id": q.form_id,
+        "version": q.version,
+        "language": code,
+        **counts,
+        **session.report(),
+        "outcome": _outcome(session, q, code),
+    }
+    json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+def _load_one(path: Path, shown: str, _: Translator) -> Questionnaire | int:
+    try:
+        return load_questionnaire(path.read_bytes(), path.name, attachments_beside(path))
+    except OSError:
+        print(_("{file}: cannot be opened.", file=shown), file=sys.stderr)
+        return 2
+    except QuestionnaireError as exc:
+        for p in exc.problems:
+            print(describe(p, _), file=sys.stderr)
+        return 1
+
+
+def _read_script(answers: str, _: Translator) -> list[dict[str, Any]] | int:
+    try:
+        script: Any = json.loads(Path(answers).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print(_("{file}: not a readable answer script.", file=answers), file=sys.stderr)
+        return 2
+    if not isinstance(script, list) or not all(isinstance(e, dict) and "name" in e for e in script):
+        print(
+            _('{file}: an answer script is a list of {{"name", "value"}}.', file=answers),
+            file=sys.stderr,
+        )
+        return 2
+    return script
+
+
+def _apply_script(session: Session, script: list[dict[str, Any]], _: Translator) -> dict[str, Any]:
+    """Each answer in turn: how many were applied and skipped (not relevant), the names the
+    questionnaire does not have, and every answer a check kept out, with why."""
     applied = skipped = 0
     unknown: list[str] = []
     not_applied: list[dict[str, Any]] = []
@@ -258,21 +295,12 @@ def _run(args: argparse.Namespace, _: Translator) -> int:
             applied += 1
         else:
             not_applied.append(_not_applied(name, value, refused, _))
-    report = session.report()
-    report = {
-        "form_id": q.form_id,
-        "version": q.version,
-        "language": code,
+    return {
         "applied": applied,
         "skipped": skipped,
         "unknown": unknown,
         "not_applied": not_applied,
-        **report,
-        "outcome": _outcome(session, q, code),
     }
-    json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
-    print()
-    return 0
 
 
 def _refused(session: Session, name: str, value: Any) -> str | None:

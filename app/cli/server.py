@@ -281,6 +281,48 @@ def cmd_keys_new(args: argparse.Namespace, _: Any) -> int:
     return 0
 
 
+def _new_passphrase(args: argparse.Namespace, _: Any) -> str:
+    """The passphrase a key is rewrapped under: a file, or typed twice at a terminal."""
+    if getattr(args, "new_passphrase_file", None):
+        new = Path(args.new_passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
+    elif not sys.stdin or not sys.stdin.isatty():
+        raise _CliError("passphrase_required")
+    else:
+        new = getpass.getpass(_("New passphrase for the agency private key: "))
+        if getpass.getpass(_("The same passphrase again: ")) != new:
+            raise _CliError("passphrase_mismatch")
+    if len(new) < 10:
+        raise _CliError("passphrase_short")
+    return new
+
+
+def cmd_keys_rewrap(args: argparse.Namespace, _: Any) -> int:
+    """The agency private key under a new passphrase, in the current file format; the file is
+    replaced whole (never half-written), readable by its owner only."""
+    from sync import crypto
+
+    path: Path = args.key
+    blob = path.read_bytes()
+    passphrase = _passphrase(args, _, confirm=False)
+    new = _new_passphrase(args, _)
+    try:
+        rewrapped = crypto.rewrap_agency_key(blob, passphrase, new)
+    except crypto.CryptoError as exc:
+        raise _CliError("key_unreadable") from exc
+    part = path.with_name(path.name + ".new")
+    part.unlink(missing_ok=True)  # a copy an interrupted run left
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(rewrapped)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(part, path)
+    print(_("{path} is now under the new passphrase.", path=str(path)))
+    if crypto.is_legacy_agency_key(blob):
+        print(_("It was in the older PEM format and is now in the current one."))
+    return 0
+
+
 def read_public_key(path: Path) -> bytes:
     raw = path.read_bytes()
     if len(raw) == 32:
@@ -420,6 +462,15 @@ def _database_envelopes(settings: Any) -> Any:
 
 
 def register(subparsers: Any, _: Any) -> None:
+    _register_server(subparsers, _)
+    _register_enrol(subparsers, _)
+    _register_devices(subparsers, _)
+    _register_keys(subparsers, _)
+    _register_coordinator(subparsers, _)
+    _register_export(subparsers, _)
+
+
+def _register_server(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser("server", help=_("run the agency server"))
     _data_options(p, _)
     p.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
@@ -441,6 +492,8 @@ def register(subparsers: Any, _: Any) -> None:
                           "forwarded client addresses are believed from it only"))
     p.set_defaults(func=_guarded(cmd_server))
 
+
+def _register_enrol(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser("enrol", help=_("make a one-time enrolment code for a device"))
     _data_options(p, _)
     p.add_argument("--site", required=True, help=_("the site the device works at"))
@@ -452,6 +505,8 @@ def register(subparsers: Any, _: Any) -> None:
     p.add_argument("--no-qr", action="store_true", help=_("print the code without a QR code"))
     p.set_defaults(func=_guarded(cmd_enrol))
 
+
+def _register_devices(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser("devices", help=_("list or revoke enrolled devices"))
     dsub = p.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
     q = dsub.add_parser("list", help=_("list enrolled devices"))
@@ -462,6 +517,8 @@ def register(subparsers: Any, _: Any) -> None:
     q.add_argument("device_id", help=_("the device id from 'waymark devices list'"))
     q.set_defaults(func=_guarded(cmd_devices_revoke))
 
+
+def _register_keys(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser("keys", help=_("the agency key pair"))
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     q = ksub.add_parser("new", help=_("make a new agency key pair"))
@@ -475,7 +532,17 @@ def register(subparsers: Any, _: Any) -> None:
     _data_options(q, _)
     q.add_argument("public_key", type=Path, help=_("the public key file"))
     q.set_defaults(func=_guarded(cmd_keys_install))
+    q = ksub.add_parser("rewrap", help=_("put the agency private key under a new passphrase "
+                                         "(a key file of the older format is moved to the "
+                                         "current one)"))
+    q.add_argument("--key", type=Path, required=True, help=_("the agency private key file"))
+    q.add_argument("--passphrase-file", type=Path, help=_("file holding the passphrase"))
+    q.add_argument("--new-passphrase-file", type=Path,
+                   help=_("file holding the new passphrase"))
+    q.set_defaults(func=_guarded(cmd_keys_rewrap))
 
+
+def _register_coordinator(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser("coordinator", help=_("coordinator console credentials"))
     csub = p.add_subparsers(dest="coordinator_command", metavar="ACTION", required=True)
     q = csub.add_parser("add", help=_("make a coordinator token"))
@@ -498,6 +565,8 @@ def register(subparsers: Any, _: Any) -> None:
     q.add_argument("--coordinator", default="", help=_("only this credential's actions"))
     q.set_defaults(func=_guarded(cmd_coordinator_actions))
 
+
+def _register_export(subparsers: Any, _: Any) -> None:
     p = subparsers.add_parser("export", help=_("open the records with the private key and export"))
     _data_options(p, _)
     p.add_argument("--key", type=Path, required=True, help=_("the agency private key file"))

@@ -18,8 +18,6 @@ details it leaves open are settled here:
 - Problems: ``QuestionnaireError.problems`` are errors and warnings; a loaded questionnaire
   keeps its warnings in ``Questionnaire.warnings`` (unsupported types, which stay in the
   form as notes that cannot be answered, and typographic quotes read as quotes).
-- ``to_cache(data, filename)`` / ``from_cache(blob)``: a compiled copy that loads without
-  reading the workbook again.
 - ``load_questionnaire(data, filename, attachments=None)`` reads a workbook by its content;
   ``attachments`` are the CSV files ``pulldata`` reads. ``Prompt.unsupported`` marks a part
   Waymark does not run (the interface says it is not available); ``Prompt.label()`` and
@@ -29,7 +27,6 @@ details it leaves open are settled here:
 
 from __future__ import annotations
 
-from app.engine.cache import from_cache, to_cache
 from app.engine.errors import ExpressionError, Location, Problem, QuestionnaireError
 from app.engine.loader import load_questionnaire
 from app.engine.model import Choice, Item, Questionnaire
@@ -66,7 +63,5 @@ __all__ = [
     "Session",
     "SessionError",
     "apply_script",
-    "from_cache",
     "load_questionnaire",
-    "to_cache",
 ]

@@ -440,15 +440,7 @@ class _Builder:
     def check_references(self) -> None:
         for item in self.items[1:]:
             row = self.rows[id(item)]
-            for col in (
-                "relevant",
-                "constraint",
-                "calculation",
-                "choice_filter",
-                "repeat_count",
-                "trigger",
-                "required",
-            ):
+            for col in (*_EXPR_COLUMNS, "required"):
                 expr = item.required_expr if col == "required" else getattr(item, col)
                 if expr is None:
                     continue
@@ -557,6 +549,20 @@ class _Builder:
     # -- stage 4: dependency graph ------------------------------------------------------------
 
     def build_dependencies(self) -> Dependencies:
+        """Node ``2i`` is item i's relevance, ``2i + 1`` its value; an edge runs from what is
+        read to what reads it. Nodes on a cycle are reported and ordered last."""
+        edges = self._dependency_edges()
+        n = 2 * len(self.items)
+        order = _topological_order(edges, n)
+        if len(order) < n:
+            left = _cycle_members(edges, set(range(n)) - set(order))
+            self._cycle([self.items[i] for i in sorted({k // 2 for k in left})])
+            order.extend(sorted(set(range(n)) - set(order)))
+        rank = {k: r for r, k in enumerate(order)}
+        dependents = {k: tuple(sorted(v, key=rank.__getitem__)) for k, v in edges.items()}
+        return Dependencies(dependents=dependents, rank=rank, order=tuple(order))
+
+    def _dependency_edges(self) -> dict[int, set[int]]:
         index = {id(it): i for i, it in enumerate(self.items)}
         edges: dict[int, set[int]] = defaultdict(set)
 
@@ -576,50 +582,14 @@ class _Builder:
                     v = val(r)
                     if v is not None:
                         edges[v].add(rel)
-            sources: list[Expr] = []
-            if it.trigger is not None:
-                sources.append(it.trigger)
-            elif it.calculation is not None:
-                sources.append(it.calculation)
-            if it.repeat_count is not None:
-                sources.append(it.repeat_count)
-            for expr in sources:
+            for expr in _value_sources(it):
                 for r in expr.references:
                     v = val(r)
                     if v is not None and v != value:
                         edges[v].add(value)
                     elif v == value and it.calculation is not None and it.trigger is None:
                         self._cycle([it])
-        n = 2 * len(self.items)
-        indeg = [0] * n
-        for dsts in edges.values():
-            for d in dsts:
-                indeg[d] += 1
-        ready = [k for k in range(n) if indeg[k] == 0]
-        ready.reverse()
-        order: list[int] = []
-        while ready:
-            k = ready.pop()
-            order.append(k)
-            for d in sorted(edges.get(k, ()), reverse=True):
-                indeg[d] -= 1
-                if indeg[d] == 0:
-                    ready.append(d)
-        if len(order) < n:
-            left = set(range(n)) - set(order)
-            changed = True
-            while changed:
-                changed = False
-                for k in list(left):
-                    if not (edges.get(k, set()) & left):
-                        left.discard(k)
-                        changed = True
-            involved = sorted({k // 2 for k in left})
-            self._cycle([self.items[i] for i in involved])
-            order.extend(sorted(set(range(n)) - set(order)))
-        rank = {k: r for r, k in enumerate(order)}
-        dependents = {k: tuple(sorted(v, key=rank.__getitem__)) for k, v in edges.items()}
-        return Dependencies(dependents=dependents, rank=rank, order=tuple(order))
+        return edges
 
     def _cycle(self, items: list[Item]) -> None:
         if not items:
@@ -731,3 +701,49 @@ def _stem(source: str) -> str:
 def build(raw: RawForm) -> Questionnaire:
     """Validate and compile ``raw``; raises :class:`QuestionnaireError` listing every error."""
     return _Builder(raw).build()
+
+
+def _value_sources(it: Item) -> list[Expr]:
+    """The expressions an item's value is computed from (its trigger or calculation, and a
+    repeat's count)."""
+    sources: list[Expr] = []
+    if it.trigger is not None:
+        sources.append(it.trigger)
+    elif it.calculation is not None:
+        sources.append(it.calculation)
+    if it.repeat_count is not None:
+        sources.append(it.repeat_count)
+    return sources
+
+
+def _topological_order(edges: dict[int, set[int]], n: int) -> list[int]:
+    """Kahn's order over nodes ``0..n-1``, the lowest ready node first (so it is stable);
+    nodes on or behind a cycle are left out."""
+    indeg = [0] * n
+    for dsts in edges.values():
+        for d in dsts:
+            indeg[d] += 1
+    ready = [k for k in range(n) if indeg[k] == 0]
+    ready.reverse()
+    order: list[int] = []
+    while ready:
+        k = ready.pop()
+        order.append(k)
+        for d in sorted(edges.get(k, ()), reverse=True):
+            indeg[d] -= 1
+            if indeg[d] == 0:
+                ready.append(d)
+    return order
+
+
+def _cycle_members(edges: dict[int, set[int]], left: set[int]) -> set[int]:
+    """Of the unordered nodes, the ones on a cycle (dropping those that only lead out of it)."""
+    left = set(left)
+    changed = True
+    while changed:
+        changed = False
+        for k in list(left):
+            if not (edges.get(k, set()) & left):
+                left.discard(k)
+                changed = True
+    return left

@@ -1168,100 +1168,27 @@ def _pow(a: float, b: float) -> float:
 
 
 def _compile_call(node: Call, extra: frozenset[str]) -> Evaluator:
-    name = node.name
+    """A function call: a caller's own function, one read from the context, one that needs its
+    argument nodes (``if``, ``indexed-repeat``, ...), or a plain function of the values."""
     args = [_compile(a, extra) for a in node.args]
-    if name in extra:
+    if node.name in extra:
+        return _call_extra(node.name, args)
+    if node.name in _FROM_CONTEXT:
+        return _FROM_CONTEXT[node.name]
+    special = _SPECIAL_CALLS.get(node.name)
+    if special is not None:
+        return special(node, args)
+    return _call_simple(_SIMPLE[node.name], args)
 
-        def call_extra(c: Any) -> Any:
-            return c.call(name, [a(c) for a in args])
 
-        return call_extra
-    if name == "if":
-        cond, yes, no = args
-        return lambda c: yes(c) if to_bool(cond(c)) else no(c)
-    if name == "coalesce":
-        a, b = args
+def _call_extra(name: str, args: list[Evaluator]) -> Evaluator:
+    def call_extra(c: Any) -> Any:
+        return c.call(name, [a(c) for a in args])
 
-        def coalesce(c: Any) -> Any:
-            v = a(c)
-            return v if to_str(v) != "" else b(c)
+    return call_extra
 
-        return coalesce
-    if name in ("string", "string-length", "normalize-space", "number"):
-        arg = args[0] if args else (lambda c: c.current())
-        if name == "string":
-            return lambda c: to_str(arg(c))
-        if name == "string-length":
-            return lambda c: float(len(to_str(arg(c))))
-        if name == "number":
-            return lambda c: to_num(arg(c))
-        return lambda c: " ".join(to_str(arg(c)).split())
-    if name == "current":
-        return lambda c: c.current()
-    if name == "today":
-        return lambda c: c.today()
-    if name == "now":
-        return lambda c: c.now()
-    if name == "uuid":
-        return lambda c: c.uuid()
-    if name == "random":
-        return lambda c: c.random()
-    if name == "once":
-        inner = args[0]
 
-        def once(c: Any) -> Any:
-            cur = c.current()
-            return cur if cur != "" else inner(c)
-
-        return once
-    if name == "position":
-        return lambda c: float(c.position())
-    if name == "pulldata":
-        f, col, key_col, key = args
-        return lambda c: c.pulldata(
-            to_str(f(c)), to_str(col(c)), to_str(key_col(c)), to_str(key(c))
-        )
-    if name == "jr:choice-name":
-        value, path = args
-        arg_node = node.args[1]
-        fixed: str | None = None
-        if isinstance(arg_node, Literal) and isinstance(arg_node.value, str):
-            m = _REF_IN_STRING.match(arg_node.value)
-            fixed = m[1].strip() if m else arg_node.value.rsplit("/", 1)[-1].strip()
-        elif isinstance(arg_node, Ref):
-            fixed = arg_node.name
-
-        def choice_name(c: Any) -> str:
-            target = fixed if fixed is not None else to_str(path(c)).rsplit("/", 1)[-1]
-            return str(c.choice_label(target, to_str(value(c))))
-
-        return choice_name
-    if name == "indexed-repeat":
-        target_node = node.args[0]
-        if not isinstance(target_node, Ref):
-            raise ExpressionError("indexed_repeat_target", node.pos)
-        target = target_node.name
-        pairs: list[tuple[str, Evaluator]] = []
-        for k in range(1, len(node.args) - 1, 2):
-            rep = node.args[k]
-            if not isinstance(rep, Ref):
-                raise ExpressionError("indexed_repeat_target", rep.pos)
-            pairs.append((rep.name, args[k + 1]))
-        if len(node.args) % 2 == 0:
-            raise ExpressionError("wrong_arity", node.pos, function=name, given=len(node.args))
-        repeat_names = [p[0] for p in pairs]
-
-        def indexed(c: Any) -> str:
-            positions: list[int] = []
-            for _, ev in pairs:
-                n = to_num(ev(c))
-                if n != n:
-                    return ""
-                positions.append(int(n))
-            return str(c.indexed(target, repeat_names[0], positions))
-
-        return indexed
-    fn = _SIMPLE[name]
+def _call_simple(fn: Callable[..., Any], args: list[Evaluator]) -> Evaluator:
     if len(args) == 1:
         a0 = args[0]
         return lambda c: fn(a0(c))
@@ -1269,6 +1196,121 @@ def _compile_call(node: Call, extra: frozenset[str]) -> Evaluator:
         a0, a1 = args
         return lambda c: fn(a0(c), a1(c))
     return lambda c: fn(*[a(c) for a in args])
+
+
+#: functions of no argument that the context answers
+_FROM_CONTEXT: dict[str, Evaluator] = {
+    "current": lambda c: c.current(),
+    "today": lambda c: c.today(),
+    "now": lambda c: c.now(),
+    "uuid": lambda c: c.uuid(),
+    "random": lambda c: c.random(),
+    "position": lambda c: float(c.position()),
+}
+
+#: functions of one value that read the current question's value when given none
+_OF_ONE_VALUE: dict[str, Callable[[Any], Any]] = {
+    "string": to_str,
+    "string-length": lambda v: float(len(to_str(v))),
+    "number": to_num,
+    "normalize-space": lambda v: " ".join(to_str(v).split()),
+}
+
+
+def _compile_one_value(node: Call, args: list[Evaluator]) -> Evaluator:
+    fn = _OF_ONE_VALUE[node.name]
+    arg = args[0] if args else _FROM_CONTEXT["current"]
+    return lambda c: fn(arg(c))
+
+
+def _compile_if(node: Call, args: list[Evaluator]) -> Evaluator:
+    cond, yes, no = args
+    return lambda c: yes(c) if to_bool(cond(c)) else no(c)
+
+
+def _compile_coalesce(node: Call, args: list[Evaluator]) -> Evaluator:
+    a, b = args
+
+    def coalesce(c: Any) -> Any:
+        v = a(c)
+        return v if to_str(v) != "" else b(c)
+
+    return coalesce
+
+
+def _compile_once(node: Call, args: list[Evaluator]) -> Evaluator:
+    inner = args[0]
+
+    def once(c: Any) -> Any:
+        cur = c.current()
+        return cur if cur != "" else inner(c)
+
+    return once
+
+
+def _compile_pulldata(node: Call, args: list[Evaluator]) -> Evaluator:
+    f, col, key_col, key = args
+    return lambda c: c.pulldata(to_str(f(c)), to_str(col(c)), to_str(key_col(c)), to_str(key(c)))
+
+
+def _compile_choice_name(node: Call, args: list[Evaluator]) -> Evaluator:
+    value, path = args
+    fixed = _fixed_choice_list(node.args[1])
+
+    def choice_name(c: Any) -> str:
+        target = fixed if fixed is not None else to_str(path(c)).rsplit("/", 1)[-1]
+        return str(c.choice_label(target, to_str(value(c))))
+
+    return choice_name
+
+
+def _fixed_choice_list(arg_node: Node) -> str | None:
+    """The question ``jr:choice-name`` names when it is written out (a string or a reference)."""
+    if isinstance(arg_node, Literal) and isinstance(arg_node.value, str):
+        m = _REF_IN_STRING.match(arg_node.value)
+        return m[1].strip() if m else arg_node.value.rsplit("/", 1)[-1].strip()
+    if isinstance(arg_node, Ref):
+        return arg_node.name
+    return None
+
+
+def _compile_indexed_repeat(node: Call, args: list[Evaluator]) -> Evaluator:
+    target_node = node.args[0]
+    if not isinstance(target_node, Ref):
+        raise ExpressionError("indexed_repeat_target", node.pos)
+    target = target_node.name
+    pairs: list[tuple[str, Evaluator]] = []
+    for k in range(1, len(node.args) - 1, 2):
+        rep = node.args[k]
+        if not isinstance(rep, Ref):
+            raise ExpressionError("indexed_repeat_target", rep.pos)
+        pairs.append((rep.name, args[k + 1]))
+    if len(node.args) % 2 == 0:
+        raise ExpressionError("wrong_arity", node.pos, function=node.name, given=len(node.args))
+    repeat_names = [p[0] for p in pairs]
+
+    def indexed(c: Any) -> str:
+        positions: list[int] = []
+        for _, ev in pairs:
+            n = to_num(ev(c))
+            if n != n:
+                return ""
+            positions.append(int(n))
+        return str(c.indexed(target, repeat_names[0], positions))
+
+    return indexed
+
+
+#: functions compiled from their argument nodes, not only from their values
+_SPECIAL_CALLS: dict[str, Callable[[Call, list[Evaluator]], Evaluator]] = {
+    "if": _compile_if,
+    "coalesce": _compile_coalesce,
+    "once": _compile_once,
+    "pulldata": _compile_pulldata,
+    "jr:choice-name": _compile_choice_name,
+    "indexed-repeat": _compile_indexed_repeat,
+    **dict.fromkeys(_OF_ONE_VALUE, _compile_one_value),
+}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -461,6 +461,31 @@ class _Compiler:
         flag_ids: set[str],
         dimension_ids: set[str],
     ) -> tuple[Any, frozenset[str], tuple[_Call, ...], tuple[_Part, ...]] | None:
+        """The ``when`` of a rule, parsed and checked: every name, flag, strength and dimension
+        it reads must exist. ``None`` (with the problems noted) when it cannot be used."""
+        expr = self.parse_when(item, where, row)
+        if expr is None:
+            return None
+        references = expr.references
+        ok = True
+        for name in sorted(references - self.known_names):
+            self.problem(OutcomeCode.UNKNOWN_NAME, where, row, "when", name=name)
+            ok = False
+        calls, dynamic = _find_calls(expr)
+        for function in dynamic:
+            self.problem(OutcomeCode.BAD_ARGUMENTS, where, row, "when", function=function)
+            ok = False
+        for call in calls:
+            if call.function == "flag":
+                ok = self.check_flag_call(call, where, row, flag_ids) and ok
+            else:
+                ok = self.check_indicators_call(call, where, row, dimension_ids) and ok
+        if not ok:
+            return None
+        return expr, references, tuple(calls), _alternatives(expr)
+
+    def parse_when(self, item: Mapping[str, Any], where: str, row: int) -> Any:
+        """The parsed ``when`` text, or ``None`` when it is missing, empty or does not parse."""
         text = item.get("when")
         if text is None:
             self.problem(OutcomeCode.MISSING_KEY, where, row, "when", key="when")
@@ -468,9 +493,8 @@ class _Compiler:
         if not isinstance(text, str) or not text.strip():
             self.problem(OutcomeCode.BAD_TEXT, where, row, "when", key="when")
             return None
-        ok = True
         try:
-            expr = parse(text, extra_functions=EXTRA_FUNCTIONS)
+            return parse(text, extra_functions=EXTRA_FUNCTIONS)
         except ExpressionError as err:
             self.problem(
                 OutcomeCode.EXPRESSION,
@@ -483,47 +507,39 @@ class _Compiler:
                 **err.params,
             )
             return None
-        references = expr.references
-        for name in sorted(references - self.known_names):
-            self.problem(OutcomeCode.UNKNOWN_NAME, where, row, "when", name=name)
+
+    def check_flag_call(self, call: _Call, where: str, row: int, flag_ids: set[str]) -> bool:
+        """``flag('id')``: one argument, naming a flag of this block."""
+        if len(call.args) != 1:
+            self.problem(OutcomeCode.BAD_ARGUMENTS, where, row, "when", function="flag")
+            return False
+        if call.args[0] not in flag_ids:
+            self.problem(OutcomeCode.UNKNOWN_FLAG, where, row, "when", flag=call.args[0])
+            return False
+        return True
+
+    def check_indicators_call(
+        self, call: _Call, where: str, row: int, dimension_ids: set[str]
+    ) -> bool:
+        """``indicators('strength'[, 'dimension'])``: a known strength, and a known dimension."""
+        if not 1 <= len(call.args) <= 2:
+            self.problem(OutcomeCode.BAD_ARGUMENTS, where, row, "when", function="indicators")
+            return False
+        ok = True
+        if call.args[0] not in STRENGTHS:
+            self.problem(
+                OutcomeCode.BAD_STRENGTH,
+                where,
+                row,
+                "when",
+                strength=call.args[0],
+                allowed=list(STRENGTHS),
+            )
             ok = False
-        calls, dynamic = _find_calls(expr)
-        for function in dynamic:
-            self.problem(OutcomeCode.BAD_ARGUMENTS, where, row, "when", function=function)
+        if len(call.args) == 2 and call.args[1] not in dimension_ids:
+            self.problem(OutcomeCode.UNKNOWN_DIMENSION, where, row, "when", dimension=call.args[1])
             ok = False
-        for call in calls:
-            if call.function == "flag":
-                if len(call.args) != 1:
-                    self.problem(OutcomeCode.BAD_ARGUMENTS, where, row, "when", function="flag")
-                    ok = False
-                elif call.args[0] not in flag_ids:
-                    self.problem(OutcomeCode.UNKNOWN_FLAG, where, row, "when", flag=call.args[0])
-                    ok = False
-            else:
-                if not 1 <= len(call.args) <= 2:
-                    self.problem(
-                        OutcomeCode.BAD_ARGUMENTS, where, row, "when", function="indicators"
-                    )
-                    ok = False
-                    continue
-                if call.args[0] not in STRENGTHS:
-                    self.problem(
-                        OutcomeCode.BAD_STRENGTH,
-                        where,
-                        row,
-                        "when",
-                        strength=call.args[0],
-                        allowed=list(STRENGTHS),
-                    )
-                    ok = False
-                if len(call.args) == 2 and call.args[1] not in dimension_ids:
-                    self.problem(
-                        OutcomeCode.UNKNOWN_DIMENSION, where, row, "when", dimension=call.args[1]
-                    )
-                    ok = False
-        if not ok:
-            return None
-        return expr, references, tuple(calls), _alternatives(expr)
+        return ok
 
 
 def compile_rules(
@@ -536,7 +552,26 @@ def compile_rules(
         c.problem(OutcomeCode.NOT_A_MAPPING, "")
         return None, c.problems
     c.unknown_keys(raw, {"dimensions", "flags", "pathways"}, "", 0)
+    dimensions = _dimensions(c, raw)
+    dimension_ids = {d.id for d in dimensions}
+    flag_ids: set[str] = set()  # every flag's id first: a rule may read a later flag
+    flag_rows = [
+        (row, c.ident(item, "flags", row, flag_ids, "flag"), item)
+        for row, item in c.entries(raw, "flags")
+    ]
+    flags = [
+        rule
+        for row, ident, item in flag_rows
+        if (rule := _flag(c, row, ident, item, flag_ids, dimension_ids)) is not None
+    ]
+    order = _flag_order(flags, c, {ident: row for row, ident, _ in flag_rows if ident})
+    pathways = _pathways(c, raw, flag_ids, dimension_ids)
+    if c.problems:
+        return None, c.problems
+    return OutcomeRules(tuple(dimensions), tuple(flags), tuple(order), tuple(pathways)), []
 
+
+def _dimensions(c: _Compiler, raw: Mapping[str, Any]) -> list[Dimension]:
     dimensions: list[Dimension] = []
     seen: set[str] = set()
     for row, item in c.entries(raw, "dimensions"):
@@ -545,72 +580,77 @@ def compile_rules(
         label = c.text(item, "label", "dimensions", row, required=True)
         if ident:
             dimensions.append(Dimension(ident, label))
-    dimension_ids = {d.id for d in dimensions}
+    return dimensions
 
-    flag_entries = c.entries(raw, "flags")
-    flag_ids: set[str] = set()
-    flag_rows: list[tuple[int, str | None, Mapping[str, Any]]] = []
-    for row, item in flag_entries:
-        flag_rows.append((row, c.ident(item, "flags", row, flag_ids, "flag"), item))
 
-    flags: list[_Rule] = []
-    for row, ident, item in flag_rows:
-        c.unknown_keys(
-            item, {"id", "label", "description", "when", "indicator", "duty_of_care"}, "flags", row
+_FLAG_KEYS = {"id", "label", "description", "when", "indicator", "duty_of_care"}
+
+
+def _flag(
+    c: _Compiler,
+    row: int,
+    ident: str | None,
+    item: Mapping[str, Any],
+    flag_ids: set[str],
+    dimension_ids: set[str],
+) -> _Rule | None:
+    """One entry of ``flags:`` checked; the rule when it can be used."""
+    c.unknown_keys(item, _FLAG_KEYS, "flags", row)
+    duty_of_care = item.get("duty_of_care", False)
+    if not isinstance(duty_of_care, bool):
+        c.problem(OutcomeCode.BAD_FLAG_VALUE, "flags", row, "duty_of_care", key="duty_of_care")
+        duty_of_care = False
+    label = c.text(item, "label", "flags", row, required=True)
+    description = c.text(item, "description", "flags", row, required=False)
+    dimension, strength = _indicator(c, item.get("indicator"), row, dimension_ids)
+    compiled = c.expression(item, "flags", row, flag_ids, dimension_ids)
+    if not (ident and compiled):
+        return None
+    expr, refs, calls, parts = compiled
+    return _Rule(
+        ident,
+        label,
+        description,
+        expr,
+        refs,
+        calls,
+        dimension=dimension,
+        strength=strength,
+        parts=parts,
+        duty_of_care=duty_of_care,
+    )
+
+
+def _indicator(c: _Compiler, indicator: Any, row: int, dimension_ids: set[str]) -> tuple[Any, Any]:
+    """A flag's ``indicator: {dimension, strength}`` as (dimension, strength), each checked."""
+    if indicator is None:
+        return None, None
+    if not isinstance(indicator, Mapping):
+        c.problem(OutcomeCode.NOT_A_MAPPING, "flags", row, "indicator")
+        return None, None
+    c.unknown_keys(indicator, {"dimension", "strength"}, "flags", row)
+    dimension, strength = indicator.get("dimension"), indicator.get("strength")
+    if dimension not in dimension_ids:
+        c.problem(
+            OutcomeCode.UNKNOWN_DIMENSION, "flags", row, "indicator", dimension=str(dimension)
         )
-        duty_of_care = item.get("duty_of_care", False)
-        if not isinstance(duty_of_care, bool):
-            c.problem(OutcomeCode.BAD_FLAG_VALUE, "flags", row, "duty_of_care", key="duty_of_care")
-            duty_of_care = False
-        label = c.text(item, "label", "flags", row, required=True)
-        description = c.text(item, "description", "flags", row, required=False)
-        dimension = strength = None
-        indicator = item.get("indicator")
-        if indicator is not None:
-            if not isinstance(indicator, Mapping):
-                c.problem(OutcomeCode.NOT_A_MAPPING, "flags", row, "indicator")
-            else:
-                c.unknown_keys(indicator, {"dimension", "strength"}, "flags", row)
-                dimension, strength = indicator.get("dimension"), indicator.get("strength")
-                if dimension not in dimension_ids:
-                    c.problem(
-                        OutcomeCode.UNKNOWN_DIMENSION,
-                        "flags",
-                        row,
-                        "indicator",
-                        dimension=str(dimension),
-                    )
-                if strength not in STRENGTHS:
-                    c.problem(
-                        OutcomeCode.BAD_STRENGTH,
-                        "flags",
-                        row,
-                        "indicator",
-                        strength=str(strength),
-                        allowed=list(STRENGTHS),
-                    )
-        compiled = c.expression(item, "flags", row, flag_ids, dimension_ids)
-        if ident and compiled:
-            expr, refs, calls, parts = compiled
-            flags.append(
-                _Rule(
-                    ident,
-                    label,
-                    description,
-                    expr,
-                    refs,
-                    calls,
-                    dimension=dimension,
-                    strength=strength,
-                    parts=parts,
-                    duty_of_care=duty_of_care,
-                )
-            )
+    if strength not in STRENGTHS:
+        c.problem(
+            OutcomeCode.BAD_STRENGTH,
+            "flags",
+            row,
+            "indicator",
+            strength=str(strength),
+            allowed=list(STRENGTHS),
+        )
+    return dimension, strength
 
-    order = _flag_order(flags, c, {ident: row for row, ident, _ in flag_rows if ident})
 
+def _pathways(
+    c: _Compiler, raw: Mapping[str, Any], flag_ids: set[str], dimension_ids: set[str]
+) -> list[_Rule]:
     pathways: list[_Rule] = []
-    seen = set()
+    seen: set[str] = set()
     for row, item in c.entries(raw, "pathways"):
         c.unknown_keys(item, {"id", "label", "description", "when"}, "pathways", row)
         ident = c.ident(item, "pathways", row, seen, "pathway")
@@ -620,10 +660,7 @@ def compile_rules(
         if ident and compiled:
             expr, refs, calls, parts = compiled
             pathways.append(_Rule(ident, label, description, expr, refs, calls, parts=parts))
-
-    if c.problems:
-        return None, c.problems
-    return OutcomeRules(tuple(dimensions), tuple(flags), tuple(order), tuple(pathways)), []
+    return pathways
 
 
 def _flag_order(flags: list[_Rule], c: _Compiler, rows: Mapping[str, int]) -> list[str]:

@@ -83,73 +83,19 @@ def _list(value: Any, location: Location, problems: list[Problem]) -> list[Any]:
 
 
 def parse_text(data: bytes, filename: str) -> RawForm:
+    """Read a Waymark text questionnaire; every problem of its shape is collected, located."""
     problems: list[Problem] = []
-    try:
-        doc = yaml.load(data.decode("utf-8"), Loader=_LineLoader)  # noqa: S506 - safe subclass
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise QuestionnaireError(
-            [Problem(str(Code.UNREADABLE), Location(filename, "", row), {"reason": "yaml"})]
-        ) from None
-    if not isinstance(doc, dict):
-        raise QuestionnaireError(
-            [Problem(str(Code.UNREADABLE), Location(filename), {"reason": "not_a_mapping"})]
-        )
+    doc = _load(data, filename)
     settings: dict[str, Any] = {
         "form_id": _scalar(doc.get("form_id")),
         "version": _scalar(doc.get("version")),
         "title": _text(doc.get("title")),
         "default_language": _scalar(doc.get("default_language")),
     }
-    langs: list[str] = []
-    names: dict[str, str] = {}
-    statuses: dict[str, str] = {}
-    for code, info in _mapping(doc, "languages", filename, problems).items():
-        if code == "__line__":
-            continue
-        langs.append(str(code))
-        info = info if isinstance(info, dict) else {"name": info}
-        names[str(code)] = _scalar(info.get("name")) or str(code)
-        status = _scalar(info.get("status")) or "draft"
-        if status not in ("reviewed", "draft"):
-            problems.append(
-                Problem(
-                    str(Code.INVALID_VALUE),
-                    Location(filename, "languages", info.get("__line__"), "status"),
-                    {"value": status},
-                )
-            )
-        statuses[str(code)] = status
+    langs, names, statuses = _languages(doc, filename, problems)
     if not langs:
         langs = [settings["default_language"] or "en"]
-    if not settings["default_language"]:
-        settings["default_language"] = langs[0]
-
-    choices: dict[str, list[RawChoice]] = {}
-    for list_name, entries in _mapping(doc, "choices", filename, problems).items():
-        if list_name == "__line__":
-            continue
-        for entry in _list(entries, Location(filename, "choices", None, str(list_name)), problems):
-            if not isinstance(entry, dict):
-                problems.append(
-                    Problem(
-                        str(Code.INVALID_VALUE),
-                        Location(filename, "choices", None, str(list_name)),
-                        {"value": str(entry)[:40]},
-                    )
-                )
-                continue
-            cols = {str(k): _scalar(v) for k, v in entry.items() if k not in ("label", "__line__")}
-            choices.setdefault(str(list_name), []).append(
-                RawChoice(
-                    str(list_name),
-                    _scalar(entry.get("name")),
-                    _text(entry.get("label")),
-                    cols,
-                    Location(filename, "choices", entry.get("__line__"), "name"),
-                )
-            )
+    choices = _choices(doc, filename, problems)
     survey = _rows(
         _list(doc.get("survey"), Location(filename, "survey"), problems), filename, problems
     )
@@ -168,17 +114,76 @@ def parse_text(data: bytes, filename: str) -> RawForm:
     )
 
 
+def _load(data: bytes, filename: str) -> dict[str, Any]:
+    """The document's top-level mapping; unreadable YAML or another shape is one problem."""
+    try:
+        doc = yaml.load(data.decode("utf-8"), Loader=_LineLoader)  # noqa: S506 - safe subclass
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise QuestionnaireError(
+            [Problem(str(Code.UNREADABLE), Location(filename, "", row), {"reason": "yaml"})]
+        ) from None
+    if not isinstance(doc, dict):
+        raise QuestionnaireError(
+            [Problem(str(Code.UNREADABLE), Location(filename), {"reason": "not_a_mapping"})]
+        )
+    return doc
+
+
+def _languages(
+    doc: dict[str, Any], filename: str, problems: list[Problem]
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """``languages:`` as (codes in order, display names, review statuses)."""
+    langs: list[str] = []
+    names: dict[str, str] = {}
+    statuses: dict[str, str] = {}
+    for code, info in _mapping(doc, "languages", filename, problems).items():
+        if code == "__line__":
+            continue
+        langs.append(str(code))
+        info = info if isinstance(info, dict) else {"name": info}
+        names[str(code)] = _scalar(info.get("name")) or str(code)
+        status = _scalar(info.get("status")) or "draft"
+        if status not in ("reviewed", "draft"):
+            _invalid(
+                status, Location(filename, "languages", info.get("__line__"), "status"), problems
+            )
+        statuses[str(code)] = status
+    return langs, names, statuses
+
+
+def _choices(
+    doc: dict[str, Any], filename: str, problems: list[Problem]
+) -> dict[str, list[RawChoice]]:
+    """``choices:`` as each list's entries, in order."""
+    choices: dict[str, list[RawChoice]] = {}
+    for list_name, entries in _mapping(doc, "choices", filename, problems).items():
+        if list_name == "__line__":
+            continue
+        where = Location(filename, "choices", None, str(list_name))
+        for entry in _list(entries, where, problems):
+            if not isinstance(entry, dict):
+                _invalid(entry, where, problems)
+                continue
+            cols = {str(k): _scalar(v) for k, v in entry.items() if k not in ("label", "__line__")}
+            choices.setdefault(str(list_name), []).append(
+                RawChoice(
+                    str(list_name),
+                    _scalar(entry.get("name")),
+                    _text(entry.get("label")),
+                    cols,
+                    Location(filename, "choices", entry.get("__line__"), "name"),
+                )
+            )
+    return choices
+
+
 def _rows(entries: list[Any], filename: str, problems: list[Problem]) -> list[RawRow]:
     out: list[RawRow] = []
     for entry in entries:
         if not isinstance(entry, dict):
-            problems.append(
-                Problem(
-                    str(Code.INVALID_VALUE),
-                    Location(filename, "survey"),
-                    {"value": str(entry)[:40]},
-                )
-            )
+            _invalid(entry, Location(filename, "survey"), problems)
             continue
         row = RawRow(
             type=_scalar(entry.get("type")),

@@ -103,10 +103,14 @@ def _sheet(sheets: dict[str, Sheet], name: str) -> tuple[str, Sheet] | None:
 
 def read_workbook(data: bytes, filename: str) -> RawForm:
     """Read the survey, choices and settings sheets into a :class:`RawForm`."""
+    from python_calamine import CalamineError
+
     problems: list[Problem] = []
     try:
         sheets = _read_sheets(data)
-    except Exception as exc:  # any reader failure is one located problem, never a crash
+    except (CalamineError, ValueError, TypeError, OverflowError) as exc:
+        # the reader's own failure (not a workbook, truncated, encrypted, broken XML) or a cell
+        # it cannot convert: one located problem naming the failure's type, never a crash
         raise QuestionnaireError(
             [Problem(str(Code.UNREADABLE), Location(filename), {"reason": type(exc).__name__})]
         ) from None

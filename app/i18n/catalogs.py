@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from babel.core import UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import PoFileError, read_po, write_po
 
 from app.i18n import LOCALES_DIR, SHIPPED, SOURCE_LANGUAGE
 from sync.errors import WaymarkError
@@ -178,7 +179,8 @@ def check() -> list[str]:
         try:
             catalog = read(code)
             write_mo(io.BytesIO(), catalog, use_fuzzy=False)
-        except Exception as exc:
+        except (PoFileError, UnknownLocaleError, ValueError, TypeError) as exc:
+            # ValueError covers a file that is not UTF-8; the type names the failure
             problems.append(f"{code}: does not compile ({type(exc).__name__})")
             continue
         ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}

@@ -18,7 +18,10 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from sync.errors import WaymarkError
 
 GENESIS = "0" * 64
 EXPORT_FORMAT = "waymark-audit"
@@ -140,8 +143,18 @@ def export_csv(links: Sequence[Link], head: tuple[int, str] | None) -> str:
     return out.getvalue()
 
 
-class ExportUnreadable(ValueError):
+class ChainCode(StrEnum):
+    """Why an exported audit log could not be read."""
+
+    NOT_UTF8 = "not_utf8"
+    NOT_AN_AUDIT_EXPORT = "not_an_audit_export"
+
+
+class ExportUnreadable(WaymarkError):
     """The file is not an audit export this version of Waymark reads."""
+
+    codes = ChainCode
+    code = ChainCode.NOT_AN_AUDIT_EXPORT
 
 
 def read_export(data: bytes) -> tuple[list[Link], tuple[int, str] | None]:
@@ -149,7 +162,7 @@ def read_export(data: bytes) -> tuple[list[Link], tuple[int, str] | None]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ExportUnreadable("not_utf8") from exc
+        raise ExportUnreadable(ChainCode.NOT_UTF8) from exc
     if text.lstrip().startswith("{"):
         return _read_json(text)
     return _read_csv(text)
@@ -159,7 +172,7 @@ def _read_json(text: str) -> tuple[list[Link], tuple[int, str] | None]:
     try:
         doc = json.loads(text)
         if doc.get("format") != EXPORT_FORMAT:
-            raise ExportUnreadable("not_an_audit_export")
+            raise ExportUnreadable()
         head = doc.get("head")
         links = [
             Link(
@@ -176,13 +189,13 @@ def _read_json(text: str) -> tuple[list[Link], tuple[int, str] | None]:
         ]
         return links, (int(head["seq"]), str(head["hash"])) if head else None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ExportUnreadable("not_an_audit_export") from exc
+        raise ExportUnreadable() from exc
 
 
 def _read_csv(text: str) -> tuple[list[Link], tuple[int, str] | None]:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or tuple(rows[0]) != CSV_COLUMNS:
-        raise ExportUnreadable("not_an_audit_export")
+        raise ExportUnreadable()
     links: list[Link] = []
     head: tuple[int, str] | None = None
     try:
@@ -206,7 +219,7 @@ def _read_csv(text: str) -> tuple[list[Link], tuple[int, str] | None]:
                     )
                 )
             else:
-                raise ExportUnreadable("not_an_audit_export")
+                raise ExportUnreadable()
     except ValueError as exc:
-        raise ExportUnreadable("not_an_audit_export") from exc
+        raise ExportUnreadable() from exc
     return links, head

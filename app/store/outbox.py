@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -103,58 +104,27 @@ class Outbox:
     def acknowledge(self, results: list[ItemResult]) -> None:
         """Apply the server's per-item results (ids not in the outbox are ignored)."""
         now_ts = self._clock()
-        now = iso(now_ts)
         retention = self._retention()
-        purge_now = retention <= 0
-        purge_after = None if purge_now else iso(now_ts + retention)
-        drop_sealed = self._sealed_retention() <= 0
+        plan = _Receipt(
+            now=iso(now_ts),
+            purge_now=retention <= 0,
+            purge_after=None if retention <= 0 else iso(now_ts + retention),
+            drop_sealed=self._sealed_retention() <= 0,
+        )
         counts: Counter[str] = Counter()
         purged = 0
         with self._lock:
             with self._write() as conn:
                 for result in results:
-                    record_id = str(result.id)
-                    row = conn.exec_driver_sql(
-                        "SELECT status FROM record WHERE id = ? AND sealed IS NOT NULL",
-                        (record_id,),
-                    ).first()
-                    if row is None or row[0] not in (FINALISED, CONFLICT):
+                    if not _in_outbox(conn, str(result.id)):
                         continue
                     counts[str(result.status)] += 1
-                    if result.acknowledged:
-                        conn.exec_driver_sql(
-                            "UPDATE record SET status = ?, sync_state = 'acknowledged', "
-                            "sync_detail = ?, acked_at = ?, purge_after = ?, "
-                            "sync_attempts = sync_attempts + 1 WHERE id = ?",
-                            (SENT, str(result.status), now, purge_after, record_id),
-                        )
-                        if drop_sealed:
-                            conn.exec_driver_sql(
-                                "UPDATE record SET sealed = NULL WHERE id = ?", (record_id,)
-                            )
-                        if purge_now:
-                            conn.exec_driver_sql(
-                                "UPDATE record SET session = NULL WHERE id = ?", (record_id,)
-                            )
-                            audit.append(conn, Event.purge, record_id, at=now)
-                            purged += 1
-                    elif result.status == ItemStatus.conflict:
-                        conn.exec_driver_sql(
-                            "UPDATE record SET status = ?, sync_state = 'conflict', "
-                            "sync_detail = ?, sync_attempts = sync_attempts + 1 WHERE id = ?",
-                            (CONFLICT, result.detail, record_id),
-                        )
-                    else:
-                        conn.exec_driver_sql(
-                            "UPDATE record SET sync_state = 'rejected', sync_detail = ?, "
-                            "sync_attempts = sync_attempts + 1 WHERE id = ?",
-                            (result.detail, record_id),
-                        )
+                    purged += _apply(conn, result, plan)
                 if counts:
                     audit.append(
                         conn,
                         Event.sync,
-                        at=now,
+                        at=plan.now,
                         stored=counts["stored"],
                         duplicate=counts["duplicate"],
                         conflict=counts["conflict"],
@@ -162,3 +132,57 @@ class Outbox:
                     )
             if purged:
                 self._checkpoint()
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    """When a receipt is applied, and what the retention settings make of it."""
+
+    now: str
+    purge_now: bool  # no retention: the readable copy goes at once
+    purge_after: str | None
+    drop_sealed: bool  # no sealed retention: the sealed copy goes at once
+
+
+def _in_outbox(conn: Connection, record_id: str) -> bool:
+    row = conn.exec_driver_sql(
+        "SELECT status FROM record WHERE id = ? AND sealed IS NOT NULL", (record_id,)
+    ).first()
+    return row is not None and row[0] in (FINALISED, CONFLICT)
+
+
+def _apply(conn: Connection, result: ItemResult, plan: _Receipt) -> int:
+    """One item's result written to its record; 1 when its readable copy was purged."""
+    record_id = str(result.id)
+    if result.acknowledged:
+        return _sent(conn, record_id, str(result.status), plan)
+    if result.status == ItemStatus.conflict:
+        conn.exec_driver_sql(
+            "UPDATE record SET status = ?, sync_state = 'conflict', "
+            "sync_detail = ?, sync_attempts = sync_attempts + 1 WHERE id = ?",
+            (CONFLICT, result.detail, record_id),
+        )
+    else:
+        conn.exec_driver_sql(
+            "UPDATE record SET sync_state = 'rejected', sync_detail = ?, "
+            "sync_attempts = sync_attempts + 1 WHERE id = ?",
+            (result.detail, record_id),
+        )
+    return 0
+
+
+def _sent(conn: Connection, record_id: str, status: str, plan: _Receipt) -> int:
+    """Stored or duplicate: the record is sent; its copies go as the retention settings say."""
+    conn.exec_driver_sql(
+        "UPDATE record SET status = ?, sync_state = 'acknowledged', "
+        "sync_detail = ?, acked_at = ?, purge_after = ?, "
+        "sync_attempts = sync_attempts + 1 WHERE id = ?",
+        (SENT, status, plan.now, plan.purge_after, record_id),
+    )
+    if plan.drop_sealed:
+        conn.exec_driver_sql("UPDATE record SET sealed = NULL WHERE id = ?", (record_id,))
+    if not plan.purge_now:
+        return 0
+    conn.exec_driver_sql("UPDATE record SET session = NULL WHERE id = ?", (record_id,))
+    audit.append(conn, Event.purge, record_id, at=plan.now)
+    return 1

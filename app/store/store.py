@@ -48,6 +48,7 @@ from app.store.errors import (
 from app.store.outbox import Outbox
 from app.store.states import CONFLICT, DRAFT, FINALISED, SENT, STATUSES, iso
 from sync import crypto
+from sync.protocol import Claim
 
 __all__ = ["CONFLICT", "DRAFT", "FINALISED", "SENT", "STATUSES", "Store", "StoreSettings"]
 
@@ -102,6 +103,20 @@ class Enrolment:
             self.agency_public_key = base64.b64decode(self.agency_public_key, validate=True)
         if len(self.agency_public_key) != crypto.PUBLIC_KEY_LEN:
             raise StoreError("bad_agency_key")
+
+    @classmethod
+    def claimed(
+        cls, server_url: str, claim: Claim, config: dict[str, Any] | None = None
+    ) -> Enrolment:
+        """The enrolment a claim at ``server_url`` gave (the field app's and the demo's)."""
+        return cls(
+            server_url=server_url,
+            device_id=claim.device_id,
+            token=claim.token,
+            agency_public_key=base64.b64decode(claim.agency_public_key, validate=True),
+            site=claim.site,
+            config=dict(config or {}),
+        )
 
     @property
     def fingerprint(self) -> str:

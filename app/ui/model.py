@@ -287,16 +287,7 @@ class AppModel:
                     log.info("config download after enrolment failed")
             finally:
                 client.close()
-            self.store.save_enrolment(
-                Enrolment(
-                    server_url=url,
-                    device_id=claimed.device_id,
-                    token=claimed.token,
-                    agency_public_key=claimed.agency_public_key,
-                    site=claimed.site,
-                    config=config,
-                )
-            )
+            self.store.save_enrolment(Enrolment.claimed(url, claimed, config))
         except Exception as exc:
             self.notice = error_notice(exc)
             return False

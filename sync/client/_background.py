@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable
@@ -9,6 +10,8 @@ from collections.abc import Callable
 from sync.client._client import Progress, SyncClient, SyncReport
 from sync.errors import Revoked, SyncError
 from sync.protocol import ConfigResponse, Outbox
+
+log = logging.getLogger(__name__)
 
 
 def backoff_delay(
@@ -109,9 +112,11 @@ class BackgroundSyncer:
         while not self._stop.is_set():
             try:
                 delay = self.step()
-            except Exception as exc:  # the outbox or a callback failed: retry, never stop quietly
+            except Exception as exc:  # the thread's boundary: the outbox or a
+                # callback failed in a way no step names; retry with backoff, never stop quietly
                 self.failures += 1
                 self.last_error = type(exc).__name__
+                log.warning("background sync step failed (%s); retrying", self.last_error)
                 delay = backoff_delay(self.failures, self.base, self.cap, self.rng)
             if self._stop.is_set():
                 break

@@ -45,6 +45,7 @@ from sync.protocol import (
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_STATEMENT,
+    Claim,
     ClaimRequest,
     ClaimResponse,
     ConfigResponse,
@@ -124,24 +125,6 @@ class DeviceCredential:
 
     def __repr__(self) -> str:  # never the secrets
         return f"DeviceCredential(device_id={self.device_id!r})"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What a claim gives the device: ``token`` is the whole credential to keep (secret)."""
-
-    device_id: str
-    token: str
-    agency_public_key: str  # base64 of the raw X25519 public key, authenticated
-    agency_key_fingerprint: str
-    site: str
-    role: str
-    config_etag: str
-    server_key_fingerprint: str
-    tls_fingerprint: str | None
-
-    def __repr__(self) -> str:
-        return f"Claim(device_id={self.device_id!r}, site={self.site!r})"
 
 
 def is_loopback(url: str) -> bool:
@@ -296,9 +279,7 @@ class SyncClient:
         except (httpx.HTTPError, ValueError, AttributeError):
             return False
 
-    def claim(
-        self, code: str, device_name: str, expected_fingerprint: str | None = None
-    ) -> Claim:
+    def claim(self, code: str, device_name: str, expected_fingerprint: str | None = None) -> Claim:
         """Spend an enrolment code (typed, or from the QR code); keeps the credential in
         ``self.token``. The code never crosses the wire: its Argon2id keys authenticate the
         request and the answer, so an on-path attacker can swap neither the agency key, nor the
@@ -314,38 +295,12 @@ class SyncClient:
             mac=b64(b"\0" * 32),
         )
         request.mac = b64(crypto.mac(mac_key, claim_request_transcript(request)))
-        try:
-            response = self._http.post("/enrol/claim", json=request.model_dump(mode="json"))
-            response.read()
-        except httpx.HTTPError as exc:
-            raise Unreachable(request="POST /enrol/claim") from exc
-        _raise_for(response, "POST /enrol/claim")
-        claimed = _parse(ClaimResponse, response, "POST /enrol/claim")
-        try:
-            tag = unb64(claimed.mac, 32)
-        except ValueError:
-            tag = b""
-        if not crypto.mac_ok(mac_key, claim_response_transcript(request, claimed), tag):
-            raise SyncError("enrolment_unauthentic")
-        try:
-            public_raw = unb64(claimed.agency_public_key, 32)
-            unb64(claimed.server_key, 32)
-        except ValueError as exc:
-            raise SyncError("agency_key_invalid") from exc
-        if crypto.fingerprint(public_raw) != claimed.agency_key_fingerprint:
-            raise SyncError("agency_key_invalid")
-        if expected_fingerprint and expected_fingerprint != claimed.agency_key_fingerprint:
-            raise SyncError("fingerprint_mismatch")
+        response, claimed = self._post_claim(request)
+        _check_claimed(request, claimed, mac_key, expected_fingerprint)
         certificate = self._check_tls(response, claimed.tls_fingerprint)
-        try:
-            token = crypto.decrypt(
-                token_key, unb64(claimed.token_sealed), token_aad(request, claimed.device_id)
-            ).decode("ascii")
-        except (ValueError, crypto.CryptoError) as exc:
-            raise SyncError("enrolment_unauthentic") from exc
         self.credential = DeviceCredential(
             device_id=claimed.device_id,
-            token=token,
+            token=_open_token(token_key, request, claimed),
             device_key=b64(device_key),
             server_key=claimed.server_key,
             tls_certificate=certificate,
@@ -364,6 +319,15 @@ class SyncClient:
             server_key_fingerprint=crypto.fingerprint(unb64(claimed.server_key)),
             tls_fingerprint=claimed.tls_fingerprint,
         )
+
+    def _post_claim(self, request: ClaimRequest) -> tuple[httpx.Response, ClaimResponse]:
+        try:
+            response = self._http.post("/enrol/claim", json=request.model_dump(mode="json"))
+            response.read()
+        except httpx.HTTPError as exc:
+            raise Unreachable(request="POST /enrol/claim") from exc
+        _raise_for(response, "POST /enrol/claim")
+        return response, _parse(ClaimResponse, response, "POST /enrol/claim")
 
     def _check_tls(self, response: httpx.Response, pinned: str | None) -> str | None:
         """The PEM of the certificate to pin, when the (authenticated) claim names one: the
@@ -447,6 +411,41 @@ class SyncClient:
         return report
 
 
+def _check_claimed(
+    request: ClaimRequest,
+    claimed: ClaimResponse,
+    mac_key: bytes,
+    expected_fingerprint: str | None,
+) -> None:
+    """The answer is the server's (its MAC under the code's key) and names a well-formed agency
+    key, the one the QR code named when it named one."""
+    try:
+        tag = unb64(claimed.mac, 32)
+    except ValueError:
+        tag = b""
+    if not crypto.mac_ok(mac_key, claim_response_transcript(request, claimed), tag):
+        raise SyncError("enrolment_unauthentic")
+    try:
+        public_raw = unb64(claimed.agency_public_key, 32)
+        unb64(claimed.server_key, 32)
+    except ValueError as exc:
+        raise SyncError("agency_key_invalid") from exc
+    if crypto.fingerprint(public_raw) != claimed.agency_key_fingerprint:
+        raise SyncError("agency_key_invalid")
+    if expected_fingerprint and expected_fingerprint != claimed.agency_key_fingerprint:
+        raise SyncError("fingerprint_mismatch")
+
+
+def _open_token(token_key: bytes, request: ClaimRequest, claimed: ClaimResponse) -> str:
+    """The device's token, sealed under the code's token key."""
+    try:
+        return crypto.decrypt(
+            token_key, unb64(claimed.token_sealed), token_aad(request, claimed.device_id)
+        ).decode("ascii")
+    except (ValueError, crypto.CryptoError) as exc:
+        raise SyncError("enrolment_unauthentic") from exc
+
+
 def _waiting(outbox: Outbox) -> int | None:
     """How many records the outbox holds unsent."""
     return int(outbox.pending_count())
@@ -464,4 +463,3 @@ def _stale_counter(response: httpx.Response) -> int | None:
         if isinstance(value, int) and 0 <= value < 2**62:
             return value
     return None
-

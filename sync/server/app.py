@@ -6,7 +6,6 @@ request content. Who is asking is settled by :class:`sync.server.middleware.Gate
 body is read; the routes find the device or coordinator in the request's state.
 """
 
-
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -26,6 +25,7 @@ from sync.protocol import (
     ClaimResponse,
     ConfigResponse,
     DeviceInfo,
+    EnvelopeOut,
     EnvelopesPage,
     ErrorBody,
     HealthResponse,
@@ -67,7 +67,7 @@ def classify(path: str) -> str | None:
 def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> FastAPI:
     """The server app; opens (and migrates) the settings' database unless given an engine."""
     settings = settings or Settings()
-    engine = engine or open_database(settings)
+    backend = _Backend(settings, engine or open_database(settings))
     app = FastAPI(
         title="Waymark agency server",
         version=API_VERSION,
@@ -76,24 +76,51 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine
-    tls_fingerprint = settings.tls_fingerprint
-    keys: dict[str, bytes] = {}
+    app.state.engine = backend.engine
+    api = APIRouter(prefix=API_PREFIX)
+    _enrolment_routes(api, backend)
+    _device_routes(api, backend)
+    _coordinator_routes(api, backend)
+    app.include_router(api)
+    _install_error_handlers(app)
+    app.add_middleware(
+        Gate,
+        max_bytes=settings.max_request_bytes,
+        max_ratio=settings.max_inflation_ratio,
+        classify=classify,
+        authenticate=backend.authenticate,
+        advance=backend.advance,
+        signing_key=backend.signing_key,
+    )
+    return app
 
-    def db() -> Session:
+
+class _Backend:
+    """What the routes and the gate share: the settings, the database, the server's key."""
+
+    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self._keys: dict[str, bytes] = {}
+
+    def db(self) -> Session:
         """A session used and closed inside one endpoint call, so its connection is back in
         the pool before the worker thread is (no generator dependency holding it)."""
-        return Session(engine, expire_on_commit=False)
+        return Session(self.engine, expire_on_commit=False)
 
-    def signing_key() -> bytes:
-        if "private" not in keys:
-            with db() as session:
+    def signing_key(self) -> bytes:
+        if "private" not in self._keys:
+            with self.db() as session:
                 key = service.server_key(session)
-                keys["private"], keys["public"] = key.private_raw, key.public_raw
-        return keys["private"]
+                self._keys["private"], self._keys["public"] = key.private_raw, key.public_raw
+        return self._keys["private"]
 
-    def authenticate(kind: str, token: str) -> Any:
-        with db() as session:
+    def public_key(self) -> bytes:
+        self.signing_key()
+        return self._keys["public"]
+
+    def authenticate(self, kind: str, token: str) -> Any:
+        with self.db() as session:
             if kind == DEVICE:
                 device = service.device_for_token(session, token)
                 if device is not None:
@@ -101,39 +128,43 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
                 return device
             return service.coordinator_for_token(session, token)
 
-    def advance(device_id: str, counter: int) -> int | None:
-        with db() as session:
+    def advance(self, device_id: str, counter: int) -> int | None:
+        with self.db() as session:
             return service.advance_counter(session, device_id, counter)
 
-    def get_device(request: Request) -> Device:
-        device = getattr(request.state, "waymark_device", None)
-        if not isinstance(device, Device):
+
+def _get_device(request: Request) -> Device:
+    device = getattr(request.state, "waymark_device", None)
+    if not isinstance(device, Device):
+        raise Unauthorized()
+    if device.revoked_at is not None:
+        raise Revoked(status=403)
+    return device
+
+
+def _coordinator(*scopes: str) -> Any:
+    """A coordinator credential holding any one of ``scopes``."""
+
+    def check(request: Request) -> Coordinator:
+        coord = getattr(request.state, "waymark_coordinator", None)
+        if not isinstance(coord, Coordinator):
             raise Unauthorized()
-        if device.revoked_at is not None:
-            raise Revoked(status=403)
-        return device
+        if not any(coord.allows(scope) for scope in scopes):
+            raise Refused("scope_missing", status=403, params={"scope": scopes[0]})
+        return coord
 
-    def coordinator(*scopes: str) -> Any:
-        """A coordinator credential holding any one of ``scopes``."""
+    return check
 
-        def check(request: Request) -> Coordinator:
-            coord = getattr(request.state, "waymark_coordinator", None)
-            if not isinstance(coord, Coordinator):
-                raise Unauthorized()
-            if not any(coord.allows(scope) for scope in scopes):
-                raise Refused("scope_missing", status=403, params={"scope": scopes[0]})
-            return coord
 
-        return check
+DeviceDep = Annotated[Device, Depends(_get_device)]
+Reader = Annotated[Coordinator, Depends(_coordinator("read"))]
+Eraser = Annotated[Coordinator, Depends(_coordinator("erase"))]
+DeviceManager = Annotated[Coordinator, Depends(_coordinator("devices"))]
+DeviceLister = Annotated[Coordinator, Depends(_coordinator("read", "devices"))]
 
-    DeviceDep = Annotated[Device, Depends(get_device)]
-    Reader = Annotated[Coordinator, Depends(coordinator("read"))]
-    Eraser = Annotated[Coordinator, Depends(coordinator("erase"))]
-    DeviceManager = Annotated[Coordinator, Depends(coordinator("devices"))]
-    # who revokes devices must see their ids: the list is open to either scope
-    DeviceLister = Annotated[Coordinator, Depends(coordinator("read", "devices"))]
 
-    api = APIRouter(prefix=API_PREFIX)
+def _enrolment_routes(api: APIRouter, b: _Backend) -> None:
+    settings = b.settings
 
     @api.get("/health", response_model=HealthResponse)
     def health() -> HealthResponse:
@@ -147,10 +178,8 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     def claim(body: ClaimRequest, request: Request) -> ClaimResponse:
         # the peer address; uvicorn replaces it by the forwarded one only from the TLS proxy
         client = request.client.host if request.client else "unknown"
-        with db() as session:
-            if service.claims_blocked(
-                session, client, settings.claim_limit, settings.claim_window
-            ):
+        with b.db() as session:
+            if service.claims_blocked(session, client, settings.claim_limit, settings.claim_window):
                 raise Refused("rate_limited", status=429)
             try:
                 claimed = service.claim(session, body)
@@ -158,36 +187,44 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
                 session.rollback()
                 service.note_failed_claim(session, client, settings.claim_window)
                 raise
-        signing_key()
-        try:
-            _config, etag = service.site_config(settings.config_path, claimed.device.site)
-        except ServerSetupError:
-            etag = ""  # the code is spent: the device enrols, and fetches its config once fixed
-        token_sealed = crypto.encrypt(
-            claimed.token_key, claimed.token.encode("ascii"), token_aad(body, claimed.device.id)
-        )
-        response = ClaimResponse(
-            device_id=claimed.device.id,
-            token_sealed=b64(token_sealed),
-            agency_public_key=b64(claimed.key.public_raw),
-            agency_key_fingerprint=claimed.key.fingerprint,
-            server_key=b64(keys["public"]),
-            tls_fingerprint=tls_fingerprint,
-            site=claimed.device.site,
-            role=claimed.device.role,
-            config_etag=etag,
-            mac="",
-        )
-        response.mac = b64(
-            crypto.mac(claimed.mac_key, claim_response_transcript(body, response))
-        )
-        return response
+        return _claim_response(b, body, claimed)
+
+
+def _claim_response(b: _Backend, body: ClaimRequest, claimed: service.Claimed) -> ClaimResponse:
+    """The answer to a spent code: the token sealed under the code's key, the agency and
+    server keys, the TLS pin, all under the code's MAC."""
+    server_key = b.public_key()
+    try:
+        _config, etag = service.site_config(b.settings.config_path, claimed.device.site)
+    except ServerSetupError:
+        etag = ""  # the code is spent: the device enrols, and fetches its config once fixed
+    token_sealed = crypto.encrypt(
+        claimed.token_key, claimed.token.encode("ascii"), token_aad(body, claimed.device.id)
+    )
+    response = ClaimResponse(
+        device_id=claimed.device.id,
+        token_sealed=b64(token_sealed),
+        agency_public_key=b64(claimed.key.public_raw),
+        agency_key_fingerprint=claimed.key.fingerprint,
+        server_key=b64(server_key),
+        tls_fingerprint=b.settings.tls_fingerprint,
+        site=claimed.device.site,
+        role=claimed.device.role,
+        config_etag=etag,
+        mac="",
+    )
+    response.mac = b64(crypto.mac(claimed.mac_key, claim_response_transcript(body, response)))
+    return response
+
+
+def _device_routes(api: APIRouter, b: _Backend) -> None:
+    settings = b.settings
 
     @api.post("/envelopes", response_model=UploadResponse, responses=ERRORS)
     def upload(body: UploadRequest, device: DeviceDep) -> UploadResponse:
         if len(body.envelopes) > settings.max_batch:
             raise Refused("batch_too_large", status=413)
-        with db() as session:
+        with b.db() as session:
             fresh = session.get(Device, device.id) or device
             results = service.upload(
                 session,
@@ -216,9 +253,11 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         response.headers["ETag"] = etag
         return data
 
+
+def _coordinator_routes(api: APIRouter, b: _Backend) -> None:
     @api.get("/devices", response_model=list[DeviceInfo], responses=ERRORS)
     def list_devices(coord: DeviceLister) -> list[DeviceInfo]:
-        with db() as session:
+        with b.db() as session:
             service.record_action(session, coord.id, "list_devices", None)
             return [device_info(d) for d in service.devices(session)]
 
@@ -228,7 +267,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         responses={**ERRORS, 404: {"model": ErrorBody}},
     )
     def revoke_device(device_id: str, coord: DeviceManager) -> DeviceInfo:
-        with db() as session:
+        with b.db() as session:
             device = service.revoke(session, device_id, by=coord.id)
             service.record_action(session, coord.id, "revoke_device", device.id)
             return device_info(device)
@@ -239,40 +278,34 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         since: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> EnvelopesPage:
-        with db() as session:
-            rows = service.envelopes_since(session, since, limit, settings.page_max_bytes)
+        with b.db() as session:
+            rows = service.envelopes_since(session, since, limit, b.settings.page_max_bytes)
             service.record_action(session, coord.id, "read_envelopes", str(since))
-        settled = since
-        horizon = datetime.now(UTC) - SETTLE
-        for row in rows:
-            if row.received_at > horizon:
-                break
-            settled = row.seq
         return EnvelopesPage(
-            envelopes=rows, next_since=rows[-1].seq if rows else since, settled_since=settled
+            envelopes=rows,
+            next_since=rows[-1].seq if rows else since,
+            settled_since=_settled(rows, since),
         )
 
     @api.delete("/coordinator/records/{record_id}", responses=ERRORS)
     def erase_record(record_id: str, coord: Eraser) -> dict[str, int]:
         if len(record_id) > 36 or not record_id.isprintable():
             raise Refused("record_id_invalid", status=400)
-        with db() as session:
+        with b.db() as session:
             erased = service.erase(session, record_id, coord.id)
             service.record_action(session, coord.id, "erase_record", record_id)
             return {"erased": erased}
 
-    app.include_router(api)
-    _install_error_handlers(app)
-    app.add_middleware(
-        Gate,
-        max_bytes=settings.max_request_bytes,
-        max_ratio=settings.max_inflation_ratio,
-        classify=classify,
-        authenticate=authenticate,
-        advance=advance,
-        signing_key=signing_key,
-    )
-    return app
+
+def _settled(rows: list[EnvelopeOut], since: int) -> int:
+    """The last sequence number whose insert has surely committed (older than SETTLE)."""
+    settled = since
+    horizon = datetime.now(UTC) - SETTLE
+    for row in rows:
+        if row.received_at > horizon:
+            break
+        settled = row.seq
+    return settled
 
 
 def device_info(d: Device) -> DeviceInfo:

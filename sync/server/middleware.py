@@ -21,6 +21,7 @@ import binascii
 import json
 import zlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -74,45 +75,24 @@ class Gate:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if not path.isprintable():  # a NUL or a control character: no route has one
-            await _reply(send, 400, {"detail": "path_invalid"})
-            return
-        if path.startswith(RETIRED_PREFIXES):
-            await _reply(send, 410, {"detail": "api_version_retired"})
-            return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
-        length = headers.get(b"content-length")
-        if length is not None:
-            try:
-                declared = int(length)
-            except ValueError:
-                await _reply(send, 400, {"detail": "content_length_invalid"})
-                return
-            if declared > self.max_bytes:
-                await _reply(send, 413, {"detail": "request_too_large"})
-                return
+        refusal = _check_path(path) or self._check_length(headers)
+        if refusal is not None:
+            await refusal.send(send)
+            return
         kind = self.classify(path)
         holder = None
         if kind is not None:
-            token = _bearer(headers.get(b"authorization"))
-            try:
-                holder = (
-                    await anyio.to_thread.run_sync(self.authenticate, kind, token)
-                    if token
-                    else None
-                )
-            except SyncError as exc:
-                await _reply(send, 401, {"detail": exc.code}, www_auth=True)
-                return
-            if holder is None:
-                await _reply(send, 401, {"detail": "unauthenticated"}, www_auth=True)
+            holder = await self._holder(kind, headers)
+            if isinstance(holder, _Refusal):
+                await holder.send(send)
                 return
         if scope["method"] in ("GET", "HEAD", "OPTIONS") and kind is None:
             await self.app(scope, receive, send)
             return
         body = await _read(receive, self.max_bytes)
         if body is None:
-            await _reply(send, 413, {"detail": "request_too_large"})
+            await _Refusal(413, "request_too_large").send(send)
             return
         if kind == DEVICE:
             checked = await self._check_device(scope, headers, holder, body, send)
@@ -121,36 +101,56 @@ class Gate:
             scope, send = checked
         elif kind == COORDINATOR:
             scope = {**scope, "state": {**scope.get("state", {}), "waymark_coordinator": holder}}
-        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
-        if encoding == b"gzip":
-            limit = min(self.max_bytes, max(64 * 1024, len(body) * self.max_ratio))
-            plain = await anyio.to_thread.run_sync(_inflate, body, limit)
-            if isinstance(plain, int):
-                status = plain
-                code = "request_too_large" if status == 413 else "encoding_invalid"
-                await _reply(send, status, {"detail": code})
-                return
-            body = plain
-            scope = dict(scope)
-            scope["headers"] = [
-                (k, v)
-                for k, v in scope.get("headers", [])
-                if k.lower() not in (b"content-encoding", b"content-length")
-            ] + [(b"content-length", str(len(body)).encode())]
-        elif encoding not in (b"identity", b""):
-            await _reply(send, 415, {"detail": "encoding_unsupported"})
+        plain = await self._plain(scope, headers, body)
+        if isinstance(plain, _Refusal):
+            await plain.send(send)
             return
-        sent = False
+        scope, body = plain
+        await self.app(scope, _replaying(receive, body), send)
 
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                message: Message = await receive()
-                return message
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+    def _check_length(self, headers: dict[bytes, bytes]) -> _Refusal | None:
+        """A declared body over the limit is refused before a byte of it is read."""
+        length = headers.get(b"content-length")
+        if length is None:
+            return None
+        try:
+            declared = int(length)
+        except ValueError:
+            return _Refusal(400, "content_length_invalid")
+        return _Refusal(413, "request_too_large") if declared > self.max_bytes else None
 
-        await self.app(scope, replay, send)
+    async def _holder(self, kind: str, headers: dict[bytes, bytes]) -> Any:
+        """The bearer token's holder (checked off the event loop), or the 401 to answer."""
+        token = _bearer(headers.get(b"authorization"))
+        try:
+            holder = (
+                await anyio.to_thread.run_sync(self.authenticate, kind, token) if token else None
+            )
+        except SyncError as exc:
+            return _Refusal(401, exc.code, www_auth=True)
+        return _Refusal(401, "unauthenticated", www_auth=True) if holder is None else holder
+
+    async def _plain(
+        self, scope: Scope, headers: dict[bytes, bytes], body: bytes
+    ) -> tuple[Scope, bytes] | _Refusal:
+        """The body as the route sees it: a gzip body inflated off the event loop, capped in
+        size and in ratio; any other encoding is refused."""
+        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if encoding in (b"identity", b""):
+            return scope, body
+        if encoding != b"gzip":
+            return _Refusal(415, "encoding_unsupported")
+        limit = min(self.max_bytes, max(64 * 1024, len(body) * self.max_ratio))
+        plain = await anyio.to_thread.run_sync(_inflate, body, limit)
+        if isinstance(plain, int):
+            return _Refusal(plain, "request_too_large" if plain == 413 else "encoding_invalid")
+        scope = dict(scope)
+        scope["headers"] = [
+            (k, v)
+            for k, v in scope.get("headers", [])
+            if k.lower() not in (b"content-encoding", b"content-length")
+        ] + [(b"content-length", str(len(plain)).encode())]
+        return scope, plain
 
     async def _check_device(
         self, scope: Scope, headers: dict[bytes, bytes], device: Any, body: bytes, send: Any
@@ -178,6 +178,41 @@ class Gate:
             return None
         state = {**scope.get("state", {}), "waymark_device": device}
         return {**scope, "state": state}, signing
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """An answer the gate gives itself, before the route: a status and a code."""
+
+    status: int
+    detail: str
+    www_auth: bool = False
+
+    async def send(self, send: Any) -> None:
+        await _reply(send, self.status, {"detail": self.detail}, www_auth=self.www_auth)
+
+
+def _check_path(path: str) -> _Refusal | None:
+    if not path.isprintable():  # a NUL or a control character: no route has one
+        return _Refusal(400, "path_invalid")
+    if path.startswith(RETIRED_PREFIXES):
+        return _Refusal(410, "api_version_retired")
+    return None
+
+
+def _replaying(receive: Any, body: bytes) -> Callable[[], Awaitable[Message]]:
+    """A ``receive`` that hands the route the body already read, then the connection's own."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            message: Message = await receive()
+            return message
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def _signing_send(

@@ -175,9 +175,7 @@ def claim(session: Session, request: ClaimRequest) -> Claimed:
     if key is None:
         raise ServerSetupError("agency_key_missing")
     now = utcnow()
-    enrolment = session.exec(
-        select(Enrolment).where(Enrolment.code_hash == request.lookup)
-    ).first()
+    enrolment = session.exec(select(Enrolment).where(Enrolment.code_hash == request.lookup)).first()
     try:
         device_key = unb64(request.device_key, 32)
         tag = unb64(request.mac, 32)
@@ -306,9 +304,7 @@ SCOPES = ("read", "erase", "devices")
 
 
 def record_action(session: Session, coordinator_id: str, action: str, target: str | None) -> None:
-    session.add(
-        CoordinatorAction(coordinator_id=coordinator_id, action=action, target=target)
-    )
+    session.add(CoordinatorAction(coordinator_id=coordinator_id, action=action, target=target))
     session.commit()
 
 
@@ -414,6 +410,9 @@ def _naive_utc(value: datetime) -> datetime | None:
     return out if out < LATEST else None
 
 
+Key = tuple[str, str]  # (record id, digest): one version of one record
+
+
 def upload(
     session: Session,
     device: Device,
@@ -429,117 +428,155 @@ def upload(
     created_at_invalid, quota_exceeded).
     """
     results: list[ItemResult | None] = [None] * len(envelopes)
-    candidates: dict[tuple[str, str], tuple[int, EnvelopeIn, bytes]] = {}
-    order: list[tuple[int, tuple[str, str]]] = []
+    candidates: dict[Key, tuple[EnvelopeIn, bytes]] = {}
+    order: list[tuple[int, Key]] = []
     for i, env in enumerate(envelopes):
-        detail = None
-        sealed = b""
-        if env.device_id != device.id:
-            detail = "device_mismatch"
-        else:
-            try:
-                sealed = base64.b64decode(env.sealed, validate=True)
-            except (binascii.Error, ValueError):
-                detail = "sealed_invalid"
-            else:
-                if len(sealed) > max_sealed:
-                    detail = "too_large"
-                elif hashlib.sha256(sealed).hexdigest() != env.digest:
-                    detail = "digest_mismatch"
-                elif _naive_utc(env.created_at) is None:
-                    detail = "created_at_invalid"
+        detail, sealed = _unpack(env, device, max_sealed)
         if detail is not None:
             results[i] = ItemResult(id=env.id, status=ItemStatus.rejected, detail=detail)
             continue
         key = (str(env.id), env.digest)
         order.append((i, key))
-        if key not in candidates:
-            candidates[key] = (i, env, sealed)
+        candidates.setdefault(key, (env, sealed))
+    kept = _Kept.of(session, sorted({k[0] for k in candidates}))
+    batch = _Batch.of(candidates, kept, int(device.stored_bytes or 0), quota)
+    inserted = _insert_rows(session, device, batch.rows)
+    session.commit()
+    first_use: set[Key] = set()
+    for i, key in order:
+        results[i] = _result(key, kept, batch, key in inserted and key not in first_use)
+        if key in inserted:
+            first_use.add(key)
+    return [r for r in results if r is not None]
 
-    ids = sorted({k[0] for k in candidates})
-    known: dict[tuple[str, str], bool] = {}
-    known_ids: set[str] = set()
-    erased: set[str] = set()
-    if ids:
+
+def _unpack(env: EnvelopeIn, device: Device, max_sealed: int) -> tuple[str | None, bytes]:
+    """(why the envelope is rejected or None, its sealed bytes)."""
+    if env.device_id != device.id:
+        return "device_mismatch", b""
+    try:
+        sealed = base64.b64decode(env.sealed, validate=True)
+    except (binascii.Error, ValueError):
+        return "sealed_invalid", b""
+    if len(sealed) > max_sealed:
+        return "too_large", sealed
+    if hashlib.sha256(sealed).hexdigest() != env.digest:
+        return "digest_mismatch", sealed
+    if _naive_utc(env.created_at) is None:
+        return "created_at_invalid", sealed
+    return None, sealed
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What the server already holds of a batch's record ids."""
+
+    versions: dict[Key, bool]  # each kept version -> whether it is a conflict
+    ids: set[str]
+    erased: set[str]
+
+    @classmethod
+    def of(cls, session: Session, ids: list[str]) -> _Kept:
+        kept = cls({}, set(), set())
+        if not ids:
+            return kept
         # one round trip: kept envelopes of these ids, and tombstones (digest NULL)
-        kept = select(Envelope.record_id, Envelope.digest, Envelope.conflict).where(
+        stored = select(Envelope.record_id, Envelope.digest, Envelope.conflict).where(
             Envelope.record_id.in_(ids)  # type: ignore[attr-defined]
         )
         gone = select(
             Erasure.record_id, sa.null().label("digest"), sa.false().label("conflict")
         ).where(Erasure.record_id.in_(ids))  # type: ignore[attr-defined]
-        for rid, digest, conflict in session.execute(sa.union_all(kept, gone)):
+        for rid, digest, conflict in session.execute(sa.union_all(stored, gone)):
             if digest is None:
-                erased.add(rid)
+                kept.erased.add(rid)
                 continue
-            known[(rid, digest)] = bool(conflict)
-            known_ids.add(rid)
+            kept.versions[(rid, digest)] = bool(conflict)
+            kept.ids.add(rid)
+        return kept
 
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
-    new_keys: dict[tuple[str, str], bool] = {}
-    seen_ids: set[str] = set(known_ids)
-    used = int(device.stored_bytes or 0)
-    over_quota: set[tuple[str, str]] = set()
-    for key, (_i, env, sealed) in candidates.items():
-        if key in known or key[0] in erased:
-            continue
-        if quota is not None and used + len(sealed) > quota:
-            over_quota.add(key)
-            continue
-        used += len(sealed)
-        conflict = key[0] in seen_ids
-        seen_ids.add(key[0])
-        new_keys[key] = conflict
-        rows.append(
-            {
-                "record_id": key[0],
-                "digest": key[1],
-                "device_id": env.device_id,
-                "form_id": env.form_id,
-                "form_version": env.form_version,
-                "created_at": _naive_utc(env.created_at),
-                "received_at": now,
-                "sealed": sealed,
-                "conflict": conflict,
-            }
-        )
-    inserted: set[tuple[str, str]] = set()
-    if rows:
-        conn = session.connection()
-        stmt = (
-            _insert(conn.dialect.name)
-            .on_conflict_do_nothing(index_elements=["record_id", "digest"])
-            .returning(Envelope.record_id, Envelope.digest)
-        )
-        # executemany with RETURNING: one cached statement, sent as multi-row batches
-        inserted = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
-        added = sum(len(r["sealed"]) for r in rows if (r["record_id"], r["digest"]) in inserted)
-        if added:
-            session.execute(
-                sa.update(Device)
-                .where(col(Device.id) == device.id)
-                .values(stored_bytes=Device.stored_bytes + added)
-            )
-    session.commit()
 
-    first_use: set[tuple[str, str]] = set()
-    for i, key in order:
-        if key[0] in erased:
-            results[i] = ItemResult(id=UUID(key[0]), status=ItemStatus.duplicate, detail="erased")
-        elif key in over_quota:
-            results[i] = ItemResult(
-                id=UUID(key[0]), status=ItemStatus.rejected, detail="quota_exceeded"
+@dataclass(frozen=True)
+class _Batch:
+    """The rows to insert (each new version, flagged a conflict when its id is held already),
+    and the versions the device's quota leaves out."""
+
+    rows: list[dict[str, Any]]
+    new: dict[Key, bool]  # each new version -> whether it is a conflict
+    over_quota: set[Key]
+
+    @classmethod
+    def of(
+        cls,
+        candidates: dict[Key, tuple[EnvelopeIn, bytes]],
+        kept: _Kept,
+        used: int,
+        quota: int | None,
+    ) -> _Batch:
+        batch = cls([], {}, set())
+        now = utcnow()
+        seen_ids = set(kept.ids)
+        for key, (env, sealed) in candidates.items():
+            if key in kept.versions or key[0] in kept.erased:
+                continue
+            if quota is not None and used + len(sealed) > quota:
+                batch.over_quota.add(key)
+                continue
+            used += len(sealed)
+            batch.new[key] = key[0] in seen_ids
+            seen_ids.add(key[0])
+            batch.rows.append(
+                {
+                    "record_id": key[0],
+                    "digest": key[1],
+                    "device_id": env.device_id,
+                    "form_id": env.form_id,
+                    "form_version": env.form_version,
+                    "created_at": _naive_utc(env.created_at),
+                    "received_at": now,
+                    "sealed": sealed,
+                    "conflict": batch.new[key],
+                }
             )
-        elif key in inserted and key not in first_use:
-            first_use.add(key)
-            status = ItemStatus.conflict if new_keys[key] else ItemStatus.stored
-            results[i] = ItemResult(id=UUID(key[0]), status=status)
-        elif known.get(key) or (new_keys.get(key)):
-            results[i] = ItemResult(id=UUID(key[0]), status=ItemStatus.conflict)
-        else:
-            results[i] = ItemResult(id=UUID(key[0]), status=ItemStatus.duplicate)
-    return [r for r in results if r is not None]
+        return batch
+
+
+def _insert_rows(session: Session, device: Device, rows: list[dict[str, Any]]) -> set[Key]:
+    """Insert the new versions (a version another process stored meanwhile is skipped) and
+    count their bytes against the device; the keys this call inserted."""
+    if not rows:
+        return set()
+    conn = session.connection()
+    stmt = (
+        _insert(conn.dialect.name)
+        .on_conflict_do_nothing(index_elements=["record_id", "digest"])
+        .returning(Envelope.record_id, Envelope.digest)
+    )
+    # executemany with RETURNING: one cached statement, sent as multi-row batches
+    inserted = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
+    added = sum(len(r["sealed"]) for r in rows if (r["record_id"], r["digest"]) in inserted)
+    if added:
+        session.execute(
+            sa.update(Device)
+            .where(col(Device.id) == device.id)
+            .values(stored_bytes=Device.stored_bytes + added)
+        )
+    return inserted
+
+
+def _result(key: Key, kept: _Kept, batch: _Batch, first_insert: bool) -> ItemResult:
+    """One envelope's result; a version sent twice in a batch is stored once, then duplicate."""
+    rid = UUID(key[0])
+    if key[0] in kept.erased:
+        return ItemResult(id=rid, status=ItemStatus.duplicate, detail="erased")
+    if key in batch.over_quota:
+        return ItemResult(id=rid, status=ItemStatus.rejected, detail="quota_exceeded")
+    if first_insert:
+        status = ItemStatus.conflict if batch.new[key] else ItemStatus.stored
+        return ItemResult(id=rid, status=status)
+    if kept.versions.get(key) or batch.new.get(key):
+        return ItemResult(id=rid, status=ItemStatus.conflict)
+    return ItemResult(id=rid, status=ItemStatus.duplicate)
 
 
 # --- coordinator reads and erasure ------------------------------------------------------------
@@ -559,7 +596,9 @@ def _page(session: Session, since: int, limit: int) -> list[Envelope]:
         .exists()
     )
     rows = session.execute(
-        sa.select(Envelope, clash).where(col(Envelope.seq) > since).order_by(col(Envelope.seq))
+        sa.select(Envelope, clash)
+        .where(col(Envelope.seq) > since)
+        .order_by(col(Envelope.seq))
         .limit(limit)
     ).all()
     out = []

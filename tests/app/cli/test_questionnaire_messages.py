@@ -76,8 +76,8 @@ def engine_problem_codes() -> set[str]:
 
 def test_every_problem_code_the_engine_raises_has_a_message() -> None:
     codes = engine_problem_codes()
-    # the scan finds the loaders', the outcome rules' and the cache's codes
-    assert {"duplicate_name", "outcome_flag_cycle", "stale_cache", "unknown_format"} <= codes
+    # the scan finds the loaders' and the outcome rules' codes
+    assert {"duplicate_name", "outcome_flag_cycle", "unknown_format"} <= codes
     assert sorted(codes - set(MESSAGES)) == []
 
 

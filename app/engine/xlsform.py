@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from app.engine._build import Code, build
@@ -174,7 +174,7 @@ def _read_survey(
     sheets: dict[str, Sheet],
     choices: dict[str, list[RawChoice]],
     problems: list[Problem],
-    note_lang: Any,
+    note_lang: Callable[[str | None, str], None],
 ) -> list[RawRow]:
     found = _sheet(sheets, "survey")
     if found is None or not found[1]:
@@ -223,7 +223,7 @@ def _read_choices(
     external: bool,
     choices: dict[str, list[RawChoice]],
     problems: list[Problem],
-    note_lang: Any,
+    note_lang: Callable[[str | None, str], None],
 ) -> None:
     sheet_name, rows = found
     header, fields = _header(filename, sheet_name, rows[0], problems)

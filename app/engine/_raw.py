@@ -130,14 +130,28 @@ class RawRow:
 
 
 @dataclass
+class Languages:
+    """The languages a reader found, in the order it found them, with each one's display name
+    and (where the source says) its review status."""
+
+    codes: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def note(self, code: str | None, name: str) -> None:
+        """A language the first time it is seen; a later sighting changes nothing."""
+        if code is not None and code not in self.codes:
+            self.codes.append(code)
+            self.names[code] = name
+
+
+@dataclass
 class RawForm:
     source: str
     survey: list[RawRow]
     choices: dict[str, list[RawChoice]]
     settings: dict[str, Any]
-    languages: list[str]
-    language_names: dict[str, str]
-    statuses: dict[str, str]
+    languages: Languages
     problems: list[Problem] = field(default_factory=list)
     outcome: Any = None
     has_outcome: bool = False

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from app.engine._build import Code, build
-from app.engine._raw import TRANSLATABLE, RawChoice, RawForm, RawRow
+from app.engine._raw import TRANSLATABLE, Languages, RawChoice, RawForm, RawRow
 from app.engine.errors import Location, Problem, QuestionnaireError
 from app.engine.model import Questionnaire
 
@@ -92,22 +92,20 @@ def parse_text(data: bytes, filename: str) -> RawForm:
         "title": _text(doc.get("title")),
         "default_language": _scalar(doc.get("default_language")),
     }
-    langs, names, statuses = _languages(doc, filename, problems)
-    if not langs:
-        langs = [settings["default_language"] or "en"]
+    langs = _languages(doc, filename, problems)
+    if not langs.codes:
+        langs.codes.append(settings["default_language"] or "en")
     choices = _choices(doc, filename, problems)
     survey = _rows(
         _list(doc.get("survey"), Location(filename, "survey"), problems), filename, problems
     )
     return RawForm(
-        source=filename,
-        survey=survey,
-        choices=choices,
-        settings=settings,
-        languages=langs,
-        language_names=names,
-        statuses=statuses,
-        problems=problems,
+        filename,
+        survey,
+        choices,
+        settings,
+        langs,
+        problems,
         outcome=_strip_lines(doc.get("outcome")),
         has_outcome="outcome" in doc,
         settings_location=Location(filename, "outcome", None, "outcome"),
@@ -131,26 +129,21 @@ def _load(data: bytes, filename: str) -> dict[str, Any]:
     return doc
 
 
-def _languages(
-    doc: dict[str, Any], filename: str, problems: list[Problem]
-) -> tuple[list[str], dict[str, str], dict[str, str]]:
-    """``languages:`` as (codes in order, display names, review statuses)."""
-    langs: list[str] = []
-    names: dict[str, str] = {}
-    statuses: dict[str, str] = {}
+def _languages(doc: dict[str, Any], filename: str, problems: list[Problem]) -> Languages:
+    """``languages:`` as codes in order, display names and review statuses."""
+    langs = Languages()
     for code, info in _mapping(doc, "languages", filename, problems).items():
         if code == "__line__":
             continue
-        langs.append(str(code))
         info = info if isinstance(info, dict) else {"name": info}
-        names[str(code)] = _scalar(info.get("name")) or str(code)
+        langs.note(str(code), _scalar(info.get("name")) or str(code))
         status = _scalar(info.get("status")) or "draft"
         if status not in ("reviewed", "draft"):
             _invalid(
                 status, Location(filename, "languages", info.get("__line__"), "status"), problems
             )
-        statuses[str(code)] = status
-    return langs, names, statuses
+        langs.statuses[str(code)] = status
+    return langs
 
 
 def _choices(

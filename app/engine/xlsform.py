@@ -10,11 +10,19 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from app.engine._build import Code, build
-from app.engine._raw import TRANSLATABLE, RawChoice, RawForm, RawRow, language_code, split_header
+from app.engine._raw import (
+    TRANSLATABLE,
+    Languages,
+    RawChoice,
+    RawForm,
+    RawRow,
+    language_code,
+    split_header,
+)
 from app.engine.errors import Location, Problem, QuestionnaireError
 from app.engine.model import Questionnaire
 
@@ -114,14 +122,8 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
         raise QuestionnaireError(
             [Problem(str(Code.UNREADABLE), Location(filename), {"reason": type(exc).__name__})]
         ) from None
-    langs: list[str] = []
-    names: dict[str, str] = {}
-
-    def note_lang(code: str | None, name: str) -> None:
-        if code is not None and code not in langs:
-            langs.append(code)
-            names[code] = name
-
+    langs = Languages()
+    note_lang = langs.note
     settings, settings_loc = _read_settings(filename, sheets)
     default_lang = ""
     if settings.get("default_language"):
@@ -137,21 +139,13 @@ def read_workbook(data: bytes, filename: str) -> RawForm:
 
     survey = _read_survey(filename, sheets, choices, problems, note_lang)
 
-    if not langs:
-        langs = [default_lang or "und"]
-    if "" in langs:
-        langs.remove("")
-    statuses = {code: "reviewed" for code in langs}
+    if not langs.codes:
+        langs.codes.append(default_lang or "und")
+    if "" in langs.codes:
+        langs.codes.remove("")
+    langs.statuses = dict.fromkeys(langs.codes, "reviewed")  # a workbook has no review status
     return RawForm(
-        source=filename,
-        survey=survey,
-        choices=choices,
-        settings=settings,
-        languages=langs,
-        language_names=names,
-        statuses=statuses,
-        problems=problems,
-        settings_location=settings_loc,
+        filename, survey, choices, settings, langs, problems, settings_location=settings_loc
     )
 
 
@@ -180,7 +174,7 @@ def _read_survey(
     sheets: dict[str, Sheet],
     choices: dict[str, list[RawChoice]],
     problems: list[Problem],
-    note_lang: Any,
+    note_lang: Callable[[str | None, str], None],
 ) -> list[RawRow]:
     found = _sheet(sheets, "survey")
     if found is None or not found[1]:
@@ -229,7 +223,7 @@ def _read_choices(
     external: bool,
     choices: dict[str, list[RawChoice]],
     problems: list[Problem],
-    note_lang: Any,
+    note_lang: Callable[[str | None, str], None],
 ) -> None:
     sheet_name, rows = found
     header, fields = _header(filename, sheet_name, rows[0], problems)

@@ -9,6 +9,7 @@ exports through :mod:`app.console.export`.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -190,6 +191,8 @@ def _corrected(values: dict[str, Any], corrections: Sequence[Correction]) -> dic
 def _day(value: object) -> str:
     """The ISO date of an ISO date or datetime text, or ""."""
     text = str(value or "")
+    if len(text) >= 10 and _iso_date(text[:10]) and (len(text) == 10 or text[10] in "T "):
+        return text[:10]  # what parsing the whole text gives, without parsing it
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
@@ -197,6 +200,16 @@ def _day(value: object) -> str:
             return date.fromisoformat(text[:10]).isoformat()
         except ValueError:
             return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(text: str) -> bool:
+    """Whether ``text`` is a valid ISO date (a table's records fall on a few hundred days)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def iso_week(value: str | None, fallback: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sync.protocol import case_code
 
@@ -52,9 +52,9 @@ REQUIRED_COLUMNS = frozenset({Column.case})
 PAGE_SIZES = (25, 50, 100)
 
 
-@dataclass(frozen=True)
-class Submission:
-    """One record as the table lists it (the first version received of a record id)."""
+class Submission(NamedTuple):
+    """One record as the table lists it (the first version received of a record id; a named
+    tuple, as the table holds one per record)."""
 
     record_id: str
     case: str

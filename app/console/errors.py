@@ -52,6 +52,7 @@ class ConsoleCode(StrEnum):
     CORRECTION_REFUSED = "correction_refused"
     DIRECTORY_UNREADABLE = "directory_unreadable"
     QUESTIONNAIRE_MISSING = "questionnaire_missing"
+    PDF_UNAVAILABLE = "pdf_unavailable"
 
 
 class ConsoleError(WaymarkError):

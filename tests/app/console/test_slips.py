@@ -154,3 +154,36 @@ def test_the_record_screen_writes_a_slip_and_says_where(referred: tuple[Console,
     assert v.notice.code == "slip_written" and case_code(rid) in target.name
     assert v.write_slip("legal_aid", "pdf") is None
     assert v.notice.code == "slip_not_consented"
+
+
+def test_without_the_pdf_tools_a_pdf_slip_is_a_coded_translated_refusal(
+    referred: tuple[Console, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console installed without the ``console`` extra: fpdf2 (or HarfBuzz) cannot be
+    imported. Simulated by blocking the imports (``sys.modules[name] = None`` makes
+    ``import name`` raise ImportError); the text slip still works, nothing is written for the
+    PDF, and the coordinator reads which extra to install."""
+    import sys
+
+    from app.console.view import ConsoleView
+    from app.console.words import message
+    from app.i18n import translator
+
+    c, rid = referred
+    v = ConsoleView(c, "fr", export_dir=tmp_path / "out")
+    v.route = v.route.RECORDS
+    v.open_record(rid)
+    for blocked in ("fpdf", "uharfbuzz"):
+        with monkeypatch.context() as m:
+            m.setitem(sys.modules, blocked, None)
+            assert v.write_slip("medical", "pdf") is None
+            assert v.notice is not None and v.notice.code == "pdf_unavailable"
+            words = message(translator("fr"), v.notice.code, v.notice.params)
+            assert "waymark[console]" in words and "{" not in words
+            assert not list((tmp_path / "out").glob("*.pdf"))
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "fpdf", None)
+        text = v.write_slip("medical", "txt")
+        assert text is not None and text.exists()
+    assert [e.detail["format"] for e in c.store.audit_entries() if e.event == "slip"] == [
+        "txt"]  # a slip that was not made is not in the log

@@ -53,6 +53,7 @@ class ConsoleCode(StrEnum):
     DIRECTORY_UNREADABLE = "directory_unreadable"
     QUESTIONNAIRE_MISSING = "questionnaire_missing"
     PDF_UNAVAILABLE = "pdf_unavailable"
+    CA_FILE_UNREADABLE = "ca_file_unreadable"
 
 
 class ConsoleError(WaymarkError):

@@ -10,6 +10,7 @@ exports through :mod:`app.console.export`.
 from __future__ import annotations
 
 import functools
+import ssl
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -212,6 +213,16 @@ def _iso_date(text: str) -> bool:
     return len(text) == 10
 
 
+def trust(ca_file: Path) -> ssl.SSLContext:
+    """A TLS context that trusts the certificates in ``ca_file`` (PEM: the agency server's
+    own self-signed certificate, or the agency's certificate authority) and still checks the
+    server's name; ``ca_file_unreadable`` when the file holds none."""
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError, ValueError):
+        raise ConsoleError("ca_file_unreadable", file=str(ca_file)) from None
+
+
 def iso_week(value: str | None, fallback: str) -> str:
     """``2026-W48`` for an ISO date or datetime text (else the fallback's week)."""
     for text in (value, fallback):
@@ -247,8 +258,10 @@ class Console:
         kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
         questionnaires_dir: Path | None = None,
         sites_dir: Path | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
+        self._verify = trust(ca_file) if ca_file is not None else True
         self._token = token.strip()
         self.data_dir = data_dir
         self.actor = actor.strip()
@@ -330,7 +343,9 @@ class Console:
     # --- server ----------------------------------------------------------------------------
 
     def _client(self) -> CoordinatorClient:
-        return CoordinatorClient(self.server_url, self._token, transport=self._transport)
+        return CoordinatorClient(
+            self.server_url, self._token, transport=self._transport, verify=self._verify
+        )
 
     def pull(self, progress: Callable[[int], None] | None = None) -> PullResult:
         """Fetch new envelopes, open and keep them; refresh devices; retry pending erasures.

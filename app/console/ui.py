@@ -1134,8 +1134,11 @@ def make_app(
     questionnaires_dir: Path | None = None,
     sites_dir: Path | None = None,
     kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+    ca_file: Path | None = None,
 ) -> Callable[[ft.Page], None]:
-    """The Flet ``main(page)``: one console, locked, per browser page."""
+    """The Flet ``main(page)``: one console, locked, per browser page (``ca_file``: the
+    agency server's own certificate, for a server that is not certified by a public
+    authority)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     folder = questionnaires_dir or QUESTIONNAIRES_DIR
     idle_seconds = float(os.environ.get("WAYMARK_CONSOLE_IDLE_SECONDS", 15 * 60))
@@ -1149,6 +1152,7 @@ def make_app(
             kdf=kdf,
             questionnaires_dir=folder,
             sites_dir=sites_dir,
+            ca_file=ca_file,
         )
         view = ConsoleView(console, lang, key_path=key_path, idle_seconds=idle_seconds)
         ConsoleShell(page, view, actor).mount()

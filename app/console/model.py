@@ -275,6 +275,8 @@ class Console:
         self._questionnaires: dict[tuple[str, str], Questionnaire | None] = {}
         self._orders: dict[tuple[tbl.Column, bool], list[tbl.Submission]] = {}
         self._cases: dict[str, list[tbl.Submission]] | None = None
+        self._positions: dict[str, int] | None = None  # record id -> its row in the index
+        self._follow_counts: Counter[str] | None = None  # follow-up state -> rows in it
 
     def __repr__(self) -> str:
         return f"Console(server_url={self.server_url!r}, unlocked={self.unlocked})"
@@ -536,6 +538,8 @@ class Console:
         self._index = None
         self._orders = {}
         self._cases = None
+        self._positions = None
+        self._follow_counts = None
 
     def rows(self) -> list[RecordRow]:
         """The record list, newest first."""
@@ -627,8 +631,44 @@ class Console:
         if not self.actor:
             raise ConsoleError("actor_required", record_id=record_id)
         entry = self.store.follow(record_id, pathway, state, self.actor, note=note)
-        self._changed()
+        self._restate(record_id)
         return entry
+
+    def _restate(self, record_id: str) -> None:
+        """After a follow-up step only that record's row changes: it is replaced in the
+        table and in each kept order (the follow-up order is sorted again when next asked
+        for), so a coordinator working through 100,000 records does not wait for the table
+        to be built again after every step."""
+        if self._index is None:
+            return
+        rows, known = self._index
+        if self._positions is None:
+            self._positions = {r.record_id: i for i, r in enumerate(rows)}
+        pos = self._positions.get(record_id)
+        if pos is None:
+            self._changed()
+            return
+        old = rows[pos]
+        states = {pw: e.state for pw, e in self.store.states(record_id).items()}
+        new = old._replace(states={p: states[p] for p in old.pathways if p in states})
+        rows[pos] = new
+        for order_key in list(self._orders):
+            order = self._orders[order_key]
+            if order_key[0] is tbl.Column.follow_up:
+                del self._orders[order_key]
+                continue
+            at = next(i for i, r in enumerate(order) if r is old)
+            order[at] = new
+        if self._cases is not None:
+            same = self._cases.get(old.case.replace("-", ""), [])
+            self._cases[old.case.replace("-", "")] = [new if r is old else r for r in same]
+        if self._follow_counts is None:
+            self._follow_counts = Counter(s for r in rows if r is not new for s in r.follow_states)
+            self._follow_counts.update(old.follow_states)
+        self._follow_counts.subtract(old.follow_states)
+        self._follow_counts.update(new.follow_states)
+        follow = [s for s, n in self._follow_counts.items() if n > 0]
+        self._index = (rows, replace(known, follow=tbl.follow_order(follow)))
 
     def correct(
         self, record_id: str, path: str, value: Any, reason: str = "", lang: str = "en"

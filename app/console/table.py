@@ -220,15 +220,20 @@ def facets(rows: Sequence[Submission]) -> Facets:
             pathways.setdefault(p, None)
         flags.update(r.flags)
         follow.update(r.follow_states)
-    order = (OPEN, "referred", "accepted", "declined", "closed")
     return Facets(
         sites=tuple(sorted(sites)),
         pathways=tuple(pathways),
         flags=tuple(sorted(flags)),
-        follow=tuple(sorted(follow, key=lambda s: (_rank(order, s), s))),
+        follow=follow_order(follow),
         first_day=min(days, default=""),
         last_day=max(days, default=""),
     )
+
+
+def follow_order(states: Iterable[str]) -> tuple[str, ...]:
+    """Follow-up states in the usual order of follow-up (unknown ones after, by name)."""
+    order = (OPEN, "referred", "accepted", "declined", "closed")
+    return tuple(sorted(set(states), key=lambda s: (_rank(order, s), s)))
 
 
 Predicate = Callable[[Submission], bool]

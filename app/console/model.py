@@ -41,7 +41,7 @@ from app.i18n import translator
 from app.store import crypto
 from sync.client import CoordinatorClient
 from sync.errors import SyncError
-from sync.protocol import EnvelopeOut, digest_of
+from sync.protocol import EnvelopeOut, case_code, digest_of
 
 PAGE_LIMIT = 500
 
@@ -490,20 +490,28 @@ class Console:
             for (rid, pw), entry in self.store.all_states().items():
                 by_record.setdefault(rid, {})[pw] = entry.state
             firsts, conflicted = self._first_summaries()
+            # Submission built directly (not through tbl.submission's checks): the store's
+            # listing already holds each pathway and flag once; this runs once per record
+            none: dict[str, str] = {}
             rows = [
-                tbl.submission(
+                tbl.Submission(
                     rec.id,
-                    site=rec.site,
-                    day=_day(rec.finalised_at) or rec.received_on,
-                    received_on=rec.received_on,
-                    form_id=rec.form_id,
-                    form_version=rec.form_version,
-                    language=rec.language,
-                    pathways=rec.pathways,
-                    flags=[f for f, _dim in rec.flags],
-                    states=by_record.get(rec.id, {}),
-                    conflict=rec.conflict or rec.id in conflicted,
-                    seq=rec.seq,
+                    case_code(rec.id),
+                    rec.site,
+                    _day(rec.finalised_at) or rec.received_on,
+                    rec.received_on,
+                    rec.form_id,
+                    rec.form_version,
+                    rec.language,
+                    rec.pathways,
+                    tuple([f[0] for f in rec.flags]) if rec.flags else (),
+                    (
+                        {p: got[p] for p in rec.pathways if p in got}
+                        if (got := by_record.get(rec.id))
+                        else none
+                    ),
+                    rec.conflict or rec.id in conflicted,
+                    rec.seq,
                 )
                 for rec in firsts
             ]

@@ -599,7 +599,7 @@ class ConsoleStore:
             out.extend(
                 Summary(
                     e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], bool(e[8]), e[9], e[10],
-                    tuple(e[11]), tuple((f[0], f[1]) for f in e[12]),
+                    tuple(e[11]), tuple(map(tuple, e[12])) if e[12] else (),
                 )
                 for e in entries
             )
@@ -1131,9 +1131,17 @@ def _listing_row(columns: Sequence[Any], fields: dict[str, Any]) -> list[Any]:
         1 if columns[8] else 0,
         fields["finalised_at"],
         fields["language"],
-        fields["pathways"],
-        fields["flags"],
+        list(dict.fromkeys(fields["pathways"])),  # each once: the table lists them as sets
+        _first_each(fields["flags"]),
     ]
+
+
+def _first_each(flags: Sequence[Sequence[Any]]) -> list[Any]:
+    """The first (flag id, dimension) of each flag id, in order."""
+    seen: dict[Any, Any] = {}
+    for f in flags:
+        seen.setdefault(f[0], f)
+    return list(seen.values())
 
 
 def _summary_aad(record_id: str, digest: str) -> bytes:

@@ -216,10 +216,14 @@ def facets(rows: Sequence[Submission]) -> Facets:
     days = [r.day for r in rows if r.day]
     for r in rows:
         sites.add(r.site)
-        for p in r.pathways:
-            pathways.setdefault(p, None)
-        flags.update(r.flags)
-        follow.update(r.follow_states)
+        if r.pathways:
+            pathways.update(dict.fromkeys(r.pathways))
+            if r.states:
+                follow.update(r.follow_states)
+            else:  # nobody has acted on any of them yet
+                follow.add(OPEN)
+        if r.flags:
+            flags.update(r.flags)
     return Facets(
         sites=tuple(sorted(sites)),
         pathways=tuple(pathways),

@@ -5,9 +5,9 @@ What a coordinator used to Kobo's or ODK Central's submissions table expects: th
 questionnaire and version, pathways and follow-up state; a column picker; sort on any column;
 search by case code; filters by date range, site, pathway, flag and follow-up state; pages.
 
-Pathways, flags and dates live only inside the encrypted records, so the table is an index the
-console builds in memory once the store is open (and rebuilds after a pull or a follow-up
-step); nothing of it is written to disk. Pure functions over plain data: no Flet, no store.
+Pathways, flags and dates live only inside ciphertext (the store's sealed listing), so the
+table is an index the console builds in memory once the store is open (again after a pull; a
+follow-up step replaces its one row); nothing of it is written to disk in the clear. Pure functions over plain data: no Flet, no store.
 """
 
 from __future__ import annotations

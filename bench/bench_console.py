@@ -1,8 +1,9 @@
 """Submissions table figures on 100,000 records, in one run, beside a plain SQL query.
 
 The console keeps every record encrypted (AES-256-GCM) in its SQLite store; pathways, flags
-and dates exist only inside the ciphertext, so the table is an index built in memory when the
-store is opened. The baseline is the same rows as PLAIN columns in a SQLite table with indexes
+and dates exist only inside ciphertext (each record's summary sealed with a few thousand others
+in the store's listing packs), so the table is an index built in memory when the store is
+opened. The baseline is the same rows as PLAIN columns in a SQLite table with indexes
 on the columns filtered and sorted on, queried with ``WHERE ... ORDER BY ... LIMIT``: what a
 console that gave up encryption at rest could do. Each figure is the median of several runs,
 printed beside the baseline's as a ratio.

@@ -65,6 +65,7 @@ class Claim:
 
 #: Crockford's base32 alphabet: no I, L, O or U, so a code read aloud is not misheard.
 _CASE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CASE_PAIRS = tuple(a + b for a in _CASE_ALPHABET for b in _CASE_ALPHABET)
 
 
 def case_code(record_id: str) -> str:
@@ -75,8 +76,11 @@ def case_code(record_id: str) -> str:
     it names no person and cannot be turned back into anything but the record id.
     """
     n = int.from_bytes(hashlib.sha256(str(record_id).lower().encode("ascii")).digest()[:5], "big")
-    chars = "".join(_CASE_ALPHABET[(n >> shift) & 31] for shift in range(35, -1, -5))
-    return f"{chars[:4]}-{chars[4:]}"
+    # four 10-bit groups, two base32 digits each (a table lookup: the console lists 100,000)
+    return (
+        f"{_CASE_PAIRS[n >> 30]}{_CASE_PAIRS[(n >> 20) & 1023]}-"
+        f"{_CASE_PAIRS[(n >> 10) & 1023]}{_CASE_PAIRS[n & 1023]}"
+    )
 
 
 def normalise_code(code: str) -> str:

@@ -147,3 +147,26 @@ def test_the_icon_is_a_square_png() -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width == height >= 512
+
+
+def _name(requirement: str) -> str:
+    import re
+
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_a_tablet_installs_neither_the_consoles_pdf_tools_nor_the_servers_driver() -> None:
+    """`flet build` installs the [project] dependencies on the tablet: the console's PDF
+    tools and the server's PostgreSQL driver are extras, and the test extra (what .ci
+    installs) has both."""
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        project = tomllib.load(fh)["project"]
+    main = {_name(r) for r in project["dependencies"]}
+    extras = {k: {_name(r) for r in v} for k, v in project["optional-dependencies"].items()}
+    assert {"fpdf2", "uharfbuzz", "psycopg"}.isdisjoint(main)
+    assert extras["console"] == {"fpdf2", "uharfbuzz"}
+    assert extras["postgresql"] == {"psycopg"}
+    assert extras["console"] | extras["postgresql"] <= extras["test"]
+    pinned = {_name(line) for line in (ROOT / "constraints.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")}
+    assert set().union(*extras.values()) <= pinned

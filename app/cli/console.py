@@ -19,6 +19,10 @@ from app.i18n import N_
 CODES = {
     "token_unreadable": N_("The token file {file} could not be read."),
     "token_empty": N_("The token file {file} is empty."),
+    "ca_file_unreadable": N_(
+        "The certificate file {file} could not be read: it must hold the agency server's "
+        "certificate (PEM)."
+    ),
     "host_not_local": N_(
         "The console serves decrypted records: it listens on this computer only "
         "(127.0.0.1, ::1 or localhost)."
@@ -41,6 +45,15 @@ def run(args: argparse.Namespace, _: Any) -> int:
         return _error(_, "token_empty", file=args.token_file)
     if args.host not in LOCAL_HOSTS:
         return _error(_, "host_not_local")
+    ca_file = Path(args.ca_file) if args.ca_file else None
+    if ca_file is not None:
+        from app.console.errors import ConsoleError
+        from app.console.model import trust
+
+        try:
+            trust(ca_file)
+        except ConsoleError:
+            return _error(_, "ca_file_unreadable", file=args.ca_file)
     from app.console.ui import serve
 
     print(
@@ -62,6 +75,7 @@ def run(args: argparse.Namespace, _: Any) -> int:
         key_path=str(args.key or ""),
         questionnaires_dir=Path(args.questionnaires) if args.questionnaires else None,
         sites_dir=Path(args.sites) if args.sites else None,
+        ca_file=ca_file,
     )
     return 0
 
@@ -97,5 +111,12 @@ def register(subparsers: Any, _: Any) -> None:
     p.add_argument(
         "--sites",
         help=_("folder of the sites' files (referral directories), for referral slips"),
+    )
+    p.add_argument(
+        "--ca-file",
+        help=_(
+            "the agency server's certificate (PEM), when it is self-signed or certified by the "
+            "agency's own authority"
+        ),
     )
     p.set_defaults(func=run)

@@ -24,6 +24,7 @@ class CliCode(StrEnum):
     PASSPHRASE_SHORT = "passphrase_short"  # noqa: S105 - a code, not a secret
     PUBLIC_URL_PLAIN = "public_url_plain"
     TLS_KEY_MISSING = "tls_key_missing"
+    DATABASE_DRIVER_MISSING = "database_driver_missing"
 
 
 class CliError(WaymarkError):

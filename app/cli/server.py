@@ -50,6 +50,10 @@ CODES = {
         "Use an https:// address."
     ),
     "tls_key_missing": N_("A certificate needs its private key too (--tls-key)."),
+    "database_driver_missing": N_(
+        "A PostgreSQL database needs Waymark's PostgreSQL driver: install it with pip install "
+        "'waymark[{extra}]'. Without --database-url the server uses a SQLite file."
+    ),
     "scope_invalid": N_("Unknown scope in {scopes}: use read, erase and devices."),
     "coordinator_unknown": N_("No coordinator credential has the id {id}."),
     "file_unusable": N_("{file} could not be read or written."),
@@ -80,7 +84,19 @@ def _data_options(parser: argparse.ArgumentParser, _: Any) -> None:
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
     from sync.server import Settings
 
-    return Settings(data_dir=args.data_dir, database_url=args.database_url, **extra)
+    settings = Settings(data_dir=args.data_dir, database_url=args.database_url, **extra)
+    if settings.url.startswith("postgresql"):
+        _postgresql_driver()
+    return settings
+
+
+def _postgresql_driver() -> None:
+    """``database_driver_missing`` (naming the extra to install) when a PostgreSQL URL is
+    given to a Waymark installed without its PostgreSQL driver."""
+    try:
+        import psycopg  # noqa: F401 - the driver SQLAlchemy's postgresql+psycopg URLs load
+    except ImportError:
+        raise _CliError("database_driver_missing", extra="postgresql") from None
 
 
 def _say_error(_: Any, code: str, params: dict[str, Any] | None = None) -> int:

@@ -52,6 +52,8 @@ class ConsoleCode(StrEnum):
     CORRECTION_REFUSED = "correction_refused"
     DIRECTORY_UNREADABLE = "directory_unreadable"
     QUESTIONNAIRE_MISSING = "questionnaire_missing"
+    PDF_UNAVAILABLE = "pdf_unavailable"
+    CA_FILE_UNREADABLE = "ca_file_unreadable"
 
 
 class ConsoleError(WaymarkError):

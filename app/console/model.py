@@ -9,6 +9,8 @@ exports through :mod:`app.console.export`.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,7 +41,7 @@ from app.i18n import translator
 from app.store import crypto
 from sync.client import CoordinatorClient
 from sync.errors import SyncError
-from sync.protocol import EnvelopeOut, digest_of
+from sync.protocol import EnvelopeOut, case_code, digest_of
 
 PAGE_LIMIT = 500
 
@@ -190,6 +192,8 @@ def _corrected(values: dict[str, Any], corrections: Sequence[Correction]) -> dic
 def _day(value: object) -> str:
     """The ISO date of an ISO date or datetime text, or ""."""
     text = str(value or "")
+    if len(text) >= 10 and _iso_date(text[:10]) and (len(text) == 10 or text[10] in "T "):
+        return text[:10]  # what parsing the whole text gives, without parsing it
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
@@ -197,6 +201,26 @@ def _day(value: object) -> str:
             return date.fromisoformat(text[:10]).isoformat()
         except ValueError:
             return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(text: str) -> bool:
+    """Whether ``text`` is a valid ISO date (a table's records fall on a few hundred days)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def trust(ca_file: Path) -> ssl.SSLContext:
+    """A TLS context that trusts the certificates in ``ca_file`` (PEM: the agency server's
+    own self-signed certificate, or the agency's certificate authority) and still checks the
+    server's name; ``ca_file_unreadable`` when the file holds none."""
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError, ValueError):
+        raise ConsoleError("ca_file_unreadable", file=str(ca_file)) from None
 
 
 def iso_week(value: str | None, fallback: str) -> str:
@@ -234,8 +258,10 @@ class Console:
         kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
         questionnaires_dir: Path | None = None,
         sites_dir: Path | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
+        self._verify = trust(ca_file) if ca_file is not None else True
         self._token = token.strip()
         self.data_dir = data_dir
         self.actor = actor.strip()
@@ -249,6 +275,8 @@ class Console:
         self._questionnaires: dict[tuple[str, str], Questionnaire | None] = {}
         self._orders: dict[tuple[tbl.Column, bool], list[tbl.Submission]] = {}
         self._cases: dict[str, list[tbl.Submission]] | None = None
+        self._positions: dict[str, int] | None = None  # record id -> its row in the index
+        self._follow_counts: Counter[str] | None = None  # follow-up state -> rows in it
 
     def __repr__(self) -> str:
         return f"Console(server_url={self.server_url!r}, unlocked={self.unlocked})"
@@ -317,7 +345,9 @@ class Console:
     # --- server ----------------------------------------------------------------------------
 
     def _client(self) -> CoordinatorClient:
-        return CoordinatorClient(self.server_url, self._token, transport=self._transport)
+        return CoordinatorClient(
+            self.server_url, self._token, transport=self._transport, verify=self._verify
+        )
 
     def pull(self, progress: Callable[[int], None] | None = None) -> PullResult:
         """Fetch new envelopes, open and keep them; refresh devices; retry pending erasures.
@@ -460,20 +490,28 @@ class Console:
             for (rid, pw), entry in self.store.all_states().items():
                 by_record.setdefault(rid, {})[pw] = entry.state
             firsts, conflicted = self._first_summaries()
+            # Submission built directly (not through tbl.submission's checks): the store's
+            # listing already holds each pathway and flag once; this runs once per record
+            none: dict[str, str] = {}
             rows = [
-                tbl.submission(
+                tbl.Submission(
                     rec.id,
-                    site=rec.site,
-                    day=_day(rec.finalised_at) or rec.received_on,
-                    received_on=rec.received_on,
-                    form_id=rec.form_id,
-                    form_version=rec.form_version,
-                    language=rec.language,
-                    pathways=rec.pathways,
-                    flags=[f for f, _dim in rec.flags],
-                    states=by_record.get(rec.id, {}),
-                    conflict=rec.conflict or rec.id in conflicted,
-                    seq=rec.seq,
+                    case_code(rec.id),
+                    rec.site,
+                    _day(rec.finalised_at) or rec.received_on,
+                    rec.received_on,
+                    rec.form_id,
+                    rec.form_version,
+                    rec.language,
+                    rec.pathways,
+                    tuple([f[0] for f in rec.flags]) if rec.flags else (),
+                    (
+                        {p: got[p] for p in rec.pathways if p in got}
+                        if (got := by_record.get(rec.id))
+                        else none
+                    ),
+                    rec.conflict or rec.id in conflicted,
+                    rec.seq,
                 )
                 for rec in firsts
             ]
@@ -508,6 +546,8 @@ class Console:
         self._index = None
         self._orders = {}
         self._cases = None
+        self._positions = None
+        self._follow_counts = None
 
     def rows(self) -> list[RecordRow]:
         """The record list, newest first."""
@@ -599,8 +639,44 @@ class Console:
         if not self.actor:
             raise ConsoleError("actor_required", record_id=record_id)
         entry = self.store.follow(record_id, pathway, state, self.actor, note=note)
-        self._changed()
+        self._restate(record_id)
         return entry
+
+    def _restate(self, record_id: str) -> None:
+        """After a follow-up step only that record's row changes: it is replaced in the
+        table and in each kept order (the follow-up order is sorted again when next asked
+        for), so a coordinator working through 100,000 records does not wait for the table
+        to be built again after every step."""
+        if self._index is None:
+            return
+        rows, known = self._index
+        if self._positions is None:
+            self._positions = {r.record_id: i for i, r in enumerate(rows)}
+        pos = self._positions.get(record_id)
+        if pos is None:
+            self._changed()
+            return
+        old = rows[pos]
+        states = {pw: e.state for pw, e in self.store.states(record_id).items()}
+        new = old._replace(states={p: states[p] for p in old.pathways if p in states})
+        rows[pos] = new
+        for order_key in list(self._orders):
+            order = self._orders[order_key]
+            if order_key[0] is tbl.Column.follow_up:
+                del self._orders[order_key]
+                continue
+            at = next(i for i, r in enumerate(order) if r is old)
+            order[at] = new
+        if self._cases is not None:
+            same = self._cases.get(old.case.replace("-", ""), [])
+            self._cases[old.case.replace("-", "")] = [new if r is old else r for r in same]
+        if self._follow_counts is None:
+            self._follow_counts = Counter(s for r in rows if r is not new for s in r.follow_states)
+            self._follow_counts.update(old.follow_states)
+        self._follow_counts.subtract(old.follow_states)
+        self._follow_counts.update(new.follow_states)
+        follow = [s for s, n in self._follow_counts.items() if n > 0]
+        self._index = (rows, replace(known, follow=tbl.follow_order(follow)))
 
     def correct(
         self, record_id: str, path: str, value: Any, reason: str = "", lang: str = "en"

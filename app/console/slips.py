@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.console import reading as rd
+from app.console.errors import ConsoleError
 from app.engine import Questionnaire
 from app.engine.model import pick
 from app.i18n import is_rtl
@@ -229,11 +230,21 @@ def _script(lang: str) -> str:
     return "latin"
 
 
+def _pdf_library() -> Any:
+    """fpdf2's document class, with HarfBuzz present for its shaping; imported only when a
+    PDF is made (both come with the ``console`` extra, which a tablet never installs).
+    ``pdf_unavailable`` when either is missing: the plain-text slip still works."""
+    try:
+        import uharfbuzz  # noqa: F401 - fpdf2 shapes with it; without it Arabic falls apart
+        from fpdf import FPDF
+    except ImportError:
+        raise ConsoleError("pdf_unavailable", extra="console") from None
+    return FPDF
+
+
 def pdf(slip: Slip) -> bytes:
     """The slip as a PDF (A4), in the partner's script and direction."""
-    from fpdf import FPDF
-
-    doc = FPDF(format="A4")
+    doc = _pdf_library()(format="A4")
     doc.set_auto_page_break(auto=True, margin=15)
     doc.set_title(slip.title)
     doc.set_creator("Waymark")

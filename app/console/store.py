@@ -10,6 +10,11 @@ names its row, so a blob moved to another row does not open.
 
 Plaintext columns are routing metadata only: record id, envelope digest and arrival sequence,
 device id and its site, form id and version, the day it was received, the conflict marker.
+What the submissions table and the dashboard read of each record (those columns with the
+screening's date, language, pathways and flags) is sealed in listing packs of up to
+:data:`PACK_ROWS` records each, so that opening the console decrypts a few blobs rather than
+one per record (``listing``: pack number, how many records it holds, ciphertext bound to the
+pack number).
 Follow-up entries are append-only (a trigger refuses UPDATE, and DELETE unless the record's
 erasure is already recorded). Erasure removes the record's rows and history, truncates the WAL
 so no old page image survives, and leaves an audit entry with no content.
@@ -28,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphrase
 from app.store import chain, crypto, sqlite
@@ -54,8 +59,15 @@ _RECORD_SELECT = (
 )
 _FOLLOW_AAD = b"waymark-console-followup\x00"
 _SUMMARY_AAD = b"waymark-console-summary\x00"
+_LISTING_AAD = b"waymark-console-listing\x00"
+#: Record summaries per sealed listing pack: opening 100,000 records decrypts 20 blobs.
+PACK_ROWS = 5000
 _CORRECT_AAD = b"waymark-console-correction\x00"
 
+_LISTING_TABLE = """CREATE TABLE listing (
+        pack INTEGER PRIMARY KEY,
+        rows INTEGER NOT NULL,
+        body BLOB NOT NULL)"""
 SCHEMA = [
     """CREATE TABLE meta (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -79,6 +91,7 @@ SCHEMA = [
         summary BLOB,
         PRIMARY KEY (id, digest))""",
     "CREATE INDEX ix_record_seq ON record (seq)",
+    _LISTING_TABLE,
     """CREATE TABLE followup (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         entry_id TEXT NOT NULL UNIQUE,
@@ -136,7 +149,7 @@ SCHEMA = [
     """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit_append_only'); END""",
 ]
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: Steps from an older console store to this one, by the version each step reaches.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE device ADD COLUMN waiting INTEGER",),
@@ -147,6 +160,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # the audit chain moves to the one recipe the device's log uses (app.store.chain); the
     # entries are linked again under it on the first open after this step (recipe 1 -> 2)
     4: ("ALTER TABLE meta ADD COLUMN audit_recipe INTEGER NOT NULL DEFAULT 1",),
+    # the summaries of many records sealed together in listing packs (one decryption per
+    # 5,000 records when the console opens); built from the per-record summaries on the first
+    # open after this step, which are then cleared
+    5: (_LISTING_TABLE,),
 }
 _AUDIT_TRIGGERS = (
     """CREATE TRIGGER audit_no_change BEFORE UPDATE ON audit
@@ -191,9 +208,9 @@ class StoredRecord:
         return [f for f in out if isinstance(f, dict) and f.get("id")]
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What the table and the dashboard need of one record version, without its answers."""
+class Summary(NamedTuple):
+    """What the table and the dashboard need of one record version, without its answers (a
+    named tuple: the console makes one per record when it opens)."""
 
     id: str
     digest: str
@@ -306,6 +323,7 @@ class ConsoleStore:
         self.path = path
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], StoredRecord] = {}
+        self._summaries: list[Summary] | None = None
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -381,7 +399,7 @@ class ConsoleStore:
             raise
         store = cls(conn, data_key, path)
         try:
-            store._fill_summaries()
+            store._check_listing()
             store._relink_audit()
         except BaseException:
             store.close()
@@ -405,6 +423,7 @@ class ConsoleStore:
         with self._lock:
             self._key = None
             self._cache.clear()
+            self._summaries = None
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
@@ -489,7 +508,8 @@ class ConsoleStore:
 
     def add_records(self, items: Sequence[NewRecord]) -> int:
         """Keep opened envelopes in one transaction (one disk sync for a page of a pull);
-        the number newly kept. Already kept envelopes and erased records are skipped."""
+        the number newly kept. Already kept envelopes and erased records are skipped. The
+        summaries of the new ones join the sealed listing in the same transaction."""
         rows = []
         for item in items:
             received = item.received_at or _now()
@@ -510,23 +530,26 @@ class ConsoleStore:
                     received.astimezone(UTC).date().isoformat(),
                     1 if item.conflict else 0,
                     crypto.encrypt(self._data_key, body, _record_aad(item.record_id, item.digest)),
-                    self._seal_summary(item.record_id, item.digest, summarise(item.payload)),
                 )
             )
         if not rows:
             return 0
-        added = 0
+        listed: list[list[Any]] = []
         with self._tx() as c:
-            for row in rows:
+            for row, item in zip(rows, items, strict=True):
                 cur = c.execute(
                     "INSERT OR IGNORE INTO record (id, digest, seq, device_id, site, form_id,"
-                    " form_version, received_on, conflict, body, summary)"
-                    " SELECT ?,?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
+                    " form_version, received_on, conflict, body)"
+                    " SELECT ?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
                     " (SELECT 1 FROM erasure WHERE record_id = ?)",
                     (*row, row[0]),
                 )
-                added += cur.rowcount
-        return added
+                if cur.rowcount == 1:
+                    listed.append(_listing_row(row[:9], summarise(item.payload)))
+            self._append_listing(c, listed)
+        if listed:
+            self._summaries = None
+        return len(listed)
 
     def note_unreadable(self, record_id: str, digest: str, seq: int) -> None:
         """Remember an envelope that did not open (sealed to another key, or damaged)."""
@@ -563,58 +586,116 @@ class ConsoleStore:
 
     def summaries(self) -> list[Summary]:
         """Every kept record version's summary, in arrival order: what the table and the
-        dashboard read, decrypting far less than :meth:`records`."""
+        dashboard read. They are sealed together in listing packs (a few thousand records
+        per decryption), never one by one, and kept in memory while the store is open."""
+        if self._summaries is not None:
+            return self._summaries
+        self._check_listing()
+        out: list[Summary] = []
+        for pack, count, blob in self._read("SELECT pack, rows, body FROM listing ORDER BY pack"):
+            entries = self._open_pack(int(pack), blob)
+            if len(entries) != int(count):
+                raise ConsoleStoreCorrupt("store_corrupt")
+            out.extend(
+                Summary(
+                    e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], bool(e[8]), e[9], e[10],
+                    tuple(e[11]), tuple(map(tuple, e[12])) if e[12] else (),
+                )
+                for e in entries
+            )
+        out.sort(key=lambda s: (s.seq, s.id, s.digest))
+        self._summaries = out
+        return out
+
+    def _check_listing(self) -> None:
+        """Build the listing again when it does not count every kept record version (the
+        first open after it was introduced, or a listing damaged outside Waymark)."""
+        kept = int(self._read("SELECT COUNT(*) FROM record")[0][0])
+        listed = int(self._read("SELECT COALESCE(SUM(rows), 0) FROM listing")[0][0])
+        if kept != listed:
+            self._rebuild_listing()
+
+    def _open_pack(self, pack: int, blob: Any) -> list[list[Any]]:
+        try:
+            entries = json.loads(crypto.decrypt(self._data_key, bytes(blob), _listing_aad(pack)))
+        except (crypto.CryptoError, ValueError, TypeError):
+            raise ConsoleStoreCorrupt("store_corrupt") from None
+        if not isinstance(entries, list):
+            raise ConsoleStoreCorrupt("store_corrupt")
+        return entries
+
+    def _seal_pack(self, pack: int, entries: list[list[Any]]) -> bytes:
+        body = json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return crypto.encrypt(self._data_key, body, _listing_aad(pack))
+
+    def _append_listing(self, c: sqlite3.Connection, entries: list[list[Any]]) -> None:
+        """Add summaries to the listing: into the newest pack while it has room, then into
+        new packs of :data:`PACK_ROWS` (inside the caller's transaction)."""
+        if not entries:
+            return
+        last = c.execute(
+            "SELECT pack, rows, body FROM listing ORDER BY pack DESC LIMIT 1"
+        ).fetchone()
+        pack = int(last[0]) if last else 0
+        if last is not None and int(last[1]) < PACK_ROWS:
+            room = PACK_ROWS - int(last[1])
+            merged = self._open_pack(pack, last[2]) + entries[:room]
+            entries = entries[room:]
+            c.execute(
+                "UPDATE listing SET rows = ?, body = ? WHERE pack = ?",
+                (len(merged), self._seal_pack(pack, merged), pack),
+            )
+        for start in range(0, len(entries), PACK_ROWS):
+            pack += 1
+            chunk = entries[start : start + PACK_ROWS]
+            c.execute(
+                "INSERT INTO listing (pack, rows, body) VALUES (?, ?, ?)",
+                (pack, len(chunk), self._seal_pack(pack, chunk)),
+            )
+
+    def _drop_from_listing(self, c: sqlite3.Connection, record_id: str) -> None:
+        """Remove a record's summaries from the packs that hold them (erasure)."""
+        for pack, _count, blob in c.execute("SELECT pack, rows, body FROM listing").fetchall():
+            entries = self._open_pack(int(pack), blob)
+            left = [e for e in entries if e[0] != record_id]
+            if len(left) == len(entries):
+                continue
+            if left:
+                c.execute(
+                    "UPDATE listing SET rows = ?, body = ? WHERE pack = ?",
+                    (len(left), self._seal_pack(int(pack), left), pack),
+                )
+            else:
+                c.execute("DELETE FROM listing WHERE pack = ?", (pack,))
+        self._summaries = None
+
+    def _rebuild_listing(self) -> None:
+        """Seal the listing again from the records themselves: from each record's own sealed
+        summary where an older store kept one (cleared afterwards), else from the record."""
         rows = self._read(
             "SELECT id, digest, seq, device_id, site, form_id, form_version, received_on,"
             " conflict, summary FROM record ORDER BY seq, id, digest"
         )
-        key = self._data_key
-        out = []
-        for rid, digest, seq, device, site, form, version, day, conflict, blob in rows:
-            try:
-                d = json.loads(crypto.decrypt(key, bytes(blob), _summary_aad(rid, digest)))
-            except (crypto.CryptoError, ValueError, TypeError):
-                raise ConsoleStoreCorrupt("record_unreadable", record_id=str(rid)) from None
-            out.append(
-                Summary(
-                    str(rid),
-                    str(digest),
-                    int(seq),
-                    str(device),
-                    str(site),
-                    str(form),
-                    str(version),
-                    str(day),
-                    bool(conflict),
-                    str(d.get("finalised_at") or ""),
-                    str(d.get("language") or ""),
-                    tuple(map(str, d.get("pathways") or ())),
-                    tuple((str(f[0]), f[1]) for f in d.get("flags") or ()),
-                )
-            )
-        return out
-
-    def _seal_summary(self, record_id: str, digest: str, fields: dict[str, Any]) -> bytes:
-        body = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return crypto.encrypt(self._data_key, body, _summary_aad(record_id, digest))
-
-    def _fill_summaries(self) -> None:
-        """Seal the summary of records kept before summaries existed (once, after the
-        migration that added them)."""
-        missing = self._read(_RECORD_SELECT + " WHERE summary IS NULL")
-        if not missing:
-            return
+        entries = []
+        for row in rows:
+            rid, digest = str(row[0]), str(row[1])
+            if row[9] is not None:
+                try:
+                    fields = json.loads(
+                        crypto.decrypt(self._data_key, bytes(row[9]), _summary_aad(rid, digest))
+                    )
+                except (crypto.CryptoError, ValueError, TypeError):
+                    raise ConsoleStoreCorrupt("record_unreadable", record_id=rid) from None
+            else:
+                full = self._read(_RECORD_SELECT + " WHERE id = ? AND digest = ?", (rid, digest))
+                fields = summarise(self._open_record(full[0]).payload)
+            entries.append(_listing_row(row[:9], fields))
         with self._tx() as c:
-            for row in missing:
-                rec = self._open_record(row)
-                c.execute(
-                    "UPDATE record SET summary = ? WHERE id = ? AND digest = ?",
-                    (
-                        self._seal_summary(rec.id, rec.digest, summarise(rec.payload)),
-                        rec.id,
-                        rec.digest,
-                    ),
-                )
+            c.execute("DELETE FROM listing")
+            self._append_listing(c, entries)
+            c.execute("UPDATE record SET summary = NULL WHERE summary IS NOT NULL")
+        self._summaries = None
+        self.checkpoint()
 
     def record(self, record_id: str) -> list[StoredRecord]:
         """The versions of one record (more than one only after a conflict)."""
@@ -848,6 +929,8 @@ class ConsoleStore:
                 del self._cache[key]
             entries = c.execute("DELETE FROM followup WHERE record_id = ?", (record_id,)).rowcount
             fixes = c.execute("DELETE FROM correction WHERE record_id = ?", (record_id,)).rowcount
+            if versions:
+                self._drop_from_listing(c, record_id)
             detail = {"versions": versions, "followups": entries, "corrections": fixes}
             _audit(c, "erase_local", record_id, by, detail)
         self.checkpoint()
@@ -1032,6 +1115,33 @@ _SAFE_TEXT = frozenset({"format", "code", "pathway", "problem"})
 
 def _record_aad(record_id: str, digest: str) -> bytes:
     return _RECORD_AAD + record_id.encode("utf-8") + b"\x00" + digest.encode("ascii")
+
+
+def _listing_aad(pack: int) -> bytes:
+    return _LISTING_AAD + str(int(pack)).encode("ascii")
+
+
+def _listing_row(columns: Sequence[Any], fields: dict[str, Any]) -> list[Any]:
+    """One record version in a listing pack: its routing columns (id, digest, seq, device,
+    site, form, version, day received, conflict), then its summary fields."""
+    return [
+        *(str(v) for v in columns[:2]),
+        int(columns[2]),
+        *(str(v) for v in columns[3:8]),
+        1 if columns[8] else 0,
+        fields["finalised_at"],
+        fields["language"],
+        list(dict.fromkeys(fields["pathways"])),  # each once: the table lists them as sets
+        _first_each(fields["flags"]),
+    ]
+
+
+def _first_each(flags: Sequence[Sequence[Any]]) -> list[Any]:
+    """The first (flag id, dimension) of each flag id, in order."""
+    seen: dict[Any, Any] = {}
+    for f in flags:
+        seen.setdefault(f[0], f)
+    return list(seen.values())
 
 
 def _summary_aad(record_id: str, digest: str) -> bytes:

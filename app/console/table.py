@@ -5,9 +5,9 @@ What a coordinator used to Kobo's or ODK Central's submissions table expects: th
 questionnaire and version, pathways and follow-up state; a column picker; sort on any column;
 search by case code; filters by date range, site, pathway, flag and follow-up state; pages.
 
-Pathways, flags and dates live only inside the encrypted records, so the table is an index the
-console builds in memory once the store is open (and rebuilds after a pull or a follow-up
-step); nothing of it is written to disk. Pure functions over plain data: no Flet, no store.
+Pathways, flags and dates live only inside ciphertext (the store's sealed listing), so the
+table is an index the console builds in memory once the store is open (again after a pull; a
+follow-up step replaces its one row); nothing of it is written to disk in the clear. Pure functions over plain data: no Flet, no store.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sync.protocol import case_code
 
@@ -52,9 +52,9 @@ REQUIRED_COLUMNS = frozenset({Column.case})
 PAGE_SIZES = (25, 50, 100)
 
 
-@dataclass(frozen=True)
-class Submission:
-    """One record as the table lists it (the first version received of a record id)."""
+class Submission(NamedTuple):
+    """One record as the table lists it (the first version received of a record id; a named
+    tuple, as the table holds one per record)."""
 
     record_id: str
     case: str
@@ -216,19 +216,28 @@ def facets(rows: Sequence[Submission]) -> Facets:
     days = [r.day for r in rows if r.day]
     for r in rows:
         sites.add(r.site)
-        for p in r.pathways:
-            pathways.setdefault(p, None)
-        flags.update(r.flags)
-        follow.update(r.follow_states)
-    order = (OPEN, "referred", "accepted", "declined", "closed")
+        if r.pathways:
+            pathways.update(dict.fromkeys(r.pathways))
+            if r.states:
+                follow.update(r.follow_states)
+            else:  # nobody has acted on any of them yet
+                follow.add(OPEN)
+        if r.flags:
+            flags.update(r.flags)
     return Facets(
         sites=tuple(sorted(sites)),
         pathways=tuple(pathways),
         flags=tuple(sorted(flags)),
-        follow=tuple(sorted(follow, key=lambda s: (_rank(order, s), s))),
+        follow=follow_order(follow),
         first_day=min(days, default=""),
         last_day=max(days, default=""),
     )
+
+
+def follow_order(states: Iterable[str]) -> tuple[str, ...]:
+    """Follow-up states in the usual order of follow-up (unknown ones after, by name)."""
+    order = (OPEN, "referred", "accepted", "declined", "closed")
+    return tuple(sorted(set(states), key=lambda s: (_rank(order, s), s)))
 
 
 Predicate = Callable[[Submission], bool]

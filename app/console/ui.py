@@ -921,11 +921,12 @@ class ConsoleShell:
         )
 
     def correction_editor(self, r: Reading, lang: str) -> ft.Control:
-        """A select question offers its choices (labels in the coordinator's language); any
-        other question takes typed text. The engine checks either before it is saved."""
+        """A select question offers its choices (labels in the coordinator's language): one
+        to press for a select_one, choices to tick then save for a select_multiple; any
+        other question takes typed text. The engine checks each before it is saved."""
         k, _ = self.kit, self._
         v = self.view
-        reason = k.field(_("Reason for the correction"))
+        reason = k.field(_("Reason for the correction"), value=v.reason_draft)
         controls: list[ft.Control] = [k.text(r.label, 14, bold=True, lang=lang)]
         if r.type == "select_one" and r.choices:
             controls.append(
@@ -944,19 +945,35 @@ class ConsoleShell:
                     wrap=True,
                 )
             )
+        elif r.type == "select_multiple" and r.choices:
+            controls.append(k.text(_("Tick every choice that applies"), 13, color="#57606a"))
+            controls.append(
+                ft.Row(
+                    [
+                        k.button(
+                            ("\u2713 " if name in v.picked else "") + label,
+                            self.tick(name, reason),
+                            ident=ids.CORRECT_PICK + name,
+                            kind="secondary",
+                            selected=name in v.picked,
+                            lang=lang,
+                            disabled=self.busy,
+                        )
+                        for name, label in r.choices
+                    ],
+                    wrap=True,
+                )
+            )
+            controls.append(
+                k.button(
+                    _("Save the correction"),
+                    self.save_picked(reason),
+                    ident=ids.CORRECT_SAVE,
+                    disabled=self.busy,
+                )
+            )
         else:
             value = k.field(_("Corrected value"), value=_value(r.value))
-            if r.choices:
-                controls.append(
-                    k.text(
-                        _(
-                            "Type the choices separated by spaces: {choices}",
-                            choices=", ".join(f"{isolate(n)} ({lbl})" for n, lbl in r.choices),
-                        ),
-                        13,
-                        color="#57606a",
-                    )
-                )
             controls.append(ft.Semantics(identifier=ids.CORRECT_VALUE, content=value))
             controls.append(
                 k.button(
@@ -976,6 +993,25 @@ class ConsoleShell:
             )
         )
         return k.card(controls, bg=WORKER_BG)
+
+    def tick(self, name: str, reason: ft.TextField) -> Callable[[Any], Any]:
+        """Tick or untick one choice; the page is drawn again with the reason kept."""
+
+        def handler(_e: Any) -> None:
+            if self.busy:
+                return
+            self.view.touch()
+            self.view.reason_draft = reason.value or ""
+            self.view.toggle_choice(name)
+            self.render()
+
+        return handler
+
+    def save_picked(self, reason: ft.TextField) -> Callable[[Any], Any]:
+        async def save(e: Any) -> None:
+            await self.act(self.view.save_choices, reason.value or "")(e)
+
+        return save
 
     def save_with(self, value: Callable[[], str], reason: ft.TextField) -> Callable[[Any], Any]:
         async def save(e: Any) -> None:
@@ -1098,8 +1134,11 @@ def make_app(
     questionnaires_dir: Path | None = None,
     sites_dir: Path | None = None,
     kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+    ca_file: Path | None = None,
 ) -> Callable[[ft.Page], None]:
-    """The Flet ``main(page)``: one console, locked, per browser page."""
+    """The Flet ``main(page)``: one console, locked, per browser page (``ca_file``: the
+    agency server's own certificate, for a server that is not certified by a public
+    authority)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     folder = questionnaires_dir or QUESTIONNAIRES_DIR
     idle_seconds = float(os.environ.get("WAYMARK_CONSOLE_IDLE_SECONDS", 15 * 60))
@@ -1113,6 +1152,7 @@ def make_app(
             kdf=kdf,
             questionnaires_dir=folder,
             sites_dir=sites_dir,
+            ca_file=ca_file,
         )
         view = ConsoleView(console, lang, key_path=key_path, idle_seconds=idle_seconds)
         ConsoleShell(page, view, actor).mount()

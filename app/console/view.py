@@ -16,7 +16,7 @@ from typing import Any
 
 from app.console.errors import ConsoleError
 from app.console.model import Console, Labels, load_labels
-from app.console.reading import correction_value
+from app.console.reading import Reading, correction_value
 from app.console.table import PAGE_SIZES, Column, TablePage, TableQuery
 from sync.errors import SyncError
 from sync.protocol import case_code
@@ -66,6 +66,10 @@ class ConsoleView:
         self.export_dir = export_dir or console.data_dir / "exports"
         self._labels: Labels | None = None
         self.correcting: str | None = None
+        #: the choices ticked so far when correcting a select_multiple answer, in the
+        #: questionnaire's order, and the reason typed so far (kept while choices are ticked)
+        self.picked: tuple[str, ...] = ()
+        self.reason_draft = ""
         self.query = TableQuery()
         self.picking_columns = False
         self.idle_seconds = idle_seconds
@@ -263,26 +267,68 @@ class ConsoleView:
     def start_correction(self, path: str) -> None:
         self.correcting = path
         self.notice = None
+        self.reason_draft = ""
+        reading = self._reading(path)
+        value = reading.value if reading is not None else None
+        self.picked = tuple(str(x) for x in value) if isinstance(value, list) else ()
 
     def cancel_correction(self) -> None:
         self.correcting = None
+        self.picked = ()
+
+    def toggle_choice(self, name: str) -> None:
+        """Tick or untick one choice of the select_multiple answer being corrected (only
+        the questionnaire's own choices: a name it does not offer is ignored)."""
+        reading = self._reading(self.correcting) if self.correcting else None
+        if reading is None or reading.type != "select_multiple":
+            return
+        offered = [n for n, _label in reading.choices]
+        if name not in offered:
+            return
+        ticked = set(self.picked) ^ {name}
+        # ticked names the questionnaire no longer offers stay, after its own, in their order
+        rest = [n for n in self.picked if n not in offered and n in ticked]
+        self.picked = tuple([n for n in offered if n in ticked] + rest)
+
+    def save_choices(self, reason: str = "") -> None:
+        """Correct the select_multiple answer being edited to the choices ticked."""
+        if self.record_id is None or self.correcting is None:
+            return
+        self._save(self.correcting, list(self.picked), reason)
 
     def save_correction(self, value: str, reason: str = "") -> None:
         """Correct the answer being edited; the engine checks the typed value (a
-        select_multiple's choices are typed space-separated)."""
+        select_multiple's choices are ticked with :meth:`toggle_choice`, or typed
+        space-separated)."""
         if self.record_id is None or self.correcting is None:
             return
         path = self.correcting
         try:
-            words = self.console.words(self.record_id, self.lang)
-            sections = (words.sections + words.worker) if words is not None else []
-            reading = next((r for sec in sections for r in sec.readings if r.path == path), None)
+            reading = self._reading(path)
             new = correction_value(value, reading) if reading is not None else value.strip()
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self._save(path, new, reason)
+
+    def _reading(self, path: str) -> Reading | None:
+        """The record's answer at ``path``, in words (None when the record has none)."""
+        if self.record_id is None:
+            return None
+        words = self.console.words(self.record_id, self.lang)
+        sections = (words.sections + words.worker) if words is not None else []
+        return next((r for sec in sections for r in sec.readings if r.path == path), None)
+
+    def _save(self, path: str, new: Any, reason: str) -> None:
+        assert self.record_id is not None
+        try:
             self.console.correct(self.record_id, path, new, reason.strip(), lang=self.lang)
         except Exception as exc:
             self._fail(exc)
             return
         self.correcting = None
+        self.picked = ()
+        self.reason_draft = ""
         self.notice = Notice("corrected", error=False)
 
     def ask_erase(self) -> None:

@@ -27,6 +27,14 @@ MESSAGES: dict[str, str] = {
     ),
     "directory_unreadable": N_("The referral directory of the site {site} could not be read."),
     "slip_written": N_("The referral slip is written to {file}."),
+    "ca_file_unreadable": N_(
+        "The certificate file {file} could not be read: it must hold the agency server's "
+        "certificate (PEM)."
+    ),
+    "pdf_unavailable": N_(
+        "PDF slips need the console's PDF tools: install Waymark with pip install "
+        "'waymark[{extra}]'. The text slip works without them."
+    ),
     "audit_exported": N_(
         "{n} audit entries and the chain head written to {file}. Check it with 'waymark audit "
         "verify --file'."

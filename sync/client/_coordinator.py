@@ -8,6 +8,7 @@ Envelopes come back still sealed: only the holder of the agency private key open
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,9 +38,14 @@ class CoordinatorClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 60.0,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """``verify``: the TLS trust for the server (the system's certificate authorities by
+        default; a context trusting the agency's own certificate for a self-signed server)."""
         self.base_url = base_url.rstrip("/")
-        self._http = http_client(self.base_url, transport=transport, timeout=timeout)
+        self._http = http_client(
+            self.base_url, transport=transport, timeout=timeout, verify=verify
+        )
         self._http.headers["Authorization"] = f"Bearer {token.strip()}"
 
     def __repr__(self) -> str:  # never the token

@@ -133,9 +133,8 @@ def test_an_arabic_slip_is_shaped_and_its_text_comes_back(referred: tuple[Consol
     text = _plain(unicodedata.normalize("NFKC", extracted))
     assert case_code(rid) in text and "+961 1 234 567" in text
     label = _labels(c, rid, "ar")["health/health_distress"]
-    letters = [ch for ch in unicodedata.normalize("NFKC", label) if ch.isalpha()]
-    found = [ch for ch in text if ch.isalpha()]
-    assert "".join(letters) in "".join(found) or "".join(letters[::-1]) in "".join(found)
+    assert _plain(unicodedata.normalize("NFKC", label)) in text  # whole, in reading order
+    _assert_drawn_right_to_left(out.read_bytes(), case_code(rid), "+961 1 234 567")
     txt = tmp_path / "mhpss.txt"
     c.write_slip(rid, "mhpss", "txt", txt)
     assert label in txt.read_text("utf-8")
@@ -154,3 +153,93 @@ def test_the_record_screen_writes_a_slip_and_says_where(referred: tuple[Console,
     assert v.notice.code == "slip_written" and case_code(rid) in target.name
     assert v.write_slip("legal_aid", "pdf") is None
     assert v.notice.code == "slip_not_consented"
+
+
+def test_without_the_pdf_tools_a_pdf_slip_is_a_coded_translated_refusal(
+    referred: tuple[Console, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console installed without the ``console`` extra: fpdf2 (or HarfBuzz) cannot be
+    imported. Simulated by blocking the imports (``sys.modules[name] = None`` makes
+    ``import name`` raise ImportError); the text slip still works, nothing is written for the
+    PDF, and the coordinator reads which extra to install."""
+    import sys
+
+    from app.console.view import ConsoleView
+    from app.console.words import message
+    from app.i18n import translator
+
+    c, rid = referred
+    v = ConsoleView(c, "fr", export_dir=tmp_path / "out")
+    v.route = v.route.RECORDS
+    v.open_record(rid)
+    for blocked in ("fpdf", "uharfbuzz"):
+        with monkeypatch.context() as m:
+            m.setitem(sys.modules, blocked, None)
+            assert v.write_slip("medical", "pdf") is None
+            assert v.notice is not None and v.notice.code == "pdf_unavailable"
+            words = message(translator("fr"), v.notice.code, v.notice.params)
+            assert "waymark[console]" in words and "{" not in words
+            assert not list((tmp_path / "out").glob("*.pdf"))
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "fpdf", None)
+        text = v.write_slip("medical", "txt")
+        assert text is not None and text.exists()
+    assert [e.detail["format"] for e in c.store.audit_entries() if e.event == "slip"] == [
+        "txt"]  # a slip that was not made is not in the log
+
+
+def _assert_drawn_right_to_left(data: bytes, code: str, phone: str) -> None:
+    """Where the glyphs of an Arabic slip land on the page (pypdfium2's character boxes),
+    read from left to right as the eye sees them: each line is set from the right margin;
+    the case code sits at the left end of its line, after the Arabic heading that reads first
+    (right), its characters in their own order; the phone number reads "+961 1 234 567"."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    page = doc[0]
+    width = page.get_size()[0]
+    tp = page.get_textpage()
+    text = tp.get_text_range()
+    assert tp.count_chars() == len(text)
+    boxes = [tp.get_charbox(i) for i in range(len(text))]
+    tp.close()
+    page.close()
+    doc.close()
+
+    def line_of(i: int) -> list[int]:
+        """The characters on the line of character ``i``, left to right."""
+        mid = (boxes[i][1] + boxes[i][3]) / 2
+        on = [j for j, ch in enumerate(text) if ch.strip()
+              and abs((boxes[j][1] + boxes[j][3]) / 2 - mid) < 4]
+        return sorted(on, key=lambda j: boxes[j][0])
+
+    def arabic(j: int) -> bool:
+        return "\u0600" <= text[j] <= "\u06ff"
+
+    for wanted, probe in ((code, code[:4]), (phone, phone.lstrip("+")[:3])):
+        line = line_of(text.index(probe))
+        seen = "".join(text[j] for j in line if not arabic(j) and text[j] not in ":\u2066\u2069")
+        assert seen == wanted.replace(" ", ""), (seen, wanted)
+        heading = [j for j in line if arabic(j)]
+        latin = [j for j in line if not arabic(j)]
+        assert heading and min(boxes[j][0] for j in heading) > max(boxes[j][2] for j in latin)
+        assert max(boxes[j][2] for j in heading) > width * 0.9  # set from the right margin
+
+
+def test_a_tigrinya_slip_is_drawn_in_the_ethiopic_font_and_its_text_comes_back() -> None:
+    label, answer = "ብርቱዕ ጭንቀት ይስምዓካ ድዩ?", "እወ"
+    slip = sl.Slip(
+        record_id="r1", pathway="mhpss", language="ti", title="ምልኣኽ", case="K7QF-2M9D",
+        site="north", day="2026-12-01", pathway_label="ጥዕና ኣእምሮ",
+        pathway_description="", reasons=("ጭንቀት",), answers=(sl.SlipLine(label, answer),),
+        service=(sl.SlipLine("ቴሌፎን", "+961 1 234 567"),), headings={"case": "ኮድ"},
+    )
+    reader = PdfReader(io.BytesIO(sl.pdf(slip)))
+    text = _plain("".join(p.extract_text() for p in reader.pages))
+    assert f"- {label}: {answer}" in text and "ኮድ: K7QF-2M9D" in text
+    fonts = {
+        str(f.get_object()["/BaseFont"])
+        for p in reader.pages
+        for f in p["/Resources"]["/Font"].values()
+    }
+    assert any("NotoSansEthiopic" in f for f in fonts), fonts

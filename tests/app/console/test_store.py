@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -14,10 +15,14 @@ from app.console.errors import ConsoleError, ConsoleStoreCorrupt, WrongPassphras
 from app.console.store import (
     DB_FILES,
     DB_NAME,
+    PACK_ROWS,
     SCHEMA_VERSION,
     STATES,
     TRANSITIONS,
     ConsoleStore,
+    NewRecord,
+    _summary_aad,
+    summarise,
 )
 from app.store import crypto
 
@@ -289,6 +294,7 @@ def test_a_store_from_the_first_schema_is_upgraded_and_keeps_its_devices(tmp_pat
     with _open(tmp_path) as store:
         store.put_devices([device])
     with sqlite3.connect(tmp_path / DB_NAME) as conn:  # back to schema version 1
+        conn.execute("DROP TABLE listing")
         conn.execute("ALTER TABLE device DROP COLUMN waiting")
         conn.execute("ALTER TABLE record DROP COLUMN summary")
         conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
@@ -308,6 +314,7 @@ def test_records_kept_before_summaries_get_theirs_sealed_on_open(tmp_path: Path)
         _add(store, "r1", ["trafficking", "legal"])
         _add(store, "r2", ["urgent"])
     with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        conn.execute("DROP TABLE listing")
         conn.execute("ALTER TABLE record DROP COLUMN summary")
         conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
         conn.execute("PRAGMA user_version = 2")
@@ -319,16 +326,84 @@ def test_records_kept_before_summaries_get_theirs_sealed_on_open(tmp_path: Path)
     assert b"trafficking" not in raw and MARKER.encode() not in raw
 
 
-def test_a_summary_moved_to_another_record_does_not_open(tmp_path: Path) -> None:
+def _schema_4(folder: Path, records: dict[str, list[str]]) -> None:
+    """A schema 4 store: each record's summary sealed on its own row, no listing."""
+    with _open(folder) as store:
+        for rid, pathways in records.items():
+            _add(store, rid, pathways)
+        for rid in records:  # as schema 4 sealed them
+            conn = store._conn
+            conn.execute(
+                "UPDATE record SET summary = ? WHERE id = ?",
+                (crypto.encrypt(store._data_key, json.dumps(summarise(_payload(rid, records[rid])))
+                                .encode(), _summary_aad(rid, "d1")), rid),
+            )
+    with sqlite3.connect(folder / DB_NAME) as conn:
+        conn.execute("DROP TABLE listing")
+        conn.execute("PRAGMA user_version = 4")
+
+
+def test_a_schema_4_store_gets_its_listing_from_the_per_record_summaries(tmp_path: Path) -> None:
+    _schema_4(tmp_path, {"r1": ["trafficking"], "r2": ["urgent", "child"]})
     with _open(tmp_path) as store:
-        _add(store, "r1", ["trafficking"])
-        _add(store, "r2", ["urgent"])
+        assert {s.id: s.pathways for s in store.summaries()} == {
+            "r1": ("trafficking",), "r2": ("urgent", "child")}
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert conn.execute("SELECT COUNT(*) FROM record WHERE summary IS NOT NULL"
+                            ).fetchone()[0] == 0  # cleared: the listing is the one copy
+        assert conn.execute("SELECT SUM(rows) FROM listing").fetchone()[0] == 2
+    raw = (tmp_path / DB_NAME).read_bytes()
+    assert b"trafficking" not in raw and b"urgent" not in raw
+
+
+def test_a_per_record_summary_moved_to_another_record_does_not_open(tmp_path: Path) -> None:
+    _schema_4(tmp_path, {"r1": ["trafficking"], "r2": ["urgent"]})
     with sqlite3.connect(tmp_path / DB_NAME) as conn:
         blob = conn.execute("SELECT summary FROM record WHERE id = 'r1'").fetchone()[0]
         conn.execute("UPDATE record SET summary = ? WHERE id = 'r2'", (blob,))
+    with pytest.raises(ConsoleStoreCorrupt) as err:
+        _open(tmp_path)
+    assert err.value.code == "record_unreadable" and err.value.record_id == "r2"
+
+
+def test_the_listing_is_sealed_in_packs_bound_to_their_place(tmp_path: Path) -> None:
+    """Many records' summaries sealed per pack; a pack moved to another place does not
+    open, and a listing that lost a pack is built again from the records."""
+    with _open(tmp_path) as store:
+        store.add_records([_new(f"r{i}", i) for i in range(PACK_ROWS + 3)])
+        assert [s.id for s in store.summaries()][-2:] == [f"r{PACK_ROWS + 1}", f"r{PACK_ROWS + 2}"]
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        assert conn.execute("SELECT pack, rows FROM listing ORDER BY pack").fetchall() == [
+            (1, PACK_ROWS), (2, 3)]
+        conn.execute("UPDATE listing SET pack = 9 WHERE pack = 2")
     with _open(tmp_path) as store, pytest.raises(ConsoleStoreCorrupt) as err:
         store.summaries()
-    assert err.value.code == "record_unreadable" and err.value.record_id == "r2"
+    assert err.value.code == "store_corrupt"
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        conn.execute("DELETE FROM listing WHERE pack = 9")
+    with _open(tmp_path) as store:
+        assert len(store.summaries()) == PACK_ROWS + 3
+
+
+def test_an_erased_record_leaves_the_listing(tmp_path: Path) -> None:
+    with _open(tmp_path) as store:
+        _add(store, "r1", ["trafficking"])
+        _add(store, "r2", ["urgent"])
+        assert [s.id for s in store.summaries()] == ["r1", "r2"]
+        store.erase_local("r1", "Ana")
+        assert [s.id for s in store.summaries()] == ["r2"]
+        store.erase_local("r2", "Ana")
+        assert store.summaries() == []
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM listing").fetchone()[0] == 0
+    with _open(tmp_path) as store:
+        assert store.summaries() == []
+
+
+def _new(rid: str, seq: int) -> NewRecord:
+    return NewRecord(rid, "d1", seq, "dev_1", "north", "f", "1", None, False,
+                     _payload(rid, ["trafficking"]))
 
 
 def _legacy_store(folder: Path) -> None:
@@ -356,6 +431,7 @@ def _legacy_store(folder: Path) -> None:
         prev = digest
     conn.execute("UPDATE meta SET audit_head = ?", (prev,))
     conn.execute("ALTER TABLE meta DROP COLUMN audit_recipe")
+    conn.execute("DROP TABLE listing")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()

@@ -152,3 +152,36 @@ def test_the_table_follows_a_pull_a_follow_up_and_an_erasure(
     assert dict(row.states) == {"urgent": "referred"}
     console.erase(new)
     assert new not in _ids(console.table(TableQuery(page_size=100)))
+
+
+def test_a_follow_up_step_changes_its_row_without_building_the_table_again(
+    console: Console, filled: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table, each kept order, the case-code lookup and the follow-up filter's values see
+    the step at once; the records' listing is not read again (its reader is made to fail)."""
+    rid = filled["t_north_2"]
+    by_date = console.table()
+    by_site = console.table(TableQuery(sort=Column.site))
+    by_follow = console.table(TableQuery(sort=Column.follow_up, descending=False))
+    console.table(TableQuery(search=case_code(rid)))
+    assert "accepted" not in by_date.facets.follow
+
+    def no_rebuild() -> None:
+        raise AssertionError("the table was built again")
+
+    monkeypatch.setattr(console.store, "summaries", no_rebuild)
+    console.follow(rid, "trafficking", "referred")
+    console.follow(rid, "trafficking", "accepted")
+    accepted = console.table(TableQuery(follow=frozenset({"accepted"})))
+    assert _ids(accepted) == [rid] and "accepted" in accepted.facets.follow
+    assert [r.states for r in console.table().rows if r.record_id == rid] == [
+        {"trafficking": "accepted"}]
+    assert _ids(console.table(TableQuery(sort=Column.site))) == _ids(by_site)  # same order
+    assert _ids(console.table()) == _ids(by_date)
+    (row,) = console.table(TableQuery(search=case_code(rid))).rows
+    assert row.states == {"trafficking": "accepted"}
+    follow_order = _ids(console.table(TableQuery(sort=Column.follow_up, descending=False)))
+    fresh = tbl.sort_rows(console.submissions()[0], Column.follow_up, False)
+    assert follow_order == [r.record_id for r in fresh][:25] != _ids(by_follow)  # sorted again
+    console.follow(filled["t_north_1"], "trafficking", "closed")  # the last "referred" one
+    assert "referred" not in console.table().facets.follow

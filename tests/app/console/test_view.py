@@ -241,3 +241,71 @@ def test_opening_without_the_server_still_shows_what_is_kept(
     v.open(str(key), agency.passphrase, "Ana")
     assert v.route is Route.DASHBOARD and v.notice.code == "unreachable"  # type: ignore[union-attr]
     assert [r.id for r in v.console.rows()] == [rid]
+
+
+def _controls(control: object) -> list[object]:
+    """Every control of a drawn tree (content, controls), depth first."""
+    out = [control]
+    for attr in ("content", "controls"):
+        child = getattr(control, attr, None)
+        for c in child if isinstance(child, list) else [child] if child is not None else []:
+            out.extend(_controls(c))
+    return out
+
+
+def _editor(v: ConsoleView, path: str) -> dict[str, str]:
+    """The correction editor as the console draws it: semantics identifier -> its words."""
+    from app.console.ui import ConsoleShell
+
+    shell = ConsoleShell(None, v)  # type: ignore[arg-type]  # drawing one card needs no page
+    reading = v._reading(path)
+    assert reading is not None
+    drawn = _controls(shell.correction_editor(reading, v.lang))
+    found: dict[str, str] = {}
+    for c in drawn:
+        ident = getattr(c, "identifier", None)
+        if ident:
+            words = [getattr(t, "value", None) for t in _controls(c)]
+            found[ident] = " ".join(w for w in words if isinstance(w, str))
+    return found
+
+
+def test_a_multiple_choice_answer_is_corrected_by_ticking_its_choices(
+    agency: Agency, tmp_path: Path
+) -> None:
+    """The coordinator ticks the questionnaire's choices, labelled in the coordinator's
+    language; nothing is typed, and a name the questionnaire does not offer cannot be
+    ticked."""
+    from app.console import ids
+
+    key = agency.write_key(tmp_path / "keys")
+    rid = agency.upload("north", TRAFFICKING, {"intro/age": 30, "journey/documents": ["lost"]})
+    v = _view(agency, tmp_path)
+    v.lang = "fr"
+    v.open(str(key), agency.passphrase, "Ana")
+    v.open_record(rid)
+    v.start_correction("journey/documents")
+    assert v.picked == ("lost",)
+    drawn = _editor(v, "journey/documents")
+    pick = ids.CORRECT_PICK
+    picks = {k[len(pick):]: w for k, w in drawn.items() if k.startswith(pick)}
+    assert picks == {"with_me": "Avec moi", "held_by_other": "Gardés par quelqu'un d'autre",
+                     "lost": "\u2713 Perdus"}
+    assert ids.CORRECT_VALUE not in drawn and ids.CORRECT_SAVE in drawn  # no typed value
+    v.toggle_choice("held_by_other")
+    v.toggle_choice("with_me")
+    v.toggle_choice("with_me")
+    v.toggle_choice("stolen")  # not a choice of the question: ignored
+    assert v.picked == ("held_by_other", "lost")  # in the questionnaire's order
+    assert _editor(v, "journey/documents")[ids.CORRECT_PICK + "held_by_other"].startswith("\u2713")
+    v.save_choices("the person asked")
+    assert v.notice is not None and v.notice.code == "corrected" and v.correcting is None
+    answers = {a.path: a.value for a in v.console.detail(rid).answers}
+    assert answers["journey/documents"] == ["held_by_other", "lost"]
+    fixes = v.console.store.corrections(rid)
+    assert [(f.path, f.value, f.reason) for f in fixes] == [
+        ("journey/documents", ["held_by_other", "lost"], "the person asked")]
+    v.start_correction("intro/age")  # any other question still takes a typed value
+    assert ids.CORRECT_VALUE in _editor(v, "intro/age")
+    v.toggle_choice("lost")
+    assert v.picked == ()

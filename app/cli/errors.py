@@ -25,6 +25,7 @@ class CliCode(StrEnum):
     PUBLIC_URL_PLAIN = "public_url_plain"
     TLS_KEY_MISSING = "tls_key_missing"
     DATABASE_DRIVER_MISSING = "database_driver_missing"
+    CA_FILE_UNREADABLE = "ca_file_unreadable"
 
 
 class CliError(WaymarkError):

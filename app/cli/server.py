@@ -50,6 +50,10 @@ CODES = {
         "Use an https:// address."
     ),
     "tls_key_missing": N_("A certificate needs its private key too (--tls-key)."),
+    "ca_file_unreadable": N_(
+        "The certificate file {file} could not be read: it must hold the agency server's "
+        "certificate (PEM)."
+    ),
     "database_driver_missing": N_(
         "A PostgreSQL database needs Waymark's PostgreSQL driver: install it with pip install "
         "'waymark[{extra}]'. Without --database-url the server uses a SQLite file."
@@ -434,7 +438,7 @@ def cmd_export(args: argparse.Namespace, _: Any) -> int:
             if args.token_file
             else os.environ.get("WAYMARK_COORDINATOR_TOKEN", "")
         )
-        envelopes = list(ex.envelopes_from_server(args.server, token))
+        envelopes = list(ex.envelopes_from_server(args.server, token, verify=_trust(args)))
     else:
         envelopes = list(_database_envelopes(_settings(args)))
     plan = None
@@ -459,6 +463,19 @@ def cmd_export(args: argparse.Namespace, _: Any) -> int:
                 ids=" ".join(result.unreadable)), file=sys.stderr)
         return 1
     return 0
+
+
+def _trust(args: argparse.Namespace) -> Any:
+    """The TLS trust for ``--server``: the system's, or the certificate in ``--ca-file``."""
+    if not args.ca_file:
+        return True
+    from app.console.errors import ConsoleError
+    from app.console.model import trust
+
+    try:
+        return trust(args.ca_file)
+    except ConsoleError:
+        raise _CliError("ca_file_unreadable", file=str(args.ca_file)) from None
 
 
 def _database_envelopes(settings: Any) -> Any:
@@ -597,4 +614,12 @@ def _register_export(subparsers: Any, _: Any) -> None:
     p.add_argument("--form", help=_("export only this form id"))
     p.add_argument("--server", help=_("read from a running server instead of its database"))
     p.add_argument("--token-file", type=Path, help=_("file holding a coordinator token"))
+    p.add_argument(
+        "--ca-file",
+        type=Path,
+        help=_(
+            "the agency server's certificate (PEM), when it is self-signed or certified by the "
+            "agency's own authority"
+        ),
+    )
     p.set_defaults(func=_guarded(cmd_export))

@@ -15,6 +15,7 @@ import base64
 import csv
 import json
 import os
+import ssl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,11 +133,15 @@ def sealed_from(env: EnvelopeOut) -> Sealed:
 
 
 def envelopes_from_server(
-    url: str, token: str, transport: httpx.BaseTransport | None = None
+    url: str,
+    token: str,
+    transport: httpx.BaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> Iterator[Sealed]:
     """Every envelope, paged from the server's coordinator endpoint through the one
-    coordinator client (its :mod:`sync.errors` codes pass through unchanged)."""
-    with CoordinatorClient(url, token, transport=transport) as client:
+    coordinator client (its :mod:`sync.errors` codes pass through unchanged; ``verify``: the
+    TLS trust for a self-signed server, see :func:`app.console.model.trust`)."""
+    with CoordinatorClient(url, token, transport=transport, verify=verify) as client:
         for env in client.envelopes():
             yield sealed_from(env)
 

@@ -7,7 +7,8 @@ search by case code; filters by date range, site, pathway, flag and follow-up st
 
 Pathways, flags and dates live only inside ciphertext (the store's sealed listing), so the
 table is an index the console builds in memory once the store is open (again after a pull; a
-follow-up step replaces its one row); nothing of it is written to disk in the clear. Pure functions over plain data: no Flet, no store.
+follow-up step replaces its one row); nothing of it is written to disk in the clear. Pure
+functions over plain data: no Flet, no store.
 """
 
 from __future__ import annotations

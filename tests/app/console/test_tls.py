@@ -106,3 +106,24 @@ def test_waymark_console_takes_the_certificate_file(
     served.clear()
     assert main(["--language", "fr", *base, "--ca-file", str(tmp_path / "missing.pem")]) == 2
     assert served == {} and "missing.pem" in capsys.readouterr().err
+
+
+def test_waymark_export_reads_a_self_signed_server_through_its_certificate(
+    agency: Agency, tls_server: tuple[str, Path], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, cert_file = tls_server
+    rid = agency.upload("north", TRAFFICKING)
+    token = tmp_path / "token"
+    token.write_text(agency.token, "utf-8")
+    phrase = tmp_path / "phrase"
+    phrase.write_text(agency.passphrase, "utf-8")
+    base = ["export", "--server", url, "--token-file", str(token), "--format", "json",
+            "--key", str(agency.write_key(tmp_path / "keys")), "--passphrase-file", str(phrase)]
+    assert main([*base, "--output", str(tmp_path / "no.json")]) == 1  # unknown to the system
+    assert not (tmp_path / "no.json").exists()
+    capsys.readouterr()
+    assert main([*base, "--ca-file", str(cert_file), "--output", str(tmp_path / "out.json")]) == 0
+    assert rid in (tmp_path / "out.json").read_text("utf-8")
+    assert main([*base, "--ca-file", str(tmp_path / "missing.pem")]) == 1
+    assert "missing.pem" in capsys.readouterr().err

@@ -70,14 +70,30 @@ def _fork_and_kill(data_dir: Path, rng: random.Random) -> list[int]:
         finally:
             os._exit(code)
     os.close(write_fd)
-    time.sleep(rng.uniform(0.0, 0.12))
+    chunks: list[bytes] = []
+    if rng.random() < 0.8:
+        # most kills land mid-interview: from the first acknowledgement on, however slow the
+        # machine is; the others at any moment from the start (opening, unlocking)
+        _wait_for_first_ack(read_fd, chunks, seconds=10.0)
+    time.sleep(rng.uniform(0.0, 0.06))
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
-    return _read_acks(read_fd)
+    return _read_acks(read_fd, chunks)
 
 
-def _read_acks(read_fd: int) -> list[int]:
-    chunks = []
+def _wait_for_first_ack(read_fd: int, chunks: list[bytes], seconds: float) -> None:
+    """Read what the child writes until a whole line has come (or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while b"\n" not in b"".join(chunks) and time.monotonic() < deadline:
+        ready, _, _ = select.select([read_fd], [], [], 0.05)
+        if ready:
+            chunk = os.read(read_fd, 65536)
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+
+def _read_acks(read_fd: int, chunks: list[bytes]) -> list[int]:
     while True:
         chunk = os.read(read_fd, 65536)
         if not chunk:
@@ -93,6 +109,9 @@ def _read_acks(read_fd: int) -> list[int]:
 
 def _check_after_restart(data_dir: Path, acked_through: int) -> int:
     """Every acknowledged answer is there; the database is sound; the next question follows."""
+    if not (data_dir / db.DB_NAME).exists():  # killed before the store was ever made
+        assert acked_through < 0
+        return -1
     with sqlite3.connect(data_dir / db.DB_NAME) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     with Store.open(data_dir, StoreSettings(kdf=crypto.TEST_KDF)) as store:

@@ -6,6 +6,7 @@
     +-- ConsoleError             codes: ConsoleCode
     |   +-- WrongPassphrase      the passphrase does not open the console store
     |   +-- ConsoleStoreCorrupt  the store file is damaged, foreign or tampered with
+    |   +-- slips.SlipRefused    no referral slip is made (no consent, unknown pathway)
     +-- ExportError              ``waymark export``; codes: ExportCode
 
 The server's refusals and a dead network are :mod:`sync.errors` codes, raised by the one
@@ -54,6 +55,7 @@ class ConsoleCode(StrEnum):
     QUESTIONNAIRE_MISSING = "questionnaire_missing"
     PDF_UNAVAILABLE = "pdf_unavailable"
     CA_FILE_UNREADABLE = "ca_file_unreadable"
+    SLIP_NOT_CONSENTED = "slip_not_consented"
 
 
 class ConsoleError(WaymarkError):

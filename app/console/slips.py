@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.console import reading as rd
-from app.console.errors import ConsoleError
+from app.console.errors import ConsoleCode, ConsoleError
 from app.engine import Questionnaire
 from app.engine.model import pick
 from app.i18n import is_rtl
@@ -51,13 +51,11 @@ _ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur", "ckb", "prs"})
 _ETHIOPIC_SCRIPT = frozenset({"ti", "am"})
 
 
-class SlipRefused(Exception):
-    """``code``: ``slip_not_consented``, ``pathway_unknown`` or ``questionnaire_missing``."""
+class SlipRefused(ConsoleError):
+    """No slip is made; ``code``: ``slip_not_consented``, ``pathway_unknown`` or
+    ``questionnaire_missing`` (all :class:`~app.console.errors.ConsoleCode` members)."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
+    code = ConsoleCode.SLIP_NOT_CONSENTED
 
 
 @dataclass(frozen=True)
@@ -128,11 +126,11 @@ def build(
         if isinstance(p, Mapping)
     }
     if pathway not in raised:
-        raise SlipRefused("pathway_unknown", pathway=pathway)
+        raise SlipRefused(ConsoleCode.PATHWAY_UNKNOWN, pathway=pathway)
     if pathway not in DUTY_OF_CARE:
         where = consent_path(values, pathway)
         if where is None or str(values.get(where)) != CONSENTED:
-            raise SlipRefused("slip_not_consented", pathway=pathway)
+            raise SlipRefused(ConsoleCode.SLIP_NOT_CONSENTED, pathway=pathway)
     entry = entry_for(directory, pathway) or {}
     lang = str(entry.get("language") or "")
     lang = lang if lang in q.languages else q.default_language

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.console import slips as sl
-from app.console.errors import ConsoleError
+from app.console.errors import ConsoleCode, ConsoleError
 from app.console.model import Console
 from app.console.ui import QUESTIONNAIRES_DIR
 from app.store import crypto
@@ -99,12 +99,12 @@ def test_no_consent_no_slip_but_the_duty_of_care_needs_none(
     c, rid = referred
     with pytest.raises(ConsoleError) as err:
         c.slip(rid, "legal_aid")  # consent_ref_other is "no"
-    assert err.value.code == "slip_not_consented"
+    assert err.value.code is ConsoleCode.SLIP_NOT_CONSENTED and err.value.record_id == rid
     urgent = c.slip(rid, "urgent")
     assert urgent.paths == () and "Clinique du Port" in _plain(sl.text(urgent))
     with pytest.raises(ConsoleError) as err:
         c.slip(rid, "gbv")
-    assert err.value.code == "pathway_unknown"
+    assert err.value.code is ConsoleCode.PATHWAY_UNKNOWN
 
 
 def test_the_pdf_opens_and_holds_the_same_text(referred: tuple[Console, str],

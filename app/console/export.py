@@ -249,41 +249,51 @@ def tabulate(
     columns.append("outcome/pathways")
     columns.extend(f"outcome/pathways/{p}" for p in pathways)
 
-    rows = []
-    for rec in records:
-        p, env = rec.payload, rec.envelope
-        row: dict[str, Any] = {
-            "_id": env.seq,
-            "_uuid": env.record_id,
-            "meta/instanceID": f"uuid:{env.record_id}",
-            "_submission_time": env.received_at.isoformat() if env.received_at else "",
-            "_xform_id_string": env.form_id,
-            "_version": env.form_version,
-            "_device_id": env.device_id,
-            "_conflict": "1" if env.conflict else "0",
-            "language": p.get("language", ""),
-            "start": p.get("started_at", ""),
-            "end": p.get("finalised_at", ""),
-        }
-        values = p.get("values") or {}
-        for path in paths:
-            value = values.get(path)
-            row[path] = _cell(value)
-            if path in multiple:
-                picked = set(map(str, value)) if isinstance(value, list) else set()
-                answered = path in values
-                for choice in multiple[path]:
-                    row[f"{path}/{choice}"] = (1 if choice in picked else 0) if answered else ""
-        outcome = p.get("outcome") or {}
-        raised, sent = _ids(outcome.get("flags")), _ids(outcome.get("pathways"))
-        row["outcome/flags"] = " ".join(raised)
-        row["outcome/pathways"] = " ".join(sent)
-        for f in flags:
-            row[f"outcome/flags/{f}"] = 1 if f in raised else 0
-        for pw in pathways:
-            row[f"outcome/pathways/{pw}"] = 1 if pw in sent else 0
-        rows.append(row)
+    rows = [_row(rec, paths, multiple, flags, pathways) for rec in records]
     return columns, rows
+
+
+def _row(
+    rec: OpenedRecord,
+    paths: Sequence[str],
+    multiple: Mapping[str, Sequence[str]],
+    flags: Sequence[str],
+    pathways: Sequence[str],
+) -> dict[str, Any]:
+    """One record's row of :func:`tabulate`: meta, answers (one 0/1 cell per choice of a
+    select_multiple), then the outcome."""
+    p, env = rec.payload, rec.envelope
+    row: dict[str, Any] = {
+        "_id": env.seq,
+        "_uuid": env.record_id,
+        "meta/instanceID": f"uuid:{env.record_id}",
+        "_submission_time": env.received_at.isoformat() if env.received_at else "",
+        "_xform_id_string": env.form_id,
+        "_version": env.form_version,
+        "_device_id": env.device_id,
+        "_conflict": "1" if env.conflict else "0",
+        "language": p.get("language", ""),
+        "start": p.get("started_at", ""),
+        "end": p.get("finalised_at", ""),
+    }
+    values = p.get("values") or {}
+    for path in paths:
+        value = values.get(path)
+        row[path] = _cell(value)
+        if path in multiple:
+            picked = set(map(str, value)) if isinstance(value, list) else set()
+            answered = path in values
+            for choice in multiple[path]:
+                row[f"{path}/{choice}"] = (1 if choice in picked else 0) if answered else ""
+    outcome = p.get("outcome") or {}
+    raised, sent = _ids(outcome.get("flags")), _ids(outcome.get("pathways"))
+    row["outcome/flags"] = " ".join(raised)
+    row["outcome/pathways"] = " ".join(sent)
+    for f in flags:
+        row[f"outcome/flags/{f}"] = 1 if f in raised else 0
+    for pw in pathways:
+        row[f"outcome/pathways/{pw}"] = 1 if pw in sent else 0
+    return row
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -446,10 +456,10 @@ def find_questionnaire(folder: Path, form_id: str, version: str | None = None) -
 def load_plan(path: Path) -> ColumnPlan:
     """A column plan from a questionnaire file, through the engine's loader."""
     try:
-        from app.engine import load_questionnaire
-
-        return ColumnPlan.from_questionnaire(load_questionnaire(path.read_bytes(), path.name))
+        from app.engine import QuestionnaireError, load_questionnaire
     except ImportError as exc:
         raise ExportError("questionnaire_unreadable", file=path.name) from exc
-    except Exception as exc:  # the engine's QuestionnaireError and any read failure
+    try:
+        return ColumnPlan.from_questionnaire(load_questionnaire(path.read_bytes(), path.name))
+    except (QuestionnaireError, OSError) as exc:
         raise ExportError("questionnaire_unreadable", file=path.name) from exc

@@ -156,14 +156,12 @@ def load_labels(folder: Path | None, lang: str) -> Labels:
     labels = Labels()
     if folder is None or not folder.is_dir():
         return labels
-    from app.engine import load_questionnaire
-
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in (".yaml", ".yml", ".xlsx", ".xls"):
             continue
         try:
             rules = load_questionnaire(path.read_bytes(), path.name).outcome
-        except Exception:  # noqa: S112 - a questionnaire that does not load labels nothing
+        except (QuestionnaireError, OSError):  # one that does not load labels nothing
             continue
         if rules is None:
             continue

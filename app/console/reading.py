@@ -183,23 +183,31 @@ def read(
             unknown.append(reading)
         else:
             assert item is not None
-            group = item.parent
-            key = path.rsplit("/", 1)[0] if "/" in path else ""
-            if key not in sections:
-                heading = group.label_in(lang, q.default_language) if group else ""
-                if group is not None and group.type == "repeat":
-                    instance = instance_of(path)
-                    heading = f"{heading or group.name} {instance[-1] + 1 if instance else 1}"
-                sections[key] = Section(
-                    path=key,
-                    heading=heading or (group.name if group and group.name else ""),
-                    depth=max(0, key.count("/")),
-                    worker_only=kind is Kind.worker,
-                )
-            sections[key].readings.append(reading)
+            _section(sections, q, item, path, lang, kind).readings.append(reading)
     person = [s for s in sections.values() if not s.worker_only]
     worker = [s for s in sections.values() if s.worker_only]
     return RecordWords(person, worker, calculated, meta, unknown, lang)
+
+
+def _section(
+    sections: dict[str, Section], q: Questionnaire, item: Item, path: str, lang: str, kind: Kind
+) -> Section:
+    """The section ``path``'s answer is shown in (made on first use): its group's heading,
+    numbered for a repeat's instance."""
+    group = item.parent
+    key = path.rsplit("/", 1)[0] if "/" in path else ""
+    if key not in sections:
+        heading = group.label_in(lang, q.default_language) if group else ""
+        if group is not None and group.type == "repeat":
+            instance = instance_of(path)
+            heading = f"{heading or group.name} {instance[-1] + 1 if instance else 1}"
+        sections[key] = Section(
+            path=key,
+            heading=heading or (group.name if group and group.name else ""),
+            depth=max(0, key.count("/")),
+            worker_only=kind is Kind.worker,
+        )
+    return sections[key]
 
 
 # --- corrections ---------------------------------------------------------------------------

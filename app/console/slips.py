@@ -120,48 +120,23 @@ def build(
     translates them: this module knows no catalog)."""
     values: Mapping[str, Any] = payload.get("values") or {}
     outcome = payload.get("outcome") or {}
-    raised = {
-        str(p.get("id")): [str(b) for b in p.get("because") or []]
-        for p in outcome.get("pathways") or []
-        if isinstance(p, Mapping)
-    }
-    if pathway not in raised:
-        raise SlipRefused(ConsoleCode.PATHWAY_UNKNOWN, pathway=pathway)
-    if pathway not in DUTY_OF_CARE:
-        where = consent_path(values, pathway)
-        if where is None or str(values.get(where)) != CONSENTED:
-            raise SlipRefused(ConsoleCode.SLIP_NOT_CONSENTED, pathway=pathway)
+    raised = _by_id(outcome.get("pathways"))
+    _refuse_unless_made(values, raised, pathway)
     entry = entry_for(directory, pathway) or {}
     lang = str(entry.get("language") or "")
     lang = lang if lang in q.languages else q.default_language
-    flags = {
-        str(f.get("id")): [str(b) for b in f.get("because") or []]
-        for f in outcome.get("flags") or []
-        if isinstance(f, Mapping)
-    }
+    flags = _by_id(outcome.get("flags"))
     because = [f for f in raised[pathway] if f in flags] or raised[pathway]
     needed: list[str] = []
     for flag in because:
         needed.extend(p for p in flags.get(flag, []) if p in values and p not in needed)
-    rules = q.outcome
-    known_flags = set(rules.flag_ids) if rules is not None else set()
-    reasons = tuple(
-        (pick(rules.flag_label(f), lang, q.default_language) if rules and f in known_flags else "")
-        or f.replace("_", " ")
-        for f in because
-    )
     read = rd.read(q, {p: values[p] for p in needed}, lang)
     answers = tuple(
         SlipLine(r.label, r.words)
         for section in (*read.sections, *read.worker)
         for r in section.readings
     )
-    label, description = pathway.replace("_", " "), ""
-    if rules is not None:
-        for rule in rules._pathways:  # the engine's compiled rules: label and description
-            if rule.id == pathway:
-                label = pick(rule.label, lang, q.default_language) or label
-                description = pick(rule.description, lang, q.default_language)
+    label, description = _pathway_words(q, pathway, lang)
     service = tuple(
         SlipLine(words.get(key, key), str(entry[key]))
         for key in ("name", "contact", "phone", "address", "hours")
@@ -177,11 +152,55 @@ def build(
         day=day,
         pathway_label=label,
         pathway_description=description,
-        reasons=reasons,
+        reasons=_reasons(q, because, lang),
         answers=answers,
         service=service,
         headings={**words, "paths": " ".join(needed)},
     )
+
+
+def _by_id(items: Any) -> dict[str, list[str]]:
+    """An outcome's flags or pathways: id -> the answers (or flags) that raised it."""
+    return {
+        str(i.get("id")): [str(b) for b in i.get("because") or []]
+        for i in items or []
+        if isinstance(i, Mapping)
+    }
+
+
+def _refuse_unless_made(
+    values: Mapping[str, Any], raised: Mapping[str, list[str]], pathway: str
+) -> None:
+    """No slip for a pathway the record was not referred to, nor, outside the duty of care,
+    without the person's consent to share."""
+    if pathway not in raised:
+        raise SlipRefused(ConsoleCode.PATHWAY_UNKNOWN, pathway=pathway)
+    if pathway not in DUTY_OF_CARE:
+        where = consent_path(values, pathway)
+        if where is None or str(values.get(where)) != CONSENTED:
+            raise SlipRefused(ConsoleCode.SLIP_NOT_CONSENTED, pathway=pathway)
+
+
+def _reasons(q: Questionnaire, because: Sequence[str], lang: str) -> tuple[str, ...]:
+    """The flags behind the referral, by their labels in ``lang`` (or their ids in words)."""
+    rules = q.outcome
+    known_flags = set(rules.flag_ids) if rules is not None else set()
+    return tuple(
+        (pick(rules.flag_label(f), lang, q.default_language) if rules and f in known_flags else "")
+        or f.replace("_", " ")
+        for f in because
+    )
+
+
+def _pathway_words(q: Questionnaire, pathway: str, lang: str) -> tuple[str, str]:
+    """The pathway's label and description in ``lang``, from the questionnaire's rules."""
+    label, description = pathway.replace("_", " "), ""
+    if q.outcome is not None:
+        for rule in q.outcome._pathways:  # the engine's compiled rules: label and description
+            if rule.id == pathway:
+                label = pick(rule.label, lang, q.default_language) or label
+                description = pick(rule.description, lang, q.default_language)
+    return label, description
 
 
 def lines(slip: Slip) -> list[str]:

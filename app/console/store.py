@@ -350,50 +350,17 @@ class ConsoleStore:
             os.close(fd)
         conn = _connect(path)
         try:
-            for name in DB_FILES:
-                if (data_dir / name).exists():
-                    (data_dir / name).chmod(0o600)
+            _keep_private(data_dir)
             with _translate():
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
                     raise ConsoleStoreCorrupt("schema_too_new", version=version)
                 if version == 0:
-                    data_key = crypto.new_data_key()
-                    wrapped = crypto.wrap_key(data_key, passphrase, params=kdf)
-                    conn.execute("BEGIN IMMEDIATE")
-                    for statement in SCHEMA:
-                        conn.execute(statement)
-                    conn.execute(
-                        "INSERT INTO meta (id, wrapped_key, agency_fingerprint, since, created_at)"
-                        " VALUES (1, ?, ?, 0, ?)",
-                        (wrapped, agency_fingerprint, _iso(_now())),
-                    )
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    conn.execute("COMMIT")
+                    data_key = _create(conn, passphrase, agency_fingerprint, kdf)
                 else:
-                    if version < SCHEMA_VERSION:
-                        conn.execute("BEGIN IMMEDIATE")
-                        for step in range(version + 1, SCHEMA_VERSION + 1):
-                            for statement in MIGRATIONS[step]:
-                                conn.execute(statement)
-                        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                        conn.execute("COMMIT")
-                    row = conn.execute(
-                        "SELECT wrapped_key, agency_fingerprint FROM meta WHERE id = 1"
-                    ).fetchone()
-                    if row is None:
-                        raise ConsoleStoreCorrupt("store_corrupt")
-                    try:
-                        data_key = crypto.unwrap_key(bytes(row[0]), passphrase)
-                    except crypto.WrongPin:
-                        raise WrongPassphrase() from None
-                    except crypto.CryptoError:
-                        raise ConsoleStoreCorrupt("store_corrupt") from None
-                    if agency_fingerprint and row[1] and row[1] != agency_fingerprint:
-                        raise ConsoleError("key_mismatch")
-            for name in DB_FILES:
-                if (data_dir / name).exists():
-                    (data_dir / name).chmod(0o600)
+                    _migrate(conn, version)
+                    data_key = _unwrap(conn, passphrase, agency_fingerprint)
+            _keep_private(data_dir)
         except BaseException:
             conn.close()
             raise
@@ -1177,3 +1144,56 @@ def _translate() -> Iterator[None]:
         raise ConsoleError("storage_error") from exc
     except sqlite3.DatabaseError as exc:
         raise ConsoleStoreCorrupt("store_corrupt") from exc
+
+
+def _keep_private(data_dir: Path) -> None:
+    """The store's files (database, journal, WAL) readable by their owner only."""
+    for name in DB_FILES:
+        if (data_dir / name).exists():
+            (data_dir / name).chmod(0o600)
+
+
+def _create(
+    conn: sqlite3.Connection, passphrase: str, agency_fingerprint: str | None, kdf: crypto.KdfParams
+) -> bytes:
+    """A new store's tables and its data key, wrapped under ``passphrase``."""
+    data_key = crypto.new_data_key()
+    wrapped = crypto.wrap_key(data_key, passphrase, params=kdf)
+    conn.execute("BEGIN IMMEDIATE")
+    for statement in SCHEMA:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO meta (id, wrapped_key, agency_fingerprint, since, created_at)"
+        " VALUES (1, ?, ?, 0, ?)",
+        (wrapped, agency_fingerprint, _iso(_now())),
+    )
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute("COMMIT")
+    return data_key
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """An older store's schema brought to :data:`SCHEMA_VERSION`, in one transaction."""
+    if version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[step]:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+
+
+def _unwrap(conn: sqlite3.Connection, passphrase: str, agency_fingerprint: str | None) -> bytes:
+    """The store's data key, if ``passphrase`` opens it and the agency key is its own."""
+    row = conn.execute("SELECT wrapped_key, agency_fingerprint FROM meta WHERE id = 1").fetchone()
+    if row is None:
+        raise ConsoleStoreCorrupt("store_corrupt")
+    try:
+        data_key = crypto.unwrap_key(bytes(row[0]), passphrase)
+    except crypto.WrongPin:
+        raise WrongPassphrase() from None
+    except crypto.CryptoError:
+        raise ConsoleStoreCorrupt("store_corrupt") from None
+    if agency_fingerprint and row[1] and row[1] != agency_fingerprint:
+        raise ConsoleError("key_mismatch")
+    return data_key

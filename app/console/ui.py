@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import flet as ft
 from babel import UnknownLocaleError
 
 from app.console import ids
-from app.console.model import Console, RecordDetail
+from app.console.model import Console, DeviceRow, PathwayView, RecordDetail
 from app.console.reading import Reading
 from app.console.table import (
     PAGE_SIZES,
@@ -102,8 +102,8 @@ class ConsoleShell:
             try:
                 if not self.busy and self.view.check_idle():
                     self.render()
-            except Exception:
-                log.debug("idle check failed")
+            except Exception as exc:  # a background task: a failed check must not end the ticks
+                log.debug("idle check failed: %s", type(exc).__name__)
 
     _gone = False
 
@@ -111,8 +111,8 @@ class ConsoleShell:
         self._gone = True
         try:
             self.view.console.lock()
-        except Exception:
-            log.debug("lock on disconnect failed")
+        except Exception as exc:  # the disconnect event: the page is gone, nothing to show
+            log.debug("lock on disconnect failed: %s", type(exc).__name__)
 
     def act(self, fn: Callable[..., Any], *args: Any) -> Callable[[Any], Any]:
         """A click handler: the view call runs in a thread (it may derive keys or use the
@@ -126,6 +126,8 @@ class ConsoleShell:
             self.render()
             try:
                 await asyncio.to_thread(fn, *args)
+            except Exception as exc:  # the page's event boundary: a notice, never a dead page
+                self.view._fail(exc)
             finally:
                 self.busy = False
                 self.render()
@@ -148,7 +150,7 @@ class ConsoleShell:
         )
         try:
             body = self.screen()
-        except Exception as exc:  # a store failure while drawing: back to a safe screen
+        except Exception as exc:  # the drawing boundary: any failure falls back to a safe screen
             v._fail(exc)
             v.route = Route.OPEN if not v.console.unlocked else Route.DASHBOARD
             body = self.open_screen() if v.route is Route.OPEN else self.kit.text("")
@@ -156,8 +158,8 @@ class ConsoleShell:
         page.controls.append(self.frame(body))
         try:
             page.update()
-        except Exception:
-            log.debug("update after disconnect")
+        except Exception as exc:  # the page may be gone (disconnect): nothing to draw on
+            log.debug("update after disconnect: %s", type(exc).__name__)
 
     def screen(self) -> ft.Control:
         route = self.view.route
@@ -175,6 +177,28 @@ class ConsoleShell:
         return self.export_screen()
 
     def frame(self, body: ft.Control) -> ft.Control:
+        """The page: the bar, what is pinned under it, and the screen that scrolls."""
+        v = self.view
+        bar = self.bar()
+        content: list[ft.Control] = []
+        content.append(
+            ft.Semantics(identifier=ids.SCREEN + v.route.value, content=body, container=True)
+        )
+        inner = ft.Container(
+            content=ft.Column(content, spacing=12),
+            padding=ft.Padding.symmetric(horizontal=16, vertical=12),
+            width=min(WIDTH, float(self.page.width or WIDTH)),
+        )
+        scroller = ft.Column(
+            [ft.Row([inner], alignment=ft.MainAxisAlignment.CENTER)],
+            scroll=ft.ScrollMode.AUTO,
+            expand=True,
+        )
+        top: list[ft.Control] = [bar, *self.pinned_row()]
+        return ft.SafeArea(content=ft.Column([*top, scroller], spacing=0, expand=True), expand=True)
+
+    def bar(self) -> ft.Control:
+        """The title bar: the screens, getting new records and locking (once unlocked)."""
         k, _ = self.kit, self._
         v = self.view
         title: list[ft.Control] = [
@@ -211,7 +235,7 @@ class ConsoleShell:
                     _("Lock"), self.act(v.lock), ident=ids.LOCK, kind="danger", disabled=self.busy
                 )
             )
-        bar = ft.Container(
+        return ft.Container(
             content=ft.Column(
                 [
                     ft.Row(title, vertical_alignment=ft.CrossAxisAlignment.CENTER),
@@ -222,36 +246,24 @@ class ConsoleShell:
             bgcolor="#16384f",
             padding=ft.Padding.symmetric(horizontal=12, vertical=6),
         )
-        content: list[ft.Control] = []
-        content.append(
-            ft.Semantics(identifier=ids.SCREEN + v.route.value, content=body, container=True)
-        )
-        inner = ft.Container(
-            content=ft.Column(content, spacing=12),
-            padding=ft.Padding.symmetric(horizontal=16, vertical=12),
-            width=min(WIDTH, float(self.page.width or WIDTH)),
-        )
-        scroller = ft.Column(
-            [ft.Row([inner], alignment=ft.MainAxisAlignment.CENTER)],
-            scroll=ft.ScrollMode.AUTO,
-            expand=True,
-        )
+
+    def pinned_row(self) -> list[ft.Control]:
+        """What :meth:`pinned` holds, centred under the bar (nothing when nothing is)."""
         pinned = self.pinned()
-        top: list[ft.Control] = [bar]
-        if pinned:
-            top.append(
-                ft.Row(
-                    [
-                        ft.Container(
-                            content=ft.Column(pinned, spacing=8),
-                            padding=ft.Padding.symmetric(horizontal=16, vertical=8),
-                            width=min(WIDTH, float(self.page.width or WIDTH)),
-                        )
-                    ],
-                    alignment=ft.MainAxisAlignment.CENTER,
-                )
+        if not pinned:
+            return []
+        return [
+            ft.Row(
+                [
+                    ft.Container(
+                        content=ft.Column(pinned, spacing=8),
+                        padding=ft.Padding.symmetric(horizontal=16, vertical=8),
+                        width=min(WIDTH, float(self.page.width or WIDTH)),
+                    )
+                ],
+                alignment=ft.MainAxisAlignment.CENTER,
             )
-        return ft.SafeArea(content=ft.Column([*top, scroller], spacing=0, expand=True), expand=True)
+        ]
 
     # --- screens ----------------------------------------------------------------------------
 
@@ -274,7 +286,29 @@ class ConsoleShell:
             await self.act(v.open, key_path.value or "", secret, self.actor, old)(e)
 
         passphrase.on_submit = submit
-        languages = ft.Row(
+        return ft.Column(
+            [
+                k.heading(_("Open the coordinator console")),
+                k.text(
+                    _(
+                        "Records are opened on this computer with the agency's private key. "
+                        "They are kept here encrypted with the key's passphrase."
+                    )
+                ),
+                self.language_row(),
+                ft.Semantics(identifier=ids.KEY_PATH, content=key_path),
+                ft.Semantics(identifier=ids.PASSPHRASE, content=passphrase),
+                ft.Semantics(identifier=ids.ACTOR, content=actor),
+                *(self.previous_fields(previous) if ask_previous else []),
+                k.button(_("Open"), submit, ident=ids.OPEN, disabled=self.busy),
+            ],
+            spacing=14,
+        )
+
+    def language_row(self) -> ft.Control:
+        """The shipped languages, each in its own name."""
+        k, v = self.kit, self.view
+        return ft.Row(
             [
                 k.button(
                     language(code).native_name,
@@ -288,37 +322,20 @@ class ConsoleShell:
             ],
             wrap=True,
         )
-        return ft.Column(
-            [
-                k.heading(_("Open the coordinator console")),
-                k.text(
-                    _(
-                        "Records are opened on this computer with the agency's private key. "
-                        "They are kept here encrypted with the key's passphrase."
-                    )
+
+    def previous_fields(self, previous: ft.TextField) -> list[ft.Control]:
+        """After the key's passphrase was changed: the previous one, asked once."""
+        k, _ = self.kit, self._
+        return [
+            k.text(
+                _(
+                    "If the key's passphrase was changed, type the previous one "
+                    "too: the console's store is then moved to the new one."
                 ),
-                languages,
-                ft.Semantics(identifier=ids.KEY_PATH, content=key_path),
-                ft.Semantics(identifier=ids.PASSPHRASE, content=passphrase),
-                ft.Semantics(identifier=ids.ACTOR, content=actor),
-                *(
-                    [
-                        k.text(
-                            _(
-                                "If the key's passphrase was changed, type the previous one "
-                                "too: the console's store is then moved to the new one."
-                            ),
-                            14,
-                        ),
-                        ft.Semantics(identifier=ids.PREVIOUS, content=previous),
-                    ]
-                    if ask_previous
-                    else []
-                ),
-                k.button(_("Open"), submit, ident=ids.OPEN, disabled=self.busy),
-            ],
-            spacing=14,
-        )
+                14,
+            ),
+            ft.Semantics(identifier=ids.PREVIOUS, content=previous),
+        ]
 
     def chart(
         self, name: str, title: str, data: list[tuple[str, int]], label: Callable[[str], str] = str
@@ -353,32 +370,12 @@ class ConsoleShell:
         return ft.Semantics(identifier=ids.CHART + name, container=True, content=k.card(rows))
 
     def dashboard_screen(self) -> ft.Control:
+        """The counts a coordinator plans with: records, per site, week, pathway and ILO
+        dimension, and the devices."""
         k, _ = self.kit, self._
         v = self.view
         d = v.console.dashboard()
         labels = v.labels
-        devices: list[ft.Control] = [k.text(_("Devices"), 17, bold=True)]
-        if not d.devices:
-            devices.append(k.text(_("No device is enrolled yet."), 14, color="#57606a"))
-        for dev in d.devices:
-            seen = dev.last_seen_at[:16].replace("T", " ") if dev.last_seen_at else _("never")
-            words = _.ngettext(
-                "{name} ({site}): last seen {seen}, {n} record received",
-                "{name} ({site}): last seen {seen}, {n} records received",
-                dev.records,
-                name=dev.name,
-                site=dev.site,
-                seen=seen,
-            )
-            if dev.waiting is not None:
-                words += " - " + _.ngettext(
-                    "{n} record waiting on the device",
-                    "{n} records waiting on the device",
-                    dev.waiting,
-                )
-            if dev.revoked:
-                words += " - " + _("revoked")
-            devices.append(ft.Semantics(identifier=ids.DEVICE + dev.id, content=k.text(words, 14)))
         return ft.Column(
             [
                 k.heading(_("Dashboard")),
@@ -412,17 +409,52 @@ class ConsoleShell:
                     d.flags_by_dimension,
                     labels.dimension,
                 ),
-                k.card(devices),
+                self.devices_card(d.devices),
             ],
             spacing=14,
         )
 
+    def devices_card(self, enrolled: Sequence[DeviceRow]) -> ft.Control:
+        """Each enrolled device: when it was last seen, what it sent and what still waits."""
+        k, _ = self.kit, self._
+        devices: list[ft.Control] = [k.text(_("Devices"), 17, bold=True)]
+        if not enrolled:
+            devices.append(k.text(_("No device is enrolled yet."), 14, color="#57606a"))
+        for dev in enrolled:
+            seen = dev.last_seen_at[:16].replace("T", " ") if dev.last_seen_at else _("never")
+            words = _.ngettext(
+                "{name} ({site}): last seen {seen}, {n} record received",
+                "{name} ({site}): last seen {seen}, {n} records received",
+                dev.records,
+                name=dev.name,
+                site=dev.site,
+                seen=seen,
+            )
+            if dev.waiting is not None:
+                words += " - " + _.ngettext(
+                    "{n} record waiting on the device",
+                    "{n} records waiting on the device",
+                    dev.waiting,
+                )
+            if dev.revoked:
+                words += " - " + _("revoked")
+            devices.append(ft.Semantics(identifier=ids.DEVICE + dev.id, content=k.text(words, 14)))
+        return k.card(devices)
+
     def records_screen(self) -> ft.Control:
         """The submissions table: search, filters, column picker, sortable headings, pages."""
+        page = self.view.table()
+        items: list[ft.Control] = [self.kit.heading(self._("Records")), self.search_row(page)]
+        items.extend(self.filter_rows(page))
+        items.extend(self.table_tools(page))
+        items.append(self.submissions(page))
+        items.extend(self.pager(page))
+        return ft.Column(items, spacing=8)
+
+    def search_row(self, page: TablePage) -> ft.Control:
+        """The case-code search and the date range."""
         k, _ = self.kit, self._
-        v = self.view
-        page = v.table()
-        q = page.query
+        v, q = self.view, page.query
         search = k.field(_("Case code"), value=q.search)
         first = k.field(
             _("From (year-month-day)"), value=q.date_from.isoformat() if q.date_from else ""
@@ -435,22 +467,23 @@ class ConsoleShell:
         def dates() -> None:
             v.set_dates(first.value or "", last.value or "")
 
-        items: list[ft.Control] = [
-            k.heading(_("Records")),
-            ft.Row(
-                [
-                    ft.Container(ft.Semantics(identifier=ids.SEARCH, content=search), width=260),
-                    k.button(_("Find"), self.act(find), ident=ids.SEARCH_GO, kind="secondary"),
-                    ft.Container(ft.Semantics(identifier=ids.DATE_FROM, content=first), width=200),
-                    ft.Container(ft.Semantics(identifier=ids.DATE_TO, content=last), width=200),
-                    k.button(
-                        _("Apply dates"), self.act(dates), ident=ids.DATES_GO, kind="secondary"
-                    ),
-                ],
-                wrap=True,
-                vertical_alignment=ft.CrossAxisAlignment.CENTER,
-            ),
-        ]
+        return ft.Row(
+            [
+                ft.Container(ft.Semantics(identifier=ids.SEARCH, content=search), width=260),
+                k.button(_("Find"), self.act(find), ident=ids.SEARCH_GO, kind="secondary"),
+                ft.Container(ft.Semantics(identifier=ids.DATE_FROM, content=first), width=200),
+                ft.Container(ft.Semantics(identifier=ids.DATE_TO, content=last), width=200),
+                k.button(_("Apply dates"), self.act(dates), ident=ids.DATES_GO, kind="secondary"),
+            ],
+            wrap=True,
+            vertical_alignment=ft.CrossAxisAlignment.CENTER,
+        )
+
+    def filter_rows(self, page: TablePage) -> list[ft.Control]:
+        """One row of chips per facet that has values; a chosen chip is selected."""
+        k, _ = self.kit, self._
+        v, q = self.view, page.query
+        items: list[ft.Control] = []
         labels = v.labels
         groups: list[tuple[str, str, tuple[str, ...], Callable[[str], str]]] = [
             ("sites", _("Site"), page.facets.sites, lambda s: s or _("unknown site")),
@@ -474,6 +507,13 @@ class ConsoleShell:
                 for value in values
             )
             items.append(ft.Row(chips, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+        return items
+
+    def table_tools(self, page: TablePage) -> list[ft.Control]:
+        """The record count, the column picker and, when filtered, the way to clear filters."""
+        k, _ = self.kit, self._
+        v, q = self.view, page.query
+        items: list[ft.Control] = []
         tools: list[ft.Control] = [
             k.text(
                 _.ngettext(
@@ -520,7 +560,13 @@ class ConsoleShell:
                     wrap=True,
                 )
             )
-        items.append(self.submissions(page))
+        return items
+
+    def pager(self, page: TablePage) -> list[ft.Control]:
+        """Rows per page and, over more than one page, the way between pages."""
+        k, _ = self.kit, self._
+        v, q = self.view, page.query
+        items: list[ft.Control] = []
         sizes: list[ft.Control] = [k.text(_("Rows per page"), 14)]
         sizes.extend(
             k.button(
@@ -563,7 +609,7 @@ class ConsoleShell:
             )
         elif page.matching > PAGE_SIZES[0]:
             items.append(ft.Row(sizes, wrap=True))
-        return ft.Column(items, spacing=8)
+        return items
 
     def submissions(self, page: TablePage) -> ft.Control:
         """Sortable headings over one row per record; a row opens its record."""
@@ -571,31 +617,7 @@ class ConsoleShell:
         v = self.view
         q = page.query
         cols = list(q.columns)
-        heads: list[ft.Control] = []
-        for col in cols:
-            sorted_here = col == q.sort
-            heads.append(
-                ft.Container(
-                    ft.Semantics(
-                        identifier=ids.SORT + col.value,
-                        container=True,
-                        content=ft.TextButton(
-                            content=ft.Text(
-                                column_word(_, col),
-                                size=k.size(14),
-                                weight=ft.FontWeight.BOLD,
-                                color=PRIMARY,
-                                style=ft.TextStyle(
-                                    decoration=ft.TextDecoration.UNDERLINE if sorted_here else None
-                                ),
-                            ),
-                            on_click=self.act(v.sort, col.value),
-                        ),
-                    ),
-                    width=CELL_WIDTH[col],
-                    bgcolor="#d8e4ee" if sorted_here else None,
-                )
-            )
+        heads = self.sort_headings(page)
         order = _("descending") if q.descending else _("ascending")
         lines: list[ft.Control] = [
             k.text(
@@ -632,6 +654,37 @@ class ConsoleShell:
             )
         return ft.Row([ft.Column(lines, spacing=0)], scroll=ft.ScrollMode.AUTO)
 
+    def sort_headings(self, page: TablePage) -> list[ft.Control]:
+        """One heading per shown column; pressing it sorts by it (again: the other way)."""
+        k, _ = self.kit, self._
+        v, q = self.view, page.query
+        heads: list[ft.Control] = []
+        for col in q.columns:
+            sorted_here = col == q.sort
+            heads.append(
+                ft.Container(
+                    ft.Semantics(
+                        identifier=ids.SORT + col.value,
+                        container=True,
+                        content=ft.TextButton(
+                            content=ft.Text(
+                                column_word(_, col),
+                                size=k.size(14),
+                                weight=ft.FontWeight.BOLD,
+                                color=PRIMARY,
+                                style=ft.TextStyle(
+                                    decoration=ft.TextDecoration.UNDERLINE if sorted_here else None
+                                ),
+                            ),
+                            on_click=self.act(v.sort, col.value),
+                        ),
+                    ),
+                    width=CELL_WIDTH[col],
+                    bgcolor="#d8e4ee" if sorted_here else None,
+                )
+            )
+        return heads
+
     def cell(self, row: Submission, col: Column) -> str:
         """One cell as words; codes, dates and versions isolated from the text direction."""
         _ = self._
@@ -663,13 +716,23 @@ class ConsoleShell:
         return ""
 
     def record_screen(self) -> ft.Control:
-        k, _ = self.kit, self._
+        """One record: its case, each pathway's follow-up and slips, the answers, and the
+        person's rights (export, erasure)."""
         v = self.view
         if v.record_id is None:
             v.route = Route.RECORDS
             return self.records_screen()
         detail: RecordDetail = v.console.detail(v.record_id)
-        row = detail.row
+        items = self.record_header(detail)
+        items.extend(self.pathway_card(pw) for pw in detail.pathways)
+        items.append(self.answers_card(detail))
+        items.extend(self.record_rights(detail))
+        return ft.Column(items, spacing=12)
+
+    def record_header(self, detail: RecordDetail) -> list[ft.Control]:
+        """The case code, where and when it was received, its flags."""
+        k, _ = self.kit, self._
+        v, row = self.view, detail.row
         items: list[ft.Control] = [
             k.heading(_("Case {code}", code=isolate(case_code(row.id)))),
             k.text(isolate(row.id), 12, ident=ids.RECORD_ID, color="#57606a"),
@@ -689,72 +752,82 @@ class ConsoleShell:
             items.append(k.text(_("Flags: {flags}", flags=flags), 14))
         if not detail.pathways:
             items.append(k.text(_("No pathway applies to this record."), 15))
-        for pw in detail.pathways:
-            head = k.text(
+        return items
+
+    def pathway_card(self, pw: PathwayView) -> ft.Control:
+        """One pathway: its state, the next steps, its slips and its history."""
+        k, _ = self.kit, self._
+        v = self.view
+        head = k.text(
+            _(
+                "{pathway}: {state}",
+                pathway=v.labels.pathway(pw.id),
+                state=state_word(_, pw.state),
+            ),
+            17,
+            bold=True,
+            ident=ids.STATE + pw.id,
+        )
+        buttons = ft.Row(
+            [
+                k.button(
+                    _(ACTION_WORDS[s]),
+                    self.act(v.follow, pw.id, s),
+                    ident=f"{ids.FOLLOW}{pw.id}-{s}",
+                    disabled=self.busy,
+                    kind="danger" if s == "declined" else "primary",
+                )
+                for s in pw.next_states
+            ],
+            wrap=True,
+        )
+        history = [
+            k.text(
                 _(
-                    "{pathway}: {state}",
-                    pathway=v.labels.pathway(pw.id),
-                    state=state_word(_, pw.state),
+                    "{at}: {state}, by {by}",
+                    at=h.at[:16].replace("T", " "),
+                    state=state_word(_, h.state),
+                    by=h.by,
                 ),
-                17,
-                bold=True,
-                ident=ids.STATE + pw.id,
+                13,
+                color="#57606a",
             )
-            buttons = ft.Row(
-                [
-                    k.button(
-                        _(ACTION_WORDS[s]),
-                        self.act(v.follow, pw.id, s),
-                        ident=f"{ids.FOLLOW}{pw.id}-{s}",
-                        disabled=self.busy,
-                        kind="danger" if s == "declined" else "primary",
-                    )
-                    for s in pw.next_states
-                ],
-                wrap=True,
-            )
-            history = [
-                k.text(
-                    _(
-                        "{at}: {state}, by {by}",
-                        at=h.at[:16].replace("T", " "),
-                        state=state_word(_, h.state),
-                        by=h.by,
-                    ),
-                    13,
-                    color="#57606a",
-                )
-                for h in pw.history
+            for h in pw.history
+        ]
+        return k.card(
+            [
+                head,
+                buttons,
+                self.slip_row(pw),
+                ft.Semantics(identifier=ids.HISTORY + pw.id, content=ft.Column(history, spacing=2)),
             ]
-            slips = ft.Row(
-                [
-                    k.button(
-                        words,
-                        self.act(v.write_slip, pw.id, fmt),
-                        ident=f"{ids.SLIP}{pw.id}-{fmt}",
-                        kind="secondary",
-                        disabled=self.busy,
-                    )
-                    for fmt, words in (
-                        ("pdf", _("Referral slip (PDF)")),
-                        ("txt", _("Referral slip (text)")),
-                    )
-                ],
-                wrap=True,
-            )
-            items.append(
-                k.card(
-                    [
-                        head,
-                        buttons,
-                        slips,
-                        ft.Semantics(
-                            identifier=ids.HISTORY + pw.id, content=ft.Column(history, spacing=2)
-                        ),
-                    ]
+        )
+
+    def slip_row(self, pw: PathwayView) -> ft.Control:
+        """The pathway's referral slip, as PDF or text."""
+        k, _ = self.kit, self._
+        return ft.Row(
+            [
+                k.button(
+                    words,
+                    self.act(self.view.write_slip, pw.id, fmt),
+                    ident=f"{ids.SLIP}{pw.id}-{fmt}",
+                    kind="secondary",
+                    disabled=self.busy,
                 )
-            )
-        items.append(self.answers_card(detail))
+                for fmt, words in (
+                    ("pdf", _("Referral slip (PDF)")),
+                    ("txt", _("Referral slip (text)")),
+                )
+            ],
+            wrap=True,
+        )
+
+    def record_rights(self, detail: RecordDetail) -> list[ft.Control]:
+        """The person's rights over the record: a copy (access) and erasure."""
+        k, _ = self.kit, self._
+        v, row = self.view, detail.row
+        items: list[ft.Control] = []
         items.append(
             k.button(
                 _("Export this record (right of access)"),
@@ -773,7 +846,7 @@ class ConsoleShell:
                 disabled=self.busy or v.confirm_erase,
             )
         )
-        return ft.Column(items, spacing=12)
+        return items
 
     def pinned(self) -> list[ft.Control]:
         """What must be seen now, pinned under the bar whatever the scroll: the notice and a
@@ -795,47 +868,51 @@ class ConsoleShell:
                 )
             )
         if v.confirm_erase and v.route is Route.RECORD and v.record_id is not None:
-            out.append(
-                ft.Semantics(
-                    identifier=ids.ERASE_PROMPT,
-                    live_region=True,
-                    container=True,
-                    content=k.card(
+            out.append(self.erase_prompt(v.record_id))
+        return out
+
+    def erase_prompt(self, record_id: str) -> ft.Control:
+        """The confirmation an erasure waits for: what goes, and that it cannot be undone."""
+        k, _ = self.kit, self._
+        v = self.view
+        return ft.Semantics(
+            identifier=ids.ERASE_PROMPT,
+            live_region=True,
+            container=True,
+            content=k.card(
+                [
+                    k.text(
+                        _(
+                            "Erase the record {code} here and on the server? This "
+                            "cannot be undone. The erasure is recorded, without its "
+                            "content.",
+                            code=isolate(case_code(record_id)),
+                        ),
+                        15,
+                        bold=True,
+                    ),
+                    ft.Row(
                         [
-                            k.text(
-                                _(
-                                    "Erase the record {code} here and on the server? This "
-                                    "cannot be undone. The erasure is recorded, without its "
-                                    "content.",
-                                    code=isolate(case_code(v.record_id)),
-                                ),
-                                15,
-                                bold=True,
+                            k.button(
+                                _("Erase everywhere"),
+                                self.act(v.erase),
+                                ident=ids.ERASE_CONFIRM,
+                                kind="danger",
+                                disabled=self.busy,
                             ),
-                            ft.Row(
-                                [
-                                    k.button(
-                                        _("Erase everywhere"),
-                                        self.act(v.erase),
-                                        ident=ids.ERASE_CONFIRM,
-                                        kind="danger",
-                                        disabled=self.busy,
-                                    ),
-                                    k.button(
-                                        _("Keep the record"),
-                                        self.act(v.cancel_erase),
-                                        ident=ids.ERASE_CANCEL,
-                                        kind="secondary",
-                                    ),
-                                ],
-                                wrap=True,
+                            k.button(
+                                _("Keep the record"),
+                                self.act(v.cancel_erase),
+                                ident=ids.ERASE_CANCEL,
+                                kind="secondary",
                             ),
                         ],
-                        bg="#fde7e5",
+                        wrap=True,
                     ),
-                )
-            )
-        return out
+                ],
+                bg="#fde7e5",
+            ),
+        )
 
     def answers_card(self, detail: RecordDetail) -> ft.Control:
         """The record in words: the person's answers under their group headings, then the
@@ -928,6 +1005,22 @@ class ConsoleShell:
         v = self.view
         reason = k.field(_("Reason for the correction"), value=v.reason_draft)
         controls: list[ft.Control] = [k.text(r.label, 14, bold=True, lang=lang)]
+        controls.extend(self.correction_inputs(r, lang, reason))
+        controls.append(ft.Semantics(identifier=ids.CORRECT_REASON, content=reason))
+        controls.append(
+            k.button(
+                _("Cancel"),
+                self.act(v.cancel_correction),
+                ident=ids.CORRECT_CANCEL,
+                kind="secondary",
+            )
+        )
+        return k.card(controls, bg=WORKER_BG)
+
+    def correction_inputs(self, r: Reading, lang: str, reason: ft.TextField) -> list[ft.Control]:
+        """The corrected value: a choice to press, choices to tick and save, or typed text."""
+        k, _ = self.kit, self._
+        controls: list[ft.Control] = []
         if r.type == "select_one" and r.choices:
             controls.append(
                 ft.Row(
@@ -946,32 +1039,7 @@ class ConsoleShell:
                 )
             )
         elif r.type == "select_multiple" and r.choices:
-            controls.append(k.text(_("Tick every choice that applies"), 13, color="#57606a"))
-            controls.append(
-                ft.Row(
-                    [
-                        k.button(
-                            ("\u2713 " if name in v.picked else "") + label,
-                            self.tick(name, reason),
-                            ident=ids.CORRECT_PICK + name,
-                            kind="secondary",
-                            selected=name in v.picked,
-                            lang=lang,
-                            disabled=self.busy,
-                        )
-                        for name, label in r.choices
-                    ],
-                    wrap=True,
-                )
-            )
-            controls.append(
-                k.button(
-                    _("Save the correction"),
-                    self.save_picked(reason),
-                    ident=ids.CORRECT_SAVE,
-                    disabled=self.busy,
-                )
-            )
+            controls.extend(self.ticked_choices(r, lang, reason))
         else:
             value = k.field(_("Corrected value"), value=_value(r.value))
             controls.append(ft.Semantics(identifier=ids.CORRECT_VALUE, content=value))
@@ -983,16 +1051,40 @@ class ConsoleShell:
                     disabled=self.busy,
                 )
             )
-        controls.append(ft.Semantics(identifier=ids.CORRECT_REASON, content=reason))
+        return controls
+
+    def ticked_choices(self, r: Reading, lang: str, reason: ft.TextField) -> list[ft.Control]:
+        """A select_multiple's choices to tick, then the one button that saves them."""
+        k, _ = self.kit, self._
+        v = self.view
+        controls: list[ft.Control] = []
+        controls.append(k.text(_("Tick every choice that applies"), 13, color="#57606a"))
         controls.append(
-            k.button(
-                _("Cancel"),
-                self.act(v.cancel_correction),
-                ident=ids.CORRECT_CANCEL,
-                kind="secondary",
+            ft.Row(
+                [
+                    k.button(
+                        ("\u2713 " if name in v.picked else "") + label,
+                        self.tick(name, reason),
+                        ident=ids.CORRECT_PICK + name,
+                        kind="secondary",
+                        selected=name in v.picked,
+                        lang=lang,
+                        disabled=self.busy,
+                    )
+                    for name, label in r.choices
+                ],
+                wrap=True,
             )
         )
-        return k.card(controls, bg=WORKER_BG)
+        controls.append(
+            k.button(
+                _("Save the correction"),
+                self.save_picked(reason),
+                ident=ids.CORRECT_SAVE,
+                disabled=self.busy,
+            )
+        )
+        return controls
 
     def tick(self, name: str, reason: ft.TextField) -> Callable[[Any], Any]:
         """Tick or untick one choice; the page is drawn again with the reason kept."""

@@ -18,10 +18,14 @@ from app.console.errors import ConsoleError
 from app.console.model import Console, Labels, load_labels
 from app.console.reading import Reading, correction_value
 from app.console.table import PAGE_SIZES, Column, TablePage, TableQuery
-from sync.errors import SyncError
+from sync.errors import SyncError, WaymarkError
 from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
+
+#: What a person's action can fail with and still be shown as a notice: Waymark's coded errors
+#: and the file system. Anything else reaches the page's event boundary (``ConsoleApp.act``).
+EXPECTED: tuple[type[Exception], ...] = (WaymarkError, OSError)
 
 
 #: The table's filters a click can toggle.
@@ -98,6 +102,8 @@ class ConsoleView:
         self._labels = None
 
     def _fail(self, exc: Exception) -> None:
+        """Show a failure as a notice: its code and params, or (uncoded) only its type in
+        the log."""
         if isinstance(exc, (ConsoleError, SyncError)):
             params = dict(exc.params)
             if isinstance(exc, SyncError) and exc.status is not None:
@@ -120,7 +126,7 @@ class ConsoleView:
         try:
             self.console.actor = actor
             self.console.unlock_file(key_path, passphrase, previous)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return
         self.key_path = key_path
@@ -128,13 +134,13 @@ class ConsoleView:
         self.pull()
         try:
             self.console.store.verify_audit()
-        except Exception as exc:  # shown, not blocking: the records are still needed
+        except EXPECTED as exc:  # shown, not blocking: the records are still needed
             self._fail(exc)
 
     def pull(self) -> None:
         try:
             result = self.console.pull()
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return
         self.notice = Notice(
@@ -221,7 +227,7 @@ class ConsoleView:
         self.record_id = record_id
         try:
             self.console.store.audit("view", self.console.actor or "console", record_id)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
 
     # --- acting on a record ----------------------------------------------------------------
@@ -232,7 +238,7 @@ class ConsoleView:
             return
         try:
             self.console.follow(self.record_id, pathway, state)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
 
     def export_audit(self, fmt: str) -> Path | None:
@@ -242,7 +248,7 @@ class ConsoleView:
         target = self.export_dir / f"audit-{stamp}.{fmt}"
         try:
             n = self.console.export_audit(fmt, target)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return None
         self.notice = Notice("audit_exported", {"n": n, "file": str(target)}, error=False)
@@ -258,7 +264,7 @@ class ConsoleView:
         target = self.export_dir / name
         try:
             self.console.write_slip(self.record_id, pathway, fmt, target)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return None
         self.notice = Notice("slip_written", {"file": str(target)}, error=False)
@@ -306,7 +312,7 @@ class ConsoleView:
         try:
             reading = self._reading(path)
             new = correction_value(value, reading) if reading is not None else value.strip()
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return
         self._save(path, new, reason)
@@ -323,7 +329,7 @@ class ConsoleView:
         assert self.record_id is not None
         try:
             self.console.correct(self.record_id, path, new, reason.strip(), lang=self.lang)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return
         self.correcting = None
@@ -343,7 +349,7 @@ class ConsoleView:
             return
         try:
             result = self.console.erase(self.record_id)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return
         self.confirm_erase = False
@@ -361,7 +367,7 @@ class ConsoleView:
         target = self.export_dir / name
         try:
             result = self.console.export(fmt, target, record_ids=[record_id] if record_id else None)
-        except Exception as exc:
+        except EXPECTED as exc:
             self._fail(exc)
             return None
         self.notice = Notice(

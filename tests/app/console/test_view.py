@@ -3,8 +3,11 @@ with confirmation, export."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from app.console.model import Console
 from app.console.view import ConsoleView, Route
@@ -309,3 +312,53 @@ def test_a_multiple_choice_answer_is_corrected_by_ticking_its_choices(
     assert ids.CORRECT_VALUE in _editor(v, "intro/age")
     v.toggle_choice("lost")
     assert v.picked == ()
+
+
+class _Page:
+    """What the shell draws on, without a Flet session."""
+
+    def __init__(self) -> None:
+        self.controls: list[object] = []
+        self.updates = 0
+        self.width: float | None = None
+
+    def update(self) -> None:
+        self.updates += 1
+
+
+def test_an_uncoded_failure_of_a_click_is_a_notice_and_logs_only_its_type(
+    agency: Agency, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    from app.console.ui import ConsoleShell
+
+    v = _view(agency, tmp_path)
+    page = _Page()
+    shell = ConsoleShell(page, v)  # type: ignore[arg-type]
+
+    def broken() -> None:
+        raise RuntimeError("Amina, 34, from Kassala")  # what a bug could carry
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(shell.act(broken)(None))
+    assert v.notice is not None and v.notice.code == "unexpected_error"
+    assert not shell.busy and page.updates >= 2 and page.controls  # drawn again, not dead
+    assert "RuntimeError" in caplog.text and "Amina" not in caplog.text
+
+
+def test_a_file_system_failure_of_an_action_is_a_notice(agency: Agency, tmp_path: Path) -> None:
+    key = agency.write_key(tmp_path / "keys")
+    agency.upload("north", TRAFFICKING)
+    v = _view(agency, tmp_path)
+    v.open(str(key), agency.passphrase, "Ana")
+    v.export_dir = tmp_path / "exports"
+    v.export_dir.write_text("a file where the folder should be")
+    assert v.export("csv") is None
+    assert v.notice is not None and v.notice.error
+
+
+def test_every_console_code_but_the_base_has_words() -> None:
+    from app.console.errors import ConsoleCode
+
+    assert sorted(c.value for c in ConsoleCode if c.value not in MESSAGES) == ["console_error"]

@@ -117,7 +117,7 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.wait_screen(page, "consent")
         ui.tap(page, ids.CONSENT_SCREENING)
         ui.tap(page, ids.CONSENT_STORING)
-        ui.tap(page, ids.CONSENT_CONTINUE)
+        ui.tap(page, ids.CONSENT_AGREE)
         ui.wait_screen(page, "interview")
         _answer(page, ui, "case_code", CASE_CODE)
         ui.tap(page, ids.NEXT)
@@ -131,10 +131,11 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.wait_screen(page, "summary")
         ui.tap(page, ids.SUMMARY_DONE)
         ui.wait_screen(page, "home")
+        ui.wait_text(page, "Records waiting to be sent: 0")  # sent by itself, no tap
         ui.tap(page, ids.HOME_SYNC)
         ui.wait_screen(page, "sync")
         ui.tap(page, ids.SYNC_NOW)
-        page.get_by_text("Sent 1 of 1. Problems: 0.").wait_for()
+        ui.wait_text(page, "Everything is sent.")
         ui.settled_screenshot(page, artifacts_dir / "walking-skeleton" / "synced.png")
     finally:
         if proc.poll() is None:

@@ -118,7 +118,10 @@ def test_declined_consent_keeps_nothing(enrolled: AppModel) -> None:
     for k, v in (("form", "skeleton.yaml"), ("language", "fr"), ("worker_language", "en")):
         enrolled.choose(k, v)
     assert enrolled.start()
-    enrolled.consent(True, False)
+    assert not enrolled.consent(True, False)  # not both: nothing begins, nothing is deleted
+    assert enrolled.route is Route.CONSENT and len(enrolled.records()) == 1
+    assert enrolled.notice is not None and enrolled.notice.code == "consent_needs_both"
+    enrolled.decline_consent()
     assert enrolled.route is Route.HOME
     assert enrolled.records() == []
 
@@ -403,3 +406,15 @@ def test_the_workers_interface_language_is_offered_first(enrolled: AppModel) -> 
     enrolled.choose("form", "skeleton.yaml")
     assert enrolled.new_choice["worker_language"] == "fr"
     assert not enrolled.can_start()  # the respondent's language is always chosen
+
+
+def test_the_servers_questionnaires_replace_the_local_folder(tmp_path: Path) -> None:
+    import base64
+
+    folder = tmp_path / "q"
+    folder.mkdir()
+    (folder / "skeleton.yaml").write_bytes((QUESTIONNAIRES / "skeleton.yaml").read_bytes())
+    screening = base64.b64encode((QUESTIONNAIRES / "screening.yaml").read_bytes()).decode()
+    keys = [q.key for q in list_questionnaires(folder, {"screening.yaml": screening})]
+    assert keys == ["screening.yaml"]  # the test questionnaire no longer sits beside it
+    assert [q.key for q in list_questionnaires(folder, {})] == ["skeleton.yaml"]

@@ -59,6 +59,10 @@ class QuestionnaireInfo:
 
 
 _CACHE: dict[tuple[str, int, int], QuestionnaireInfo] = {}
+#: questionnaires from the server's configuration, by name and content: parsing the
+#: 48-screen screening takes about a second on a tablet, and every screen that lists or starts
+#: questionnaires asks for them, so a configuration's file is parsed once, not per tap
+_CONFIG_CACHE: dict[tuple[str, bytes], QuestionnaireInfo] = {}
 
 
 #: earlier versions of the local questionnaires, kept so that a draft finishes on the version
@@ -78,7 +82,7 @@ def list_questionnaires(
     ``archived`` (to resume a draft on the version it was started on), the local folder and
     its earlier versions in ``folder/archive`` follow the configured ones."""
     configured = [
-        QuestionnaireInfo(name, name, _config_bytes(text))
+        _configured(name, text)
         for name, text in sorted((from_config or {}).items())
         if name.lower().endswith(QUESTIONNAIRE_SUFFIXES)
     ]
@@ -104,6 +108,18 @@ def list_questionnaires(
                 _CACHE[ck] = QuestionnaireInfo(key, path.name, path.read_bytes())
             local.append(_CACHE[ck])
     return usable + _loadable(local)
+
+
+def _configured(name: str, text: str) -> QuestionnaireInfo:
+    """The configuration's questionnaire ``name``, parsed once per content."""
+    data = _config_bytes(text)
+    key = (name, data)
+    info = _CONFIG_CACHE.get(key)
+    if info is None:
+        for old in [k for k in _CONFIG_CACHE if k[0] == name]:  # a newer version replaces it
+            del _CONFIG_CACHE[old]
+        info = _CONFIG_CACHE[key] = QuestionnaireInfo(name, name, data)
+    return info
 
 
 def _loadable(infos: list[QuestionnaireInfo]) -> list[QuestionnaireInfo]:

@@ -28,6 +28,7 @@ from tests.e2e.test_field_app import (
     SITE_CONFIG,
     Agency,
     stored_envelopes,
+    tap_enabled,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -124,11 +125,11 @@ def finish_skeleton(ui: Any, page: Any, case_code: str) -> None:
     ui.tap(page, ids.FORM + "skeleton.yaml")
     ui.tap(page, ids.LANGUAGE + "en")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_AGREE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
     ui.type_into(page, ids.ANSWER_FIELD + "case_code", case_code)
     ui.tap(page, ids.NEXT)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency
+from tests.e2e.test_field_app import PIN, Agency, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,7 +25,7 @@ def open_consent(ui: Any, page: Any, agency: Agency, lang: str = "ar") -> None:
     ui.tap(page, ids.FORM + "skeleton.yaml")
     ui.tap(page, ids.LANGUAGE + lang)
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
 
 
@@ -62,7 +62,7 @@ def test_agree_needs_both_ticks_and_a_tick_keeps_the_place(
     assert top(ui, page, ids.CONSENT_STORING) == pytest.approx(before, abs=2)
     assert not disabled(ui, page, ids.CONSENT_AGREE)
     ui.settled_screenshot(page, artifacts_dir / "consent" / f"{viewport}-ar-both-ticked.png")
-    ui.tap(page, ids.CONSENT_AGREE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
 
 

@@ -182,6 +182,22 @@ print(json.dumps(out))
     return list(json.loads(done.stdout))
 
 
+ENABLED_JS = """(ident) => {
+  const node = document.querySelector(`[flt-semantics-identifier="${ident}"]`);
+  if (!node) return false;
+  const target = node.getAttribute('role') ? node : (node.querySelector('[role]') || node);
+  return target.getAttribute('aria-disabled') !== 'true';
+}"""
+
+
+def tap_enabled(ui: Any, page: Any, ident: str) -> None:
+    """Tap a button that the previous tap enables (Begin after the last choice, Agree after
+    both ticks): wait until the app has drawn it enabled, as a person sees it before tapping.
+    A tap on the still-disabled button would be lost."""
+    page.wait_for_function(ENABLED_JS, arg=ident, timeout=20_000)
+    ui.tap(page, ident)
+
+
 def shot(ui: Any, page: Any, artifacts: Path, viewport: str, name: str) -> None:
     ui.settled_screenshot(page, artifacts / "field-app" / f"{viewport}-{name}.png")
 
@@ -206,12 +222,12 @@ def test_skeleton_screening_is_sealed_and_sent(
     ui.tap(page, ids.LANGUAGE + "ar")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
     shot(ui, page, artifacts_dir, viewport, "04-new-screening")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
     shot(ui, page, artifacts_dir, viewport, "05-consent")
-    ui.tap(page, ids.CONSENT_AGREE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
 
     ui.type_into(page, ids.ANSWER_FIELD + "case_code", "BG-0042")
@@ -349,7 +365,7 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     ui.tap(page, ids.FORM + "screening.yaml")
     ui.tap(page, ids.LANGUAGE + "ar")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
 
     seen: list[str] = []
@@ -424,7 +440,7 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     ui.tap(page, ids.FORM + "screening.yaml")
     ui.tap(page, ids.LANGUAGE + "ar")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
     drive_until(ui, page, answers, "urgent_doctor")
     answer_screen(ui, page, answers)
@@ -507,10 +523,10 @@ def test_break_prompt_after_a_long_interview(
     ui.tap(page, ids.FORM + "skeleton.yaml")
     ui.tap(page, ids.LANGUAGE + "so")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_AGREE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
     ui.by_id(page, ids.BREAK_PROMPT).first.wait_for(state="attached", timeout=15_000)
     shot(ui, page, artifacts_dir, "phone", "30-break-prompt")

@@ -12,7 +12,7 @@ import yaml
 from playwright.sync_api import Error as PlaywrightError
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency
+from tests.e2e.test_field_app import PIN, Agency, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,11 +81,11 @@ def begin(ui: Any, page: Any, agency: Agency, lang: str) -> None:
     ui.tap(page, ids.FORM + "long_group.yaml")
     ui.tap(page, ids.LANGUAGE + lang)
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_AGREE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, stored_envelopes
+from tests.e2e.test_field_app import PIN, Agency, stored_envelopes, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,10 +28,10 @@ def test_go_to_a_question_and_review_before_finishing(
     ui.tap(page, ids.FORM + "skeleton.yaml")
     ui.tap(page, ids.LANGUAGE + "ti")
     ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_AGREE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
     ui.type_into(page, ids.ANSWER_FIELD + "case_code", "NAV-1")
     ui.tap(page, ids.NEXT)

@@ -24,6 +24,7 @@ import pytest
 
 from app.cli import demo
 from app.ui import ids
+from tests.e2e.test_field_app import tap_enabled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -113,11 +114,11 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.tap(page, ids.FORM + "skeleton.yaml")
         ui.tap(page, ids.LANGUAGE + "en")
         ui.tap(page, ids.WORKER_LANGUAGE + "en")
-        ui.tap(page, ids.BEGIN)
+        tap_enabled(ui, page, ids.BEGIN)
         ui.wait_screen(page, "consent")
         ui.tap(page, ids.CONSENT_SCREENING)
         ui.tap(page, ids.CONSENT_STORING)
-        ui.tap(page, ids.CONSENT_AGREE)
+        tap_enabled(ui, page, ids.CONSENT_AGREE)
         ui.wait_screen(page, "interview")
         _answer(page, ui, "case_code", CASE_CODE)
         ui.tap(page, ids.NEXT)

@@ -418,3 +418,19 @@ def test_the_servers_questionnaires_replace_the_local_folder(tmp_path: Path) -> 
     keys = [q.key for q in list_questionnaires(folder, {"screening.yaml": screening})]
     assert keys == ["screening.yaml"]  # the test questionnaire no longer sits beside it
     assert [q.key for q in list_questionnaires(folder, {})] == ["skeleton.yaml"]
+
+
+def test_a_configured_questionnaire_is_parsed_once_per_content(tmp_path: Path) -> None:
+    """Every tap on the new-screening screen lists the questionnaires; the server's copy is
+    parsed once (the 48-screen screening takes about a second), and again only when it
+    changes."""
+    import base64
+
+    skeleton = (QUESTIONNAIRES / "skeleton.yaml").read_bytes()
+    first = base64.b64encode(skeleton).decode()
+    (a,) = list_questionnaires(None, {"skeleton.yaml": first})
+    (b,) = list_questionnaires(None, {"skeleton.yaml": first})
+    assert a is b and a._loaded is not None  # the same parsed questionnaire
+    changed = base64.b64encode(skeleton.replace(b"version:", b"# edited\nversion:", 1)).decode()
+    (c,) = list_questionnaires(None, {"skeleton.yaml": changed})
+    assert c is not a and c.data != a.data

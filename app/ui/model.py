@@ -271,6 +271,7 @@ class AppModel:
         except StoreError as exc:  # carries the code the screen translates
             self.notice = error_notice(exc)
             return False
+        self.store.touch()  # the idle time starts now, not at the last tap before the lock
         self.notice = None
         self.route = Route.HOME if self.store.enrolled else Route.ENROL
         self.sender.attach()
@@ -285,6 +286,7 @@ class AppModel:
             if isinstance(exc, Wiped):
                 self.route = Route.SET_PIN
             return False
+        self.store.touch()  # the idle time starts now, not at the last tap before the lock
         self.notice = None
         self.sender.attach()
         if not self.store.enrolled:

@@ -104,7 +104,7 @@ class Shell:
         if m.check_sender():
             return True
         before = (m.route, m.break_due())
-        if m.check_idle():
+        if not self.busy and m.check_idle():  # never locked while it works for the worker
             return True
         if m.store.locked and m.route not in (Route.UNLOCK, Route.SET_PIN):
             m._hide_and_lock("other_session")
@@ -152,11 +152,13 @@ class Shell:
         if self.busy:
             return None
         self.busy = True
+        self.model.touch()
         self.render()
         try:
             return await asyncio.to_thread(fn, *args)
         finally:
             self.busy = False
+            self.model.touch()  # the time the app worked is not the worker's idle time
             self.render()
 
     # --- drawing ---------------------------------------------------------------------------

@@ -200,8 +200,13 @@ class Kit:
             ),
         )
         if ident:
+            # the chosen option is said to be chosen, not only drawn in a darker colour
             return ft.Semantics(
-                identifier=ident, content=b, container=True, expand=True if expand else None
+                identifier=ident,
+                content=b,
+                container=True,
+                expand=True if expand else None,
+                selected=True if selected else None,
             )
         return b
 

@@ -28,6 +28,7 @@ from tests.e2e.test_field_app import (
     SITE_CONFIG,
     Agency,
     stored_envelopes,
+    tap_choice,
     tap_enabled,
 )
 
@@ -122,9 +123,9 @@ def finish_skeleton(ui: Any, page: Any, case_code: str) -> None:
     """The three skeleton questions, from Home to the summary and back to Home."""
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + "skeleton.yaml")
-    ui.tap(page, ids.LANGUAGE + "en")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "en")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)

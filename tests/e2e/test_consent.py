@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, tap_enabled
+from tests.e2e.test_field_app import PIN, Agency, tap_choice, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,9 +22,9 @@ def open_consent(ui: Any, page: Any, agency: Agency, lang: str = "ar") -> None:
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + "skeleton.yaml")
-    ui.tap(page, ids.LANGUAGE + lang)
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + lang)
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
 

@@ -198,6 +198,17 @@ def tap_enabled(ui: Any, page: Any, ident: str) -> None:
     ui.tap(page, ident)
 
 
+CHOSEN_JS = """(ident) => !!document.querySelector(
+  `[flt-semantics-identifier="${ident}"][aria-current="true"]`)"""
+
+
+def tap_choice(ui: Any, page: Any, ident: str) -> None:
+    """Tap one of a set of options and wait until the app has drawn it chosen: the next tap
+    then goes to what the worker sees, not to the screen as it was before this one."""
+    ui.tap(page, ident)
+    page.wait_for_function(CHOSEN_JS, arg=ident, timeout=20_000)
+
+
 def shot(ui: Any, page: Any, artifacts: Path, viewport: str, name: str) -> None:
     ui.settled_screenshot(page, artifacts / "field-app" / f"{viewport}-{name}.png")
 
@@ -218,9 +229,9 @@ def test_skeleton_screening_is_sealed_and_sent(
 
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + "skeleton.yaml")
-    ui.tap(page, ids.LANGUAGE + "ar")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ar")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     shot(ui, page, artifacts_dir, viewport, "04-new-screening")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
@@ -362,9 +373,9 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + "screening.yaml")
-    ui.tap(page, ids.LANGUAGE + "ar")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "screening.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ar")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
 
@@ -427,19 +438,19 @@ def drive_until(ui: Any, page: Any, answers: dict[str, Any], prompt: str, limit:
 
 
 @pytest.mark.parametrize("viewport", ["phone", "tablet"])
-def test_urgent_screen_quick_exit_resume_and_auto_lock(
+def test_urgent_screen_quick_exit_and_resume(
     viewport: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
 ) -> None:
     answers = screening_answers() | {"urgent_doctor": "yes"}
-    server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "8", "WAYMARK_UI_TICK": "0.5"})
+    server = serve_app(env={"WAYMARK_UI_TICK": "0.5"})  # the usual auto-lock: never reached
     page = app_page(server, ui.VIEWPORTS[viewport])
     ui.set_pin(page, PIN)
     ui.enrol(page, agency.enrolment_text())
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
-    ui.tap(page, ids.FORM + "screening.yaml")
-    ui.tap(page, ids.LANGUAGE + "ar")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "screening.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ar")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
     drive_until(ui, page, answers, "urgent_doctor")
@@ -471,13 +482,6 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     ui.wait_screen(page, "interview")
     assert prompts_on_screen(page) == before
 
-    # idle: the tablet locks itself, and the PIN resumes the interview
-    ui.wait_screen(page, "unlock", timeout=30_000)
-    assert prompts_on_screen(page) == []
-    ui.unlock(page, PIN)
-    ui.wait_screen(page, "interview")
-    assert prompts_on_screen(page) == before
-
     # the rest of the main screens
     ui.tap(page, ids.PAUSE)
     ui.wait_screen(page, "home")
@@ -488,7 +492,7 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     ui.tap(page, ids.BACK_HOME)
     ui.tap(page, ids.HOME_SETTINGS)
     ui.wait_screen(page, "settings")
-    ui.tap(page, ids.SETTING_LANGUAGE + "ar")
+    tap_choice(ui, page, ids.SETTING_LANGUAGE + "ar")
     ui.wait_text(page, "لغة الواجهة")
     shot(ui, page, artifacts_dir, viewport, "24-settings-arabic")
     ui.tap(page, ids.BACK_HOME)
@@ -497,8 +501,8 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     # the largest text size, and the other orientation: nothing is cut off
     ui.tap(page, ids.HOME_SETTINGS)
     ui.wait_screen(page, "settings")
-    ui.tap(page, ids.SETTING_TEXT + "150")
-    ui.tap(page, ids.SETTING_LANGUAGE + "so")
+    tap_choice(ui, page, ids.SETTING_TEXT + "150")
+    tap_choice(ui, page, ids.SETTING_LANGUAGE + "so")
     ui.wait_text(page, "Dejinta")
     shot(ui, page, artifacts_dir, viewport, "26-settings-somali-150")
     ui.tap(page, ids.BACK_HOME)
@@ -508,6 +512,38 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     page.set_viewport_size({"width": vp["height"], "height": vp["width"]})
     ui.settle(page)
     shot(ui, page, artifacts_dir, viewport, "28-home-landscape")
+
+
+def test_an_idle_tablet_locks_itself_and_the_pin_resumes_the_interview(
+    agency: Agency, serve_app: Any, app_page: Any, ui: Any
+) -> None:
+    """The idle time is this test's own: an 8-second auto-lock, and nothing between the taps
+    that reach the interview (no screenshots); the time the app spends on the PIN, the
+    enrolment or a tap is not idle time."""
+    server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "8", "WAYMARK_UI_TICK": "0.5"})
+    page = app_page(server, ui.PHONE)
+    ui.set_pin(page, PIN)
+    ui.enrol(page, agency.enrolment_text())
+    ui.wait_screen(page, "home")
+    ui.tap(page, ids.START_SCREENING)
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ti")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+    tap_enabled(ui, page, ids.BEGIN)
+    ui.tap(page, ids.CONSENT_SCREENING)
+    ui.tap(page, ids.CONSENT_STORING)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
+    ui.wait_screen(page, "interview")
+    before = prompts_on_screen(page)
+    assert before == [ids.PROMPT + "case_code"]
+
+    ui.wait_screen(page, "unlock", timeout=30_000)  # idle: it locks itself
+    assert prompts_on_screen(page) == []
+    ui.unlock(page, PIN)
+    ui.wait_screen(page, "interview")
+    assert prompts_on_screen(page) == before
+    ui.settle(page, quiet_ms=1500)  # the next ticks after the unlock: it stays unlocked
+    assert prompts_on_screen(page) == before
 
 
 def test_break_prompt_after_a_long_interview(
@@ -520,9 +556,9 @@ def test_break_prompt_after_a_long_interview(
     ui.set_pin(page, PIN)
     ui.enrol(page, agency.enrolment_text())
     ui.tap(page, ids.START_SCREENING)
-    ui.tap(page, ids.FORM + "skeleton.yaml")
-    ui.tap(page, ids.LANGUAGE + "so")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "so")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)

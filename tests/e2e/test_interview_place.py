@@ -12,7 +12,7 @@ import yaml
 from playwright.sync_api import Error as PlaywrightError
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, tap_enabled
+from tests.e2e.test_field_app import PIN, Agency, tap_choice, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -78,9 +78,9 @@ def begin(ui: Any, page: Any, agency: Agency, lang: str) -> None:
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + "long_group.yaml")
-    ui.tap(page, ids.LANGUAGE + lang)
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "long_group.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + lang)
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)

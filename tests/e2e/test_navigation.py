@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, stored_envelopes, tap_enabled
+from tests.e2e.test_field_app import PIN, Agency, stored_envelopes, tap_choice, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,9 +25,9 @@ def test_go_to_a_question_and_review_before_finishing(
     ui.enrol(page, agency.enrolment_text())
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
-    ui.tap(page, ids.FORM + "skeleton.yaml")
-    ui.tap(page, ids.LANGUAGE + "ti")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ti")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, agency, tap_enabled  # noqa: F401 - the agency server fixture
+from tests.e2e.test_field_app import PIN, agency, tap_choice, tap_enabled  # noqa: F401 - the agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FORM = "px_xlsform_spec_test.xlsx"
@@ -36,9 +36,9 @@ def test_a_label_shows_the_name_typed_on_the_screen_before(
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + FORM)
-    ui.tap(page, ids.LANGUAGE + "en")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + FORM)
+    tap_choice(ui, page, ids.LANGUAGE + "en")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)

@@ -16,6 +16,7 @@ from tests.e2e.test_field_app import (
     drive_until,
     label_of,
     screening_answers,
+    tap_choice,
     tap_enabled,
 )
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
@@ -42,9 +43,9 @@ def test_the_urgent_screen_names_its_answers_and_calls_with_a_tap(
     ui.enrol(page, agency.enrolment_text())
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
-    ui.tap(page, ids.FORM + "screening.yaml")
-    ui.tap(page, ids.LANGUAGE + "ar")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "screening.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ar")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "interview")
     drive_until(ui, page, answers, "urgent_doctor")

@@ -24,7 +24,7 @@ import pytest
 
 from app.cli import demo
 from app.ui import ids
-from tests.e2e.test_field_app import tap_enabled
+from tests.e2e.test_field_app import tap_choice, tap_enabled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -111,9 +111,9 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.wait_screen(page, "home")
         ui.tap(page, ids.START_SCREENING)
         ui.wait_screen(page, "new")
-        ui.tap(page, ids.FORM + "skeleton.yaml")
-        ui.tap(page, ids.LANGUAGE + "en")
-        ui.tap(page, ids.WORKER_LANGUAGE + "en")
+        tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+        tap_choice(ui, page, ids.LANGUAGE + "en")
+        tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
         tap_enabled(ui, page, ids.BEGIN)
         ui.wait_screen(page, "consent")
         ui.tap(page, ids.CONSENT_SCREENING)

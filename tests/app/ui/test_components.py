@@ -30,3 +30,13 @@ def test_standard_density_whatever_the_platform() -> None:
     assert isinstance(button, ft.Button)
     assert button.style is not None
     assert button.style.visual_density == ft.VisualDensity.STANDARD
+
+
+def test_a_chosen_option_is_said_to_be_chosen() -> None:
+    """A screen reader (and a browser test) hears which language or size is chosen, not only
+    sees a darker button."""
+    kit = Kit("en", 1.0, lambda: None)
+    chosen = kit.button("150%", None, ident="setting-text-150", selected=True)
+    other = kit.button("100%", None, ident="setting-text-100")
+    assert isinstance(chosen, ft.Semantics) and chosen.selected is True
+    assert isinstance(other, ft.Semantics) and not other.selected

@@ -260,6 +260,23 @@ def test_idle_tablet_locks_itself(enrolled: AppModel, clock: Clock) -> None:
     assert enrolled.paused_record is not None
 
 
+def test_an_unlock_long_after_the_idle_lock_is_not_locked_again_at_once(
+    enrolled: AppModel, clock: Clock
+) -> None:
+    """The idle time starts at the unlock: a worker who comes back after an hour is not sent
+    back to the PIN at the next tick."""
+    start_skeleton(enrolled)
+    enrolled.set_auto_lock(60)
+    clock.now += 61
+    assert enrolled.check_idle()
+    clock.now += 3600
+    assert enrolled.unlock(PIN)
+    assert not enrolled.check_idle()
+    assert enrolled.route is Route.INTERVIEW
+    clock.now += 61
+    assert enrolled.check_idle()  # and idle again, it locks again
+
+
 def test_break_prompt_after_twenty_minutes_of_interview(enrolled: AppModel, clock: Clock) -> None:
     start_skeleton(enrolled)
     assert not enrolled.break_due()

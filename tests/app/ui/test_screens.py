@@ -125,3 +125,22 @@ def test_flags_never_show_on_the_respondents_screens(enrolled: AppModel) -> None
     shown = " ".join(texts(root))
     for label in flag_labels:
         assert label not in shown
+
+
+def test_the_idle_lock_waits_while_the_app_works_for_the_worker(enrolled: AppModel) -> None:
+    """Sealing or sending can take a while on a slow tablet: that time is not the worker's
+    idle time, and the lock comes only once the work is done and the idle time has passed."""
+    from tests.app.ui.conftest import Clock
+
+    start_skeleton(enrolled)
+    enrolled.set_auto_lock(60)
+    clock = enrolled.store.settings.monotonic
+    assert isinstance(clock, Clock)
+    shell = shell_for(enrolled)
+    shell.busy = True
+    clock.now += 61
+    shell._tick()
+    assert not enrolled.store.locked
+    shell.busy = False
+    shell._tick()
+    assert enrolled.store.locked and enrolled.route is Route.UNLOCK

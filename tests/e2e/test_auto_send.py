@@ -28,6 +28,7 @@ from tests.e2e.test_field_app import (
     SITE_CONFIG,
     Agency,
     stored_envelopes,
+    tap_answer,
     tap_choice,
     tap_enabled,
 )
@@ -135,7 +136,7 @@ def finish_skeleton(ui: Any, page: Any, case_code: str) -> None:
     ui.type_into(page, ids.ANSWER_FIELD + "case_code", case_code)
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.CHOICE + "no").first.wait_for()
-    ui.tap(page, ids.CHOICE + "no")
+    tap_answer(ui, page, ids.CHOICE + "no", page)
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.ANSWER_FIELD + "companions").first.wait_for()
     ui.type_into(page, ids.ANSWER_FIELD + "companions", "2")

@@ -209,6 +209,14 @@ def tap_choice(ui: Any, page: Any, ident: str) -> None:
     page.wait_for_function(CHOSEN_JS, arg=ident, timeout=20_000)
 
 
+def tap_answer(ui: Any, page: Any, ident: str, within: Any) -> None:
+    """Tap an answer of the question ``within`` and wait until it is drawn chosen, so that
+    Next (or the next answer) follows the answer as the worker does."""
+    ui.tap(page, ident, within=within)
+    chosen = within.locator(f'[flt-semantics-identifier="{ident}"][aria-current="true"]')
+    chosen.first.wait_for(state="attached", timeout=20_000)
+
+
 def shot(ui: Any, page: Any, artifacts: Path, viewport: str, name: str) -> None:
     ui.settled_screenshot(page, artifacts / "field-app" / f"{viewport}-{name}.png")
 
@@ -245,7 +253,7 @@ def test_skeleton_screening_is_sealed_and_sent(
     shot(ui, page, artifacts_dir, viewport, "06-question-text")
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.CHOICE + "no").first.wait_for()
-    ui.tap(page, ids.CHOICE + "no")
+    tap_answer(ui, page, ids.CHOICE + "no", page)
     shot(ui, page, artifacts_dir, viewport, "07-question-choice")
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.ANSWER_FIELD + "companions").first.wait_for()
@@ -338,7 +346,7 @@ def answer_screen(ui: Any, page: Any, answers: dict[str, Any]) -> list[str]:
             ui.type_into(page, ids.ANSWER_FIELD + name, str(value))
             continue
         for v in value if isinstance(value, list) else [value]:
-            ui.tap(page, ids.CHOICE + v, within=box)
+            tap_answer(ui, page, ids.CHOICE + v, box)
     ui.tap(page, ids.NEXT)
     wait_new_screen(page, names)
     return names

@@ -12,7 +12,7 @@ import yaml
 from playwright.sync_api import Error as PlaywrightError
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, tap_choice, tap_enabled
+from tests.e2e.test_field_app import PIN, Agency, tap_answer, tap_choice, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -135,7 +135,7 @@ def test_a_tap_low_in_a_long_group_keeps_the_scroll_and_next_stays_pinned(
         prompt = ui.by_id(page, ids.PROMPT + name).first
         bring_into_view(ui, page, prompt)
         before = box(ui, page, ids.PROMPT + name)["y"]
-        ui.tap(page, ids.CHOICE + "yes", within=prompt)
+        tap_answer(ui, page, ids.CHOICE + "yes", prompt)
         after = box(ui, page, ids.PROMPT + name)["y"]
         assert after == pytest.approx(before, abs=2), (name, before, after)
     pinned(ui, page, size)

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, stored_envelopes, tap_choice, tap_enabled
+from tests.e2e.test_field_app import (
+    PIN,
+    Agency,
+    stored_envelopes,
+    tap_answer,
+    tap_choice,
+    tap_enabled,
+)
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -47,7 +54,7 @@ def test_go_to_a_question_and_review_before_finishing(
     ui.wait_screen(page, "interview")
     ui.by_id(page, ids.ANSWER_FIELD + "case_code").first.wait_for()
     ui.tap(page, ids.NEXT)
-    ui.tap(page, ids.CHOICE + "no")
+    tap_answer(ui, page, ids.CHOICE + "no", page)
     ui.tap(page, ids.NEXT)
     ui.type_into(page, ids.ANSWER_FIELD + "companions", "2")
     ui.tap(page, ids.NEXT)

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, agency, tap_choice, tap_enabled  # noqa: F401 - the agency server fixture
+from tests.e2e.test_field_app import PIN, tap_choice, tap_enabled
+from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FORM = "px_xlsform_spec_test.xlsx"
 
 
 def test_a_label_shows_the_name_typed_on_the_screen_before(
-    agency: Any,  # noqa: F811
+    agency: Any,
     serve_app: Any,
     app_page: Any,
     artifacts_dir: Path,

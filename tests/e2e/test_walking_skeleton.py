@@ -24,7 +24,7 @@ import pytest
 
 from app.cli import demo
 from app.ui import ids
-from tests.e2e.test_field_app import tap_choice, tap_enabled
+from tests.e2e.test_field_app import tap_answer, tap_choice, tap_enabled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -123,7 +123,7 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         _answer(page, ui, "case_code", CASE_CODE)
         ui.tap(page, ids.NEXT)
         ui.by_id(page, ids.CHOICE + "no").first.wait_for()
-        ui.tap(page, ids.CHOICE + "no")
+        tap_answer(ui, page, ids.CHOICE + "no", page)
         ui.tap(page, ids.NEXT)
         _answer(page, ui, "companions", COMPANIONS)
         ui.tap(page, ids.NEXT)

@@ -172,6 +172,7 @@ def ensure_device(data: Path, server_url: str) -> None:
                 agency_public_key=claimed.agency_public_key,
                 site=claimed.site,
                 config={},
+                role=claimed.role,
             )
         )
         store.lock()

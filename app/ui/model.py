@@ -141,6 +141,7 @@ class About:
     site: str
     fingerprint: str
     version: str
+    role: str = ""
 
 
 def app_version() -> str:
@@ -383,6 +384,7 @@ class AppModel:
                     agency_public_key=base64.b64decode(claimed.agency_public_key),
                     site=claimed.site,
                     config=config,
+                    role=claimed.role,
                 )
             )
         except (SyncError, StoreError, binascii.Error) as exc:
@@ -423,7 +425,13 @@ class AppModel:
             enrolment = None
         if enrolment is None:
             return About("", "", "", app_version())
-        return About(enrolment.server_url, enrolment.site, enrolment.fingerprint, app_version())
+        return About(
+            enrolment.server_url,
+            enrolment.site,
+            enrolment.fingerprint,
+            app_version(),
+            enrolment.role,
+        )
 
     def site(self) -> str:
         try:

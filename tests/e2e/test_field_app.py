@@ -500,6 +500,7 @@ def test_urgent_screen_quick_exit_and_resume(
     ui.tap(page, ids.BACK_HOME)
     ui.tap(page, ids.HOME_SETTINGS)
     ui.wait_screen(page, "settings")
+    ui.wait_text(page, "Role: outreach worker")  # beside the site and the key
     tap_choice(ui, page, ids.SETTING_LANGUAGE + "ar")
     ui.wait_text(page, "لغة الواجهة")
     shot(ui, page, artifacts_dir, viewport, "24-settings-arabic")

@@ -350,8 +350,12 @@ def settings(shell: Shell) -> ft.Control:
     )
 
 
+#: the roles a coordinator enrols a tablet for (sync.server.service.ROLES), in words
+ROLE_WORDS = {"outreach": N_("outreach worker"), "interpreter": N_("interpreter")}
+
+
 def _enrolment_card(shell: Shell) -> ft.Control:
-    """Server, site and agency key fingerprint of this tablet, and the app's version."""
+    """Server, site, role and agency key fingerprint of this tablet, and the app's version."""
     k, _, m = shell.kit, shell._, shell.model
     about = m.about()
     rows: list[ft.Control] = [k.text(_("This tablet"), 18, bold=True)]
@@ -359,6 +363,11 @@ def _enrolment_card(shell: Shell) -> ft.Control:
         rows += [
             k.text(_("Server: {url}", url=about.server), 14),
             k.text(_("Site: {site}", site=about.site), 14),
+            *(
+                [k.text(_("Role: {role}", role=_(ROLE_WORDS.get(about.role, about.role))), 14)]
+                if about.role
+                else []
+            ),
             k.text(_("Agency key: {fingerprint}", fingerprint=about.fingerprint), 14),
         ]
     else:

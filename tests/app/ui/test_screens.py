@@ -144,3 +144,17 @@ def test_the_idle_lock_waits_while_the_app_works_for_the_worker(enrolled: AppMod
     shell.busy = False
     shell._tick()
     assert enrolled.store.locked and enrolled.route is Route.UNLOCK
+
+
+def test_settings_show_the_enrolment_site_role_and_key(enrolled: AppModel) -> None:
+    """The role the coordinator enrolled this tablet for survives the store and shows in the
+    worker's words beside the site and the agency key's fingerprint."""
+    enrolment = enrolled.store.enrolment
+    assert enrolment is not None and enrolment.role == "outreach"
+    enrolled.go(Route.SETTINGS)
+    _shell, root = screen(enrolled)
+    shown = texts(root)
+    assert "Site: belgrade" in shown
+    assert "Role: outreach worker" in shown
+    assert f"Agency key: {enrolment.fingerprint}" in shown
+    assert enrolment.token not in " ".join(shown)

@@ -1,6 +1,6 @@
 """Touch targets in Debian chromium with a desktop user agent (a Windows tablet, a Chromebook):
 every button and checkbox is at least 48 px high on the phone and the tablet viewport, here on
-the first-run and home screens."""
+the first-run, home, new-screening and consent screens."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from app.ui import ids
 from tests.e2e.conftest import TIMEOUT_MS, open_app
-from tests.e2e.test_field_app import PIN, Agency
+from tests.e2e.test_field_app import PIN, Agency, tap_choice, tap_enabled
 from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -54,5 +55,22 @@ def test_every_target_is_48_px_with_a_desktop_user_agent(
         ui.wait_screen(page, "home")
         assert small_targets(page) == []
         ui.settled_screenshot(page, artifacts_dir / "touch" / f"{viewport}-home.png")
+
+        ui.tap(page, ids.START_SCREENING)
+        ui.wait_screen(page, "new")
+        tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+        tap_choice(ui, page, ids.LANGUAGE + "ar")
+        tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+        assert small_targets(page) == []
+        tap_enabled(ui, page, ids.BEGIN)
+        ui.wait_screen(page, "consent")
+        # the two ticks and Agree / Decline: measured as they come into view
+        for ident in (ids.CONSENT_SCREENING, ids.CONSENT_STORING, ids.CONSENT_DECLINE):
+            ui.by_id(page, ident).first.scroll_into_view_if_needed()
+            ui.settle(page)
+            assert small_targets(page) == [], ident
+        box = ui.by_id(page, ids.CONSENT_STORING).first.bounding_box()
+        assert box is not None and box["height"] >= 48
+        ui.settled_screenshot(page, artifacts_dir / "touch" / f"{viewport}-consent.png")
     finally:
         ctx.close()

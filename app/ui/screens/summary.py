@@ -27,6 +27,12 @@ def _entries_for(directory: list[dict[str, Any]], pathway: str) -> list[dict[str
     return out
 
 
+def ltr(text: str) -> str:
+    """A phone number kept left to right inside right-to-left words (a Unicode isolate), so
+    "+381 11 000 0000" never reads "0000 000 11 381+" in Arabic, Persian, Pashto or Urdu."""
+    return "\u2066" + text + "\u2069"
+
+
 def dial(number: str) -> str:
     """The number as a tel:/sms: target: digits, with a leading + kept."""
     digits = "".join(ch for ch in number if ch.isdigit())
@@ -42,7 +48,10 @@ def _entry(shell: Shell, e: dict[str, Any]) -> ft.Control:
     if phone and dial(phone).lstrip("+"):
         number = dial(phone)
         call = k.button(
-            _("Call {number}", number=phone), None, ident=ids.CALL + number, icon=ft.Icons.CALL
+            _("Call {number}", number=ltr(phone)),
+            None,
+            ident=ids.CALL + number,
+            icon=ft.Icons.CALL,
         )
         message = k.button(
             _("Message"),
@@ -111,12 +120,15 @@ def _reasons(shell: Shell) -> list[ft.Control]:
     reasons = iv.urgent_reasons() if iv is not None else []
     if not reasons:
         return []
+    # in the worker's language, each line in its direction (an Arabic question reads right
+    # to left under an English heading)
+    wl = iv.worker_language if iv is not None else None
     rows: list[ft.Control] = [k.text(_("Raised by these answers"), 16, bold=True)]
     for r in reasons:
-        rows.append(k.text(r["label"], 15, bold=True))
+        rows.append(k.text(r["label"], 15, lang=wl, bold=True))
         for question, answer in r["answers"]:
-            rows.append(k.text(question, 14, color="#57606a"))
-            rows.append(k.text(answer, 15, bold=True))
+            rows.append(k.text(question, 14, lang=wl, color="#57606a"))
+            rows.append(k.text(answer, 15, lang=wl, bold=True))
     return [ft.Semantics(identifier=ids.URGENT_REASONS, container=True, content=k.card(rows))]
 
 

@@ -41,6 +41,23 @@ def test_the_urgent_screen_names_the_answer_and_links_the_contacts(enrolled: App
     assert links == {"tel:112", "sms:112"}  # the site's medical point
     idents = {c.identifier for c in walk(root) if isinstance(c, ft.Semantics)}
     assert {ids.URGENT_REASONS, ids.CALL + "112", ids.MESSAGE + "112"} <= idents
+    assert "Call \u2066112\u2069" in shown  # the number left to right in every language
+
+
+def test_an_english_worker_reads_the_reasons_left_to_right_under_an_arabic_interface(
+    enrolled: AppModel,
+) -> None:
+    enrolled.set_language("ar")
+    start_screening(enrolled)  # the respondent in Arabic, the worker in English
+    iv = enrolled.interview
+    assert iv is not None
+    iv.answer("consent_screening", "yes")
+    iv.answer("urgent_doctor", "yes")
+    enrolled.route = Route.URGENT
+    _shell, root = screen(enrolled)
+    question = iv.questionnaire.item("urgent_doctor").label_in("en")
+    (line,) = [c for c in walk(root) if isinstance(c, ft.Text) and c.value == question]
+    assert not line.rtl
 
 
 def test_dial_keeps_digits_and_a_leading_plus() -> None:

@@ -78,9 +78,18 @@ class Shell:
         page.on_keyboard_event = self._on_key
         page.on_disconnect = self._on_disconnect
         page.on_close = self._on_disconnect
-        page.on_resize = lambda _e: self.render()
+        page.on_resize = self._on_resize
         self.render()
         page.run_task(self._ticker)
+
+    def _on_resize(self, _e: Any = None) -> None:
+        """Draw again only when the width changed (a turn to landscape): the layout depends on
+        the width alone. A height change (the on-screen keyboard opening under the PIN field)
+        must not rebuild the screen, or the field being typed into is replaced and loses the
+        focus and its keyboard, which resizes the page again."""
+        if self._place_key is not None and self.page.width == self._place_key[1]:
+            return
+        self.render()
 
     def _on_disconnect(self, _e: Any) -> None:
         self._closed = True

@@ -158,3 +158,19 @@ def test_settings_show_the_enrolment_site_role_and_key(enrolled: AppModel) -> No
     assert "Role: outreach worker" in shown
     assert f"Agency key: {enrolment.fingerprint}" in shown
     assert enrolment.token not in " ".join(shown)
+
+
+def test_only_a_change_of_width_draws_the_screen_again(enrolled: AppModel) -> None:
+    """The on-screen keyboard changes the page's height under a focused field: the screen is
+    not rebuilt (the field would lose the focus); turning the tablet (a new width) is."""
+    drawn: list[int] = []
+    page = SimpleNamespace(width=360, height=740, run_task=lambda *a, **k: None)
+    shell = Shell(page, enrolled)  # type: ignore[arg-type]
+    shell.render = lambda: drawn.append(1)  # type: ignore[method-assign]
+    shell._place_key = (enrolled.route.value, 360)
+    page.height = 420  # the keyboard opened
+    shell._on_resize()
+    assert drawn == []
+    page.width, page.height = 740, 360  # turned to landscape
+    shell._on_resize()
+    assert drawn == [1]

@@ -57,6 +57,8 @@ class Shell:
         self._place_key: tuple[Any, ...] | None = None
         self._reveal: str | None = None
         self._lang: str | None = None
+        #: the shown screen's refresh of what the background sender changes (None: redraw)
+        self.live: Callable[[], None] | None = None
 
     # --- words ---------------------------------------------------------------------------
 
@@ -100,12 +102,28 @@ class Shell:
         while not self._closed:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                if self._tick():
-                    self.render()
+                self._on_tick()
             except StoreError as exc:
                 log.warning("ticker: %s %s", type(exc).__name__, exc.code)
             except Exception:  # keep the idle lock running whatever failed; logged with its type
                 log.exception("ticker")
+
+    def _on_tick(self) -> None:
+        """Draw what the tick changed. What the background sender did (a record sent, the
+        configuration fetched) changes only the part of the screen that shows it, through the
+        screen's ``live`` refresh: a full redraw would replace the buttons under the worker's
+        finger, and a tap arriving at that moment would be lost."""
+        route = self.model.route
+        live = self.live
+        if not self._tick():
+            return
+        if live is not None and self.model.route is route and not self.busy:
+            try:
+                live()
+                return
+            except (RuntimeError, AssertionError) as exc:  # not on the page (yet): draw all
+                log.debug("live refresh: %s", type(exc).__name__)
+        self.render()
 
     def _tick(self) -> bool:
         """One check; True when the screen must be drawn again."""
@@ -184,6 +202,7 @@ class Shell:
         page = self.page
         self.place = m.route.value
         self.footer = None
+        self.live = None  # the screen sets its own
         body = build(self, m.route)
         if lang != self._lang:
             page.theme = theme(lang)

@@ -44,7 +44,7 @@ def test_a_label_shows_the_name_typed_on_the_screen_before(
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_CONTINUE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
     ui.wait_text(page, "Skip to end")
     ui.tap(page, ids.NEXT)

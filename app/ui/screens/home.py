@@ -69,8 +69,14 @@ def home(shell: Shell) -> ft.Control:
                 )
             )
         items.append(k.card(rows))
-    sync_rows = _sending(shell, len(pending))
-    items.append(k.card(sync_rows))
+    sending = ft.Container(content=k.card(_sending(shell, len(pending))))
+
+    def refresh() -> None:  # what the background sender changed, and nothing else
+        sending.content = k.card(_sending(shell, len(m.pending())))
+        sending.update()
+
+    shell.live = refresh
+    items.append(sending)
     items.append(
         ft.Column(
             [

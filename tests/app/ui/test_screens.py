@@ -174,3 +174,23 @@ def test_only_a_change_of_width_draws_the_screen_again(enrolled: AppModel) -> No
     page.width, page.height = 740, 360  # turned to landscape
     shell._on_resize()
     assert drawn == [1]
+
+
+def test_what_auto_send_did_refreshes_only_its_part_of_home(enrolled: AppModel) -> None:
+    """A record sent in the background changes the sending card on Home, not the whole
+    screen: Start and the other buttons stay the same controls, so a tap at that moment is
+    not lost; a change of screen (the tablet revoked) still draws it all."""
+    calls: list[str] = []
+    shell = shell_for(enrolled)
+    build(shell, enrolled.route)
+    assert enrolled.route is Route.HOME and shell.live is not None
+    shell.live = lambda: calls.append("live")
+    shell.render = lambda: calls.append("render")  # type: ignore[method-assign]
+    enrolled.sender.version += 1  # e.g. a round sent a record
+    shell._on_tick()
+    assert calls == ["live"]
+    shell._on_tick()  # nothing new: nothing drawn
+    assert calls == ["live"]
+    enrolled.sender.revoked = True
+    shell._on_tick()
+    assert calls == ["live", "render"] and enrolled.route is Route.SET_PIN

@@ -195,6 +195,9 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
         """A checkbox with its words beside it, wrapping on a narrow screen."""
         box = ft.Checkbox(
             visual_density=ft.VisualDensity.STANDARD,
+            # 48 px whatever the browser reports: a desktop one shrinks the tap area to 40
+            width=48,
+            height=48,
             semantics_label=words,
             on_change=lambda e: set_state(key, bool(e.control.value)),
         )

@@ -12,8 +12,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: the packages that must stay strictly typed (the ui and console join when they pass)
-REQUIRED = {"app.engine", "app.store", "sync", "app.cli", "app.i18n", "app.resources"}
+#: the packages that must stay strictly typed: every package of Waymark
+REQUIRED = {
+    "app.engine",
+    "app.store",
+    "sync",
+    "app.cli",
+    "app.i18n",
+    "app.resources",
+    "app.ui",
+    "app.console",
+    "app.uikit",
+}
 
 
 def _config() -> dict[str, object]:

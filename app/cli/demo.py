@@ -88,6 +88,63 @@ def ensure_agency_key(data: Path) -> None:
     admin.install_agency_key(Settings(data_dir=data), public_raw)
 
 
+#: the demo site's referral directory: sample services with made-up numbers, so the urgent
+#: screen and the summary show what a real site's directory looks like
+DEMO_DIRECTORY: list[dict[str, Any]] = [
+    {
+        "name": "Sample medical point (demo)",
+        "pathways": ["urgent", "medical", "mhpss"],
+        "phone": "+000 100 200 300",
+        "hours": "24/7",
+        "emergency": True,
+    },
+    {
+        "name": "Sample protection desk (demo)",
+        "pathways": ["urgent", "child", "gbv", "trafficking"],
+        "phone": "+000 100 200 301",
+        "hours": "Mon-Fri 9-17",
+        "emergency": True,
+    },
+    {
+        "name": "Sample legal aid (demo)",
+        "pathways": ["legal_aid", "international_protection"],
+        "phone": "+000 100 200 302",
+        "address": "Reception centre, office 4",
+        "hours": "Mon-Fri 9-17",
+    },
+    {
+        "name": "Sample family tracing (demo)",
+        "pathways": ["family_tracing"],
+        "phone": "+000 100 200 303",
+        "hours": "Tue, Thu 10-16",
+    },
+]
+
+
+def ensure_site_config(data: Path) -> None:
+    """What the demo server gives its devices: the questionnaires (the screening, and the
+    three-question skeleton only here in the demo) and the demo site's directory. Kept when
+    already there, so a coordinator's edits survive a restart."""
+    import shutil
+
+    import yaml
+
+    from app.ui.main import QUESTIONNAIRES_DIR
+
+    config = data / "config"
+    (config / "sites").mkdir(parents=True, exist_ok=True)
+    forms = config / "questionnaires"
+    if not forms.exists():
+        forms.mkdir()
+        for name in ("screening.yaml", "skeleton.yaml"):
+            shutil.copy(QUESTIONNAIRES_DIR / name, forms / name)
+    site = config / "sites" / f"{DEMO_SITE}.yaml"
+    if not site.exists():
+        site.write_text(
+            yaml.safe_dump({"referral_directory": DEMO_DIRECTORY}, sort_keys=False), "utf-8"
+        )
+
+
 def ensure_device(data: Path, server_url: str) -> None:
     """Set the demo PIN and enrol the field app, unless that was done on an earlier run."""
     from app.store import Enrolment, Store
@@ -144,6 +201,7 @@ def run(args: argparse.Namespace, _: Any) -> int:
     app_url = f"http://127.0.0.1:{args.app_port}/"
 
     ensure_agency_key(data)
+    ensure_site_config(data)
     procs: list[subprocess.Popen[bytes]] = []
 
     def on_signal(signum: int, _frame: Any) -> None:

@@ -97,6 +97,8 @@ class Enrolment:
     agency_public_key: bytes  # raw X25519 public key (32 bytes); base64 text is accepted
     site: str
     config: dict[str, Any] = field(default_factory=dict)
+    #: the role the coordinator enrolled this device for (``outreach`` ...); kept encrypted
+    role: str = ""
 
     def __post_init__(self) -> None:
         if isinstance(self.agency_public_key, str):
@@ -116,6 +118,7 @@ class Enrolment:
             agency_public_key=base64.b64decode(claim.agency_public_key, validate=True),
             site=claim.site,
             config=dict(config or {}),
+            role=claim.role,
         )
 
     @property
@@ -462,7 +465,9 @@ class Store:
             key = self._require_key()
             secrets = crypto.encrypt(
                 key,
-                _dumps({"token": enrolment.token, "config": enrolment.config}),
+                _dumps(
+                    {"token": enrolment.token, "config": enrolment.config, "role": enrolment.role}
+                ),
                 _enrolment_aad(
                     enrolment.device_id,
                     enrolment.server_url,
@@ -519,6 +524,7 @@ class Store:
                 agency_public_key=bytes(row[3]),
                 site=row[2],
                 config=secrets["config"],
+                role=str(secrets.get("role") or ""),
             )
 
     # --- records ------------------------------------------------------------------------

@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from app.i18n import is_rtl
+from app.store.store import Store
+from sync.errors import WaymarkError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,10 @@ class QuestionnaireInfo:
 
 
 _CACHE: dict[tuple[str, int, int], QuestionnaireInfo] = {}
+#: questionnaires from the server's configuration, by name and content: parsing the
+#: 48-screen screening takes about a second on a tablet, and every screen that lists or starts
+#: questionnaires asks for them, so a configuration's file is parsed once, not per tap
+_CONFIG_CACHE: dict[tuple[str, bytes], QuestionnaireInfo] = {}
 
 
 #: earlier versions of the local questionnaires, kept so that a draft finishes on the version
@@ -71,36 +78,63 @@ def list_questionnaires(
     *,
     archived: bool = False,
 ) -> list[QuestionnaireInfo]:
-    """Questionnaires from the server's configuration first, then the local folder; a file
-    that does not load is left out (the coordinator's console reports its problems). With
-    ``archived``, the earlier versions in ``folder/archive`` follow (to resume old drafts)."""
-    found: dict[str, QuestionnaireInfo] = {}
-    for name, text in sorted((from_config or {}).items()):
-        if name.lower().endswith(QUESTIONNAIRE_SUFFIXES):
-            found[name] = QuestionnaireInfo(name, name, _config_bytes(text))
+    """The questionnaires the server's configuration gives this site; only when it gives
+    none (a tablet before its first configuration), those of the local folder. A file that
+    does not load is left out (``waymark questionnaire check`` reports its problems). With
+    ``archived`` (to resume a draft on the version it was started on), the local folder and
+    its earlier versions in ``folder/archive`` follow the configured ones."""
+    configured = [
+        _configured(name, text)
+        for name, text in sorted((from_config or {}).items())
+        if name.lower().endswith(QUESTIONNAIRE_SUFFIXES)
+    ]
+    usable = _loadable(configured)
     folders: list[tuple[Path, str]] = []
     if folder is not None:
-        folders.append((folder, ""))
+        if archived or not usable:
+            folders.append((folder, ""))
         if archived:
             folders.append((folder / ARCHIVE, f"{ARCHIVE}/"))
+    taken = {info.key for info in usable}
+    local = []
     for where, prefix in folders:
         if not where.is_dir():
             continue
         for path in sorted(where.iterdir()):
             key = prefix + path.name
-            if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES or key in found:
+            if path.suffix.lower() not in QUESTIONNAIRE_SUFFIXES or key in taken:
                 continue
             st = path.stat()
             ck = (str(path), st.st_mtime_ns, st.st_size)
             if ck not in _CACHE:
                 _CACHE[ck] = QuestionnaireInfo(key, path.name, path.read_bytes())
-            found[key] = _CACHE[ck]
+            local.append(_CACHE[ck])
+    return usable + _loadable(local)
+
+
+def _configured(name: str, text: str) -> QuestionnaireInfo:
+    """The configuration's questionnaire ``name``, parsed once per content."""
+    data = _config_bytes(text)
+    key = (name, data)
+    info = _CONFIG_CACHE.get(key)
+    if info is None:
+        for old in [k for k in _CONFIG_CACHE if k[0] == name]:  # a newer version replaces it
+            del _CONFIG_CACHE[old]
+        info = _CONFIG_CACHE[key] = QuestionnaireInfo(name, name, data)
+    return info
+
+
+def _loadable(infos: list[QuestionnaireInfo]) -> list[QuestionnaireInfo]:
+    from app.engine import QuestionnaireError
+
     usable = []
-    for info in found.values():
+    for info in infos:
         try:
             info.load()
-        except Exception:
-            log.warning("questionnaire %s does not load", info.filename)
+        except QuestionnaireError as exc:
+            log.warning(
+                "questionnaire %s does not load (%d problems)", info.filename, len(exc.problems)
+            )
             continue
         usable.append(info)
     return usable
@@ -219,12 +253,31 @@ def _errors(prompt: Any) -> list[dict[str, Any]]:
     return [_error_dict(e) for e in getattr(prompt, "errors", None) or []]
 
 
+ANSWERED = "answered"
+SKIPPED = "skipped"
+UNANSWERED = "unanswered"
+NOT_LISTED = frozenset({"note", "calculate", "unsupported", "start", "end", "today", "deviceid"})
+
+
+@dataclass(frozen=True)
+class QuestionMark:
+    """One question in the "go to" list and the review: the worker's words, the answer as
+    the worker reads it, and whether it is answered, skipped (not asked, or "prefer not to
+    say") or not answered yet. ``open`` when it is asked in this interview (a tap goes there)."""
+
+    name: str
+    label: str
+    answer: str
+    status: str
+    open: bool
+
+
 class InterviewModel:
     """One screening in progress, saved to one draft record."""
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         info: QuestionnaireInfo,
         session: Any,
         record_id: str,
@@ -254,7 +307,7 @@ class InterviewModel:
     @classmethod
     def start(
         cls,
-        store: Any,
+        store: Store,
         info: QuestionnaireInfo,
         *,
         language: str,
@@ -275,7 +328,7 @@ class InterviewModel:
     @classmethod
     def resume(
         cls,
-        store: Any,
+        store: Store,
         record_id: str,
         infos: Iterable[QuestionnaireInfo],
         *,
@@ -292,7 +345,7 @@ class InterviewModel:
                 info = candidate
                 break
         if info is None:
-            raise _MissingQuestionnaire()
+            raise MissingQuestionnaire()
         session = Session.restore(info.load(), data["session"])
         return cls(
             store,
@@ -354,7 +407,7 @@ class InterviewModel:
         worker_only = any(self._worker_only(getattr(p, "item", None)) for p in raw)
         shown = wlang if worker_only else lang  # a worker-only group is never read out
         prompts = [self._prompt_view(p, shown, wlang) for p in raw]
-        done, total = s.progress
+        done, total = self.position()
         section = str(getattr(screen, "section", "") or "")
         worker_section = section
         raw_prompts = list(getattr(screen, "prompts", ()) or ())
@@ -425,9 +478,24 @@ class InterviewModel:
             required=bool(getattr(p, "required", False)),
             read_only=bool(getattr(p, "read_only", False)),
             choices=choices,
-            errors=_errors(p) or [e for e in self.blocked if e.get("name") == p.name],
+            errors=[
+                self._with_messages(e, getattr(p, "item", None), lang, wlang)
+                for e in (_errors(p) or [e for e in self.blocked if e.get("name") == p.name])
+            ],
             multiple=multiple,
         )
+
+    @staticmethod
+    def _with_messages(error: dict[str, Any], item: Any, lang: str, wlang: str) -> dict[str, Any]:
+        """The questionnaire's own message for an error in the respondent's and the worker's
+        language (``messages``: {lang: text}), when it has one in exactly that language."""
+        texts: Mapping[str, str] = {}
+        if item is not None:
+            if error.get("code") == "constraint":
+                texts = item.constraint_message or {}
+            elif error.get("code") == "required":
+                texts = item.required_message or {}
+        return {**error, "messages": {c: texts[c] for c in (lang, wlang) if texts.get(c)}}
 
     # --- answers and moves ---------------------------------------------------------------
 
@@ -490,6 +558,70 @@ class InterviewModel:
     @property
     def at_end(self) -> bool:
         return bool(self.session.at_end)
+
+    def go_to(self, name: str) -> None:
+        """Jump to the screen holding ``name`` (from the question list or the review)."""
+        self.session.jump(name)
+        self.blocked = []
+        self.save()
+
+    # --- the question list, the review and progress ---------------------------------------
+
+    def _listed(self) -> list[Any]:
+        """The questions a person answers, in questionnaire order (repeats left out: their
+        instances are reached through the repeat's own screens)."""
+        cached = getattr(self, "_listed_items", None)
+        if cached is None:
+            cached = [
+                item
+                for item in self.questionnaire.root.walk()
+                if item.parent is not None
+                and not item.is_container
+                and item.type not in NOT_LISTED
+                and not item.repeats
+            ]
+            self._listed_items: list[Any] = cached
+        return cached
+
+    def question_list(self) -> list[QuestionMark]:
+        q, s, wl = self.questionnaire, self.session, self.worker_language
+        here = self.position()[0]
+        marks = []
+        for n, item in enumerate(self._listed()):
+            asked = bool(s.relevant(item.name))
+            value = s.value(item.name) if asked else ""
+            values = [str(v) for v in (value if isinstance(value, list) else [value]) if v != ""]
+            if not asked and n >= here:
+                status = UNANSWERED  # not asked so far; later answers may still ask it
+            elif not asked or (values and all(v in SKIP_CHOICES for v in values)):
+                status = SKIPPED
+            elif values:
+                status = ANSWERED
+            else:
+                status = UNANSWERED
+            if item.choice_list:
+                shown = [q.choice_label(item.choice_list, v, wl) or v for v in values]
+            else:
+                shown = values
+            label = item.label_in(wl, q.default_language) or item.name
+            marks.append(QuestionMark(item.name, label, ", ".join(shown), status, asked))
+        return marks
+
+    def position(self) -> tuple[int, int]:
+        """(questions before this screen, all questions): a count that never changes with the
+        answers, so progress only moves forward as the interview does."""
+        listed = self._listed()
+        total = len(listed)
+        if self.session.at_end:
+            return total, total
+        screen = self.session.screen()
+        if screen.prompts:
+            order = min(p.item.order for p in screen.prompts)
+        elif screen.repeat:
+            order = self.questionnaire.by_name[screen.repeat].order
+        else:
+            return 0, total
+        return sum(1 for item in listed if item.order < order), total
 
     # --- outcome ----------------------------------------------------------------------------
 
@@ -583,11 +715,46 @@ class InterviewModel:
             "consent": {**self.consent, **self.consent_answers()},
         }
 
-    def finalise(self, store: Any) -> dict[str, Any]:
+    def finalise(self, store: Store) -> dict[str, Any]:
         enrolment = store.enrolment
         device_id = enrolment.device_id if enrolment is not None else ""
         store.finalise(self.record_id, self.payload(device_id))
         return self.summary()
+
+    def _answer_text(self, path: str, values: Mapping[str, Any]) -> tuple[str, str]:
+        """(question, answer) in the worker's language, for the answer at ``path``."""
+        q, wl = self.questionnaire, self.worker_language
+        name = path.rsplit("/", 1)[-1]
+        item = q.by_name.get(name)
+        label = item.label_in(wl) if item is not None else name
+        value = values.get(path)
+        shown: list[str] = []
+        for v in value if isinstance(value, list) else [value]:
+            if v is None:
+                continue
+            if item is not None and item.choice_list:
+                shown.append(q.choice_label(item.choice_list, str(v), wl) or str(v))
+            else:
+                shown.append(str(v))
+        return label, ", ".join(shown)
+
+    def urgent_reasons(self) -> list[dict[str, Any]]:
+        """For the worker, on the urgent screen: each flag that raised the urgent pathway,
+        with the answers behind it (question and answer, in the worker's language)."""
+        outcome = self.session.outcome()
+        urgent = next((p for p in outcome.pathways if p.id == URGENT_PATHWAY), None)
+        if urgent is None:
+            return []
+        values = self.session.values()
+        return [
+            {
+                "id": f.id,
+                "label": f.label_in(self.worker_language),
+                "answers": [self._answer_text(path, values) for path in f.because],
+            }
+            for f in outcome.flags
+            if f.id in urgent.because
+        ]
 
     def summary(self) -> dict[str, Any]:
         """The worker's summary: flags, all pathways, the answers behind each, in the worker's
@@ -598,19 +765,7 @@ class InterviewModel:
         values = self.session.values()
 
         def answer_text(path: str) -> tuple[str, str]:
-            name = path.rsplit("/", 1)[-1]
-            item = q.by_name.get(name)
-            label = item.label_in(wl) if item is not None else name
-            value = values.get(path)
-            shown: list[str] = []
-            for v in value if isinstance(value, list) else [value]:
-                if v is None:
-                    continue
-                if item is not None and item.choice_list:
-                    shown.append(q.choice_label(item.choice_list, str(v), wl) or str(v))
-                else:
-                    shown.append(str(v))
-            return label, ", ".join(shown)
+            return self._answer_text(path, values)
 
         flags = [
             {
@@ -660,6 +815,14 @@ class InterviewModel:
         }
 
 
-class _MissingQuestionnaire(Exception):
-    code = "questionnaire_missing"
-    params: dict[str, Any] = {}  # noqa: RUF012
+class InterviewCode(StrEnum):
+    """The field app's own interview codes (the engine's and the store's are theirs)."""
+
+    QUESTIONNAIRE_MISSING = "questionnaire_missing"
+
+
+class MissingQuestionnaire(WaymarkError):
+    """The record's questionnaire (form id and version) is no longer on the tablet."""
+
+    codes = InterviewCode
+    code = InterviewCode.QUESTIONNAIRE_MISSING

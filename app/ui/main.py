@@ -30,8 +30,9 @@ def make_app(
     """The Flet ``main(page)`` for one store (opened here unless given)."""
     import flet as ft
 
-    from app.store import Store
-    from app.ui.model import AppModel
+    from app.store.store import Store
+    from app.ui.autosend import AutoSender, Schedule
+    from app.ui.model import AppModel, default_sync_factory
     from app.ui.shell import Shell
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -39,10 +40,19 @@ def make_app(
         store = Store.open(data_dir, store_settings) if store_settings else Store.open(data_dir)
     folder = questionnaires_dir or QUESTIONNAIRES_DIR
     break_after = float(os.environ.get("WAYMARK_BREAK_SECONDS", 20 * 60))
+    # one sender for the store, whichever pages are open: records leave while any page is
+    sender = AutoSender(
+        store, data_dir, sync_factory or default_sync_factory, schedule=Schedule.from_env()
+    )
 
     def main(page: ft.Page) -> None:
         model = AppModel(
-            store, data_dir, folder, sync_factory=sync_factory, break_after=break_after
+            store,
+            data_dir,
+            folder,
+            sync_factory=sync_factory,
+            break_after=break_after,
+            sender=sender,
         )
         override = os.environ.get("WAYMARK_AUTO_LOCK_SECONDS")
         if override:  # tests and demos: lock sooner than any offered setting
@@ -50,6 +60,7 @@ def make_app(
         Shell(page, model).mount()
 
     main.store = store  # type: ignore[attr-defined]
+    main.sender = sender  # type: ignore[attr-defined]
     return main
 
 
@@ -62,6 +73,7 @@ def serve(
     store_settings: Any = None,
 ) -> None:
     """Serve the app at http://host:port/ until SIGTERM or Ctrl-C (blocking)."""
+    from app.store.errors import StoreError
     from app.ui.web import run_offline
 
     main = make_app(data_dir, questionnaires_dir=questionnaires_dir, store_settings=store_settings)
@@ -69,7 +81,8 @@ def serve(
         run_offline(main, host, port)
     finally:
         try:
-            main.store.lock("shutdown")  # type: ignore[attr-defined]
-            main.store.close()  # type: ignore[attr-defined]
-        except Exception:
-            log.debug("store close on shutdown failed")
+            main.sender.stop()
+            main.store.lock("shutdown")
+            main.store.close()
+        except StoreError as exc:  # the store was wiped or damaged meanwhile
+            log.info("store close on shutdown: %s %s", type(exc).__name__, exc.code)

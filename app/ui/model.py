@@ -11,6 +11,7 @@ store after the PIN.
 
 from __future__ import annotations
 
+import binascii
 import json
 import logging
 import threading
@@ -22,8 +23,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from app.engine.session import SessionError
 from app.i18n import SHIPPED, translator
-from app.ui.interview import InterviewModel, QuestionnaireInfo, list_questionnaires
+from app.store.errors import NotEnrolled, StoreError, Wiped
+from app.store.store import Enrolment, RecordInfo, Store
+from app.ui.autosend import AutoSender, save_config
+from app.ui.interview import (
+    InterviewModel,
+    MissingQuestionnaire,
+    QuestionnaireInfo,
+    list_questionnaires,
+)
+from sync.client import SyncClient, SyncReport
+from sync.errors import Revoked, SyncError
+from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +53,7 @@ class Route(StrEnum):
     NEW = "new"
     CONSENT = "consent"
     INTERVIEW = "interview"
+    QUESTIONS = "questions"
     URGENT = "urgent"
     SUMMARY = "summary"
     RECORDS = "records"
@@ -54,6 +68,7 @@ class UiSettings:
     language: str = "en"
     text_scale: float = 1.0
     auto_lock_seconds: int = 120
+    auto_send: bool = True
 
     @classmethod
     def load(cls, path: Path) -> UiSettings:
@@ -68,6 +83,8 @@ class UiSettings:
             s.text_scale = float(raw["text_scale"])
         if raw.get("auto_lock_seconds") in AUTO_LOCK_CHOICES:
             s.auto_lock_seconds = int(raw["auto_lock_seconds"])
+        if isinstance(raw.get("auto_send"), bool):
+            s.auto_send = raw["auto_send"]
         return s
 
     def save(self, path: Path) -> None:
@@ -96,6 +113,45 @@ class SyncState:
     last_sync: str | None = None
 
 
+@dataclass(frozen=True)
+class RecordLine:
+    """How a draft or a record is listed: its pseudonymous case code, questionnaire and
+    version, languages and progress; never a name or an answer."""
+
+    id: str
+    case_code: str
+    title: str
+    version: str
+    language: str
+    worker_language: str
+    done: int
+    total: int
+    status: str
+    sync_state: str | None
+    created_at: str
+    readable: bool
+
+
+@dataclass(frozen=True)
+class About:
+    """What Settings says about this tablet: nothing secret (never the token)."""
+
+    server: str
+    site: str
+    fingerprint: str
+    version: str
+    role: str = ""
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("waymark")
+    except PackageNotFoundError:
+        return "0"
+
+
 def error_notice(exc: Exception) -> Notice:
     """Turn a store or sync error into a notice keyed by its code (never its message)."""
     code = getattr(exc, "code", None) or "unexpected_error"
@@ -112,13 +168,14 @@ class AppModel:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         data_dir: Path,
         questionnaires_dir: Path,
         *,
-        sync_factory: Callable[[str, str | None], Any] | None = None,
+        sync_factory: Callable[[str, str | None], SyncClient] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         break_after: float = BREAK_AFTER_SECONDS,
+        sender: AutoSender | None = None,
     ) -> None:
         self.store = store
         self.data_dir = data_dir
@@ -126,11 +183,14 @@ class AppModel:
         self._settings_path = data_dir / "ui-settings.json"
         self.settings = UiSettings.load(self._settings_path)
         self._apply_auto_lock()
-        self.sync_factory = sync_factory or _default_sync_factory
+        self.sync_factory = sync_factory or default_sync_factory
         self.monotonic = monotonic
         self.break_after = break_after
         self.notice: Notice | None = None
-        self.sync = SyncState(last_sync=self._read_last_sync())
+        self.sender = sender or AutoSender(store, data_dir, self.sync_factory, threaded=False)
+        self.sender.enabled = self.settings.auto_send
+        self.sync = SyncState(last_sync=self.sender.log.last_success)
+        self._sender_version = self.sender.version
         self.interview: InterviewModel | None = None
         self.paused_record: str | None = None  # a running interview hidden by a lock
         self.summary_outcome: dict[str, Any] | None = None
@@ -141,6 +201,7 @@ class AppModel:
         self.new_choice: dict[str, str] = {}
         self.busy = False
         self._lock = threading.Lock()
+        self._line_cache: dict[tuple[str, int], tuple[str, str, int, int]] = {}
         self.route = Route.SET_PIN if store.needs_pin_setup else Route.UNLOCK
 
     # --- words -------------------------------------------------------------------------
@@ -176,6 +237,12 @@ class AppModel:
         self.settings.save(self._settings_path)
         self._apply_auto_lock()
 
+    def set_auto_send(self, on: bool) -> None:
+        """Auto-send on or off (off: records wait for Send)."""
+        self.settings.auto_send = bool(on)
+        self.settings.save(self._settings_path)
+        self.sender.set_enabled(self.settings.auto_send)
+
     # --- navigation --------------------------------------------------------------------
 
     def go(self, route: Route) -> None:
@@ -201,23 +268,27 @@ class AppModel:
             return False
         try:
             self.store.set_pin(pin)
-        except Exception as exc:  # StoreError carries the code the screen translates
+        except StoreError as exc:  # carries the code the screen translates
             self.notice = error_notice(exc)
             return False
+        self.store.touch()  # the idle time starts now, not at the last tap before the lock
         self.notice = None
         self.route = Route.HOME if self.store.enrolled else Route.ENROL
+        self.sender.attach()
         return True
 
     def unlock(self, pin: str) -> bool:
         """Slow (key derivation): run off the event loop. Resumes a hidden interview."""
         try:
             self.store.unlock(pin)
-        except Exception as exc:
+        except StoreError as exc:
             self.notice = error_notice(exc)
-            if getattr(exc, "code", "") == "store_wiped":
+            if isinstance(exc, Wiped):
                 self.route = Route.SET_PIN
             return False
+        self.store.touch()  # the idle time starts now, not at the last tap before the lock
         self.notice = None
+        self.sender.attach()
         if not self.store.enrolled:
             self.route = Route.ENROL
         elif self.duty_of_care:
@@ -245,17 +316,35 @@ class AppModel:
             return True
         return False
 
+    def check_sender(self) -> bool:
+        """Take in what the background sender did (called on a timer); True when the screen
+        shown must be drawn again: it shows what the sender changed, or the tablet was erased."""
+        sender = self.sender
+        if sender.revoked and self.route is not Route.SET_PIN:
+            self.interview = self.summary_interview = None
+            self.summary_outcome = None
+            self.paused_record = None
+            self.notice = Notice("device_revoked")
+            self.route = Route.SET_PIN
+            return True
+        if sender.version == self._sender_version:
+            return False
+        self._sender_version = sender.version
+        self.sync.last_sync = sender.log.last_success
+        return self.route in (Route.HOME, Route.SYNC, Route.SETTINGS, Route.RECORDS)
+
     def _hide_and_lock(self, reason: str) -> None:
         if self.interview is not None:
             try:
                 if not self.store.locked:
                     self.interview.save()
-            except Exception:  # the last save stands; never keep answers around
-                log.warning("save before lock failed")
+            except StoreError as exc:  # the last save stands; never keep answers around
+                log.warning("save before lock failed: %s", type(exc).__name__)
             self.paused_record = self.interview.record_id
         self.interview = None
         self.summary_outcome = None
         self.summary_interview = None
+        self._line_cache.clear()
         self.store.lock(reason)
         self.notice = None
         self.route = Route.UNLOCK
@@ -271,7 +360,6 @@ class AppModel:
         if not url:
             self.notice = Notice("server_address_missing")
             return False
-        from app.store import Enrolment
 
         try:
             client = self.sync_factory(url, None)
@@ -283,16 +371,17 @@ class AppModel:
                     if fetched is not None:
                         config = fetched.model_dump(mode="json")
                         config["etag"] = etag
-                except Exception:  # config comes again at the next sync
-                    log.info("config download after enrolment failed")
+                except SyncError as exc:  # config comes again at the next sync
+                    log.info("config download after enrolment failed: %s", exc.code)
             finally:
                 client.close()
             self.store.save_enrolment(Enrolment.claimed(url, claimed, config))
-        except Exception as exc:
+        except (SyncError, StoreError, binascii.Error) as exc:
             self.notice = error_notice(exc)
             return False
         self.notice = Notice("enrolled", {"site": claimed.site}, error=False)
         self.route = Route.HOME
+        self.sender.attach()
         return True
 
     # --- home and lists ----------------------------------------------------------------
@@ -303,7 +392,7 @@ class AppModel:
     def _config_questionnaires(self) -> dict[str, str]:
         try:
             enrolment = self.store.enrolment
-        except Exception:
+        except StoreError:  # locked: nothing to read until the PIN
             return {}
         if enrolment is None:
             return {}
@@ -312,21 +401,81 @@ class AppModel:
     def referral_directory(self) -> list[dict[str, Any]]:
         try:
             enrolment = self.store.enrolment
-        except Exception:
+        except StoreError:  # locked: nothing to read until the PIN
             return []
         if enrolment is None:
             return []
         return list((enrolment.config or {}).get("referral_directory") or [])
 
+    def about(self) -> About:
+        try:
+            enrolment = self.store.enrolment
+        except StoreError:
+            enrolment = None
+        if enrolment is None:
+            return About("", "", "", app_version())
+        return About(
+            enrolment.server_url,
+            enrolment.site,
+            enrolment.fingerprint,
+            app_version(),
+            enrolment.role,
+        )
+
     def site(self) -> str:
         try:
             enrolment = self.store.enrolment
-        except Exception:
+        except StoreError:  # locked: nothing to read until the PIN
             return ""
         return enrolment.site if enrolment else ""
 
-    def drafts(self) -> list[Any]:
+    def drafts(self) -> list[RecordInfo]:
         return self.store.records("draft")
+
+    def record_lines(self, status: str | None = None) -> list[RecordLine]:
+        """The drafts (``status="draft"``) or every record, as lists show them. Languages and
+        progress are read once per record and revision from the encrypted copy."""
+        infos = {(q.load().form_id, q.load().version): q for q in self.questionnaires()}
+        lines = []
+        for r in self.store.records(status):
+            info = infos.get((r.form_id, r.form_version))
+            title = info.load().title(self.settings.language) if info else r.form_id
+            lang, wlang, done, total = self._progress_of(r, info)
+            lines.append(
+                RecordLine(
+                    r.id,
+                    case_code(r.id),
+                    title,
+                    r.form_version,
+                    lang,
+                    wlang,
+                    done,
+                    total,
+                    r.status,
+                    r.sync_state,
+                    r.created_at,
+                    r.readable,
+                )
+            )
+        return lines
+
+    def _progress_of(
+        self, r: RecordInfo, info: QuestionnaireInfo | None
+    ) -> tuple[str, str, int, int]:
+        key = (r.id, r.revision)
+        cached = self._line_cache.get(key)
+        if cached is not None:
+            return cached
+        found = ("", "", 0, 0)
+        if info is not None and r.readable:
+            try:
+                iv = InterviewModel.resume(self.store, r.id, [info], monotonic=self.monotonic)
+                done, total = iv.position()
+                found = (iv.language, iv.worker_language, done, total)
+            except (StoreError, SessionError, MissingQuestionnaire) as exc:
+                log.info("record line without progress: %s", type(exc).__name__)
+        self._line_cache[key] = found
+        return found
 
     def pending(self) -> list[Any]:
         return [r for r in self.store.records("finalised") if r.sync_state != "stored"]
@@ -381,23 +530,36 @@ class AppModel:
             self.route = Route.CONSENT
         return True
 
-    def consent(self, screening: bool, storing: bool) -> None:
-        """Layered consent: the screening and keeping the record are separate choices. No to
-        either ends here and deletes the draft; help never depends on it."""
+    def consent(self, screening: bool, storing: bool) -> bool:
+        """Layered consent: the screening and keeping the record are separate agreements, and
+        both are needed to begin. Anything less changes nothing (the worker chooses again, or
+        declines with :meth:`decline_consent`); help never depends on it."""
         iv = self.interview
         if iv is None:
             self.route = Route.HOME
-            return
+            return False
         if not (screening and storing):
-            self.store.withdraw(iv.record_id)
-            self.interview = None
-            self.notice = Notice("no_consent_nothing_kept", error=False)
-            self.route = Route.HOME
-            return
+            self.notice = Notice("consent_needs_both")
+            return False
         iv.consent = {"screening": True, "storing": True, "at": now_iso()}
         iv.started_clock = self.monotonic()
         iv.save()
+        self.notice = None
         self.route = Route.INTERVIEW
+        return True
+
+    def decline_consent(self) -> None:
+        """The person does not agree (confirmed by the worker): the draft is deleted."""
+        iv = self.interview
+        if iv is not None:
+            try:
+                self.store.withdraw(iv.record_id)
+            except StoreError as exc:
+                self.notice = error_notice(exc)
+                return
+        self.interview = None
+        self.notice = Notice("no_consent_nothing_kept", error=False)
+        self.route = Route.HOME
 
     def resume(self, record_id: str) -> bool:
         try:
@@ -425,6 +587,18 @@ class AppModel:
             self.route = Route.URGENT
         elif iv.at_end:
             self.route = Route.INTERVIEW  # the end screen offers to finish
+
+    def go_to(self, name: str) -> None:
+        """From the question list or the review: open the screen holding ``name``."""
+        iv = self.interview
+        if iv is None:
+            self.route = Route.HOME
+            return
+        try:
+            iv.go_to(name)
+        except SessionError as exc:
+            self.notice = error_notice(exc)
+        self.route = Route.INTERVIEW
 
     def continue_after_urgent(self) -> None:
         if self.interview is not None:
@@ -469,6 +643,7 @@ class AppModel:
             iv.save()
             if iv.keep_record():
                 outcome = iv.finalise(self.store)
+                self.sender.poke()
                 self.notice = Notice("record_sealed", error=False)
             elif iv.withdrawn():  # nothing is kept; the duty of care stays with the worker
                 duty = iv.duty_of_care()
@@ -520,6 +695,22 @@ class AppModel:
         self.notice = None
         self.route = Route.HOME
 
+    def reopen_summary(self, record_id: str) -> bool:
+        """The worker's summary of a finished record, again, until its readable copy is
+        purged after the server's receipt."""
+        try:
+            iv = InterviewModel.resume(
+                self.store, record_id, self.questionnaires(), monotonic=self.monotonic
+            )
+        except (StoreError, MissingQuestionnaire) as exc:
+            self.notice = error_notice(exc)
+            return False
+        self.summary_interview = iv
+        self.summary_outcome = iv.summary()
+        self.notice = None
+        self.route = Route.SUMMARY
+        return True
+
     def close_summary(self) -> None:
         self.summary_outcome = None
         self.summary_interview = None
@@ -533,68 +724,61 @@ class AppModel:
         state.running, state.done = True, False
         state.sent = state.total = state.errors = 0
         state.error_code = None
+        report: SyncReport | None = None
         try:
             enrolment = self.store.enrolment
             if enrolment is None:
-                raise _Code("not_enrolled")
-            client = self.sync_factory(enrolment.server_url, enrolment.token)
-
-            def on_progress(sent: int, total: int, errors: int) -> None:
-                state.sent, state.total, state.errors = sent, total, errors
-                if progress is not None:
-                    progress()
-
-            try:
-                report = client.sync_once(self.store.outbox, on_progress)
-                if report.error is None:
-                    self._refresh_config(client, enrolment)
-            finally:
-                client.close()
+                raise NotEnrolled()
+            report = self._send(enrolment, progress)
             state.sent, state.total, state.errors = report.sent, report.total, report.errors
             if report.error is not None:
                 state.error_code = report.error.code
             elif report.errors:
                 state.error_code = "some_records_not_accepted"
-        except Exception as exc:
-            state.error_code = str(getattr(exc, "code", "unexpected_error"))
-            if state.error_code == "device_revoked":
-                self.store.wipe(reason="revoked")
-                self.route = Route.SET_PIN
+        except Revoked as exc:
+            state.error_code = exc.code
+            self.sender.stop()
+            self.store.wipe(reason="revoked")
+            self.route = Route.SET_PIN
+        except (SyncError, StoreError) as exc:
+            state.error_code = exc.code
         finally:
             state.running, state.done = False, True
-        if state.error_code is None:
-            state.last_sync = now_iso()
-            self._write_last_sync(state.last_sync)
+        if state.error_code == "some_records_not_accepted":
+            self.sender.record_manual(report, None)
+        else:
+            self.sender.record_manual(report, state.error_code)
+        state.last_sync = self.sender.log.last_success
         return state
 
-    def _refresh_config(self, client: Any, enrolment: Any) -> None:
+    def _send(self, enrolment: Enrolment, progress: Callable[[], None] | None) -> SyncReport:
+        state = self.sync
+        client = self.sync_factory(enrolment.server_url, enrolment.token)
+
+        def on_progress(sent: int, total: int, errors: int) -> None:
+            state.sent, state.total, state.errors = sent, total, errors
+            if progress is not None:
+                progress()
+
+        try:
+            report = client.sync_once(self.store.outbox, on_progress)
+            if report.error is None:
+                self._refresh_config(client, enrolment)
+        finally:
+            client.close()
+        return report
+
+    def _refresh_config(self, client: SyncClient, enrolment: Enrolment) -> None:
         """Download the site's questionnaires and referral directory when they changed."""
         try:
             fetched, etag = client.fetch_config((enrolment.config or {}).get("etag"))
-        except Exception as exc:
-            log.info("config download failed: %s", getattr(exc, "code", type(exc).__name__))
+        except Revoked:
+            raise
+        except SyncError as exc:
+            log.info("config download failed: %s", exc.code)
             return
-        if fetched is None:
-            return
-        config = fetched.model_dump(mode="json")
-        config["etag"] = etag
-        enrolment.config = config
-        self.store.save_enrolment(enrolment)
-
-    def _read_last_sync(self) -> str | None:
-        try:
-            return (self.data_dir / "last-sync.txt").read_text("utf-8").strip() or None
-        except OSError:
-            return None
-
-    def _write_last_sync(self, value: str) -> None:
-        (self.data_dir / "last-sync.txt").write_text(value, "utf-8")
-
-
-class _Code(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+        if fetched is not None:
+            save_config(self.store, enrolment, fetched, etag)
 
 
 def parse_enrolment_text(text: str, server_url: str = "") -> tuple[str, str, str | None]:
@@ -613,7 +797,5 @@ def parse_enrolment_text(text: str, server_url: str = "") -> tuple[str, str, str
     return text.replace(" ", "").replace("-", "").upper(), server_url.strip(), None
 
 
-def _default_sync_factory(url: str, token: str | None) -> Any:
-    from sync.client import SyncClient
-
+def default_sync_factory(url: str, token: str | None) -> SyncClient:
     return SyncClient(url, token)

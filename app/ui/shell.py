@@ -16,6 +16,7 @@ from typing import Any
 import flet as ft
 
 from app.i18n import is_rtl, translator
+from app.store.errors import StoreError
 from app.ui import ids
 from app.ui.components import FONTS, MAX_WIDTH, Kit, theme
 from app.ui.model import AppModel, Route
@@ -23,7 +24,21 @@ from app.ui.words import message
 
 log = logging.getLogger(__name__)
 
+#: how long a control sent by its own update() takes to be laid out before it can be scrolled to
+REVEAL_LAYOUT_SECONDS = 0.25
+
 TICK_SECONDS = float(os.environ.get("WAYMARK_UI_TICK", "2"))
+
+
+class Slots:
+    """The parts of the frame whose contents change while the frame stays."""
+
+    def __init__(self) -> None:
+        self.bar = ft.Container()
+        self.body = ft.Container()
+        self.footer = ft.Container()
+        self.footer_bar: ft.Container | None = None
+        self.scroller: ft.Column | None = None
 
 
 class Shell:
@@ -36,6 +51,14 @@ class Shell:
         self.drafts: dict[str, Any] = {}  # text typed into fields, until Next commits it
         self.show_languages = False
         self.confirm_withdraw = False
+        self.place = ""  # what the screen shows: a new place starts at its top
+        self.footer: ft.Control | None = None  # pinned below the scrolling screen
+        self._slots: Slots | None = None
+        self._place_key: tuple[Any, ...] | None = None
+        self._reveal: str | None = None
+        self._lang: str | None = None
+        #: the shown screen's refresh of what the background sender changes (None: redraw)
+        self.live: Callable[[], None] | None = None
 
     # --- words ---------------------------------------------------------------------------
 
@@ -57,35 +80,65 @@ class Shell:
         page.on_keyboard_event = self._on_key
         page.on_disconnect = self._on_disconnect
         page.on_close = self._on_disconnect
-        page.on_resize = lambda _e: self.render()
+        page.on_resize = self._on_resize
         self.render()
         page.run_task(self._ticker)
+
+    def _on_resize(self, _e: Any = None) -> None:
+        """Draw again only when the width changed (a turn to landscape): the layout depends on
+        the width alone. A height change (the on-screen keyboard opening under the PIN field)
+        must not rebuild the screen, or the field being typed into is replaced and loses the
+        focus and its keyboard, which resizes the page again."""
+        if self._place_key is not None and self.page.width == self._place_key[1]:
+            return
+        self.render()
 
     def _on_disconnect(self, _e: Any) -> None:
         self._closed = True
 
     async def _ticker(self) -> None:
-        """Idle lock, another page's lock, and the break prompt, checked every few seconds."""
+        """Idle lock, another page's lock, what auto-send did, and the break prompt, checked
+        every few seconds."""
         while not self._closed:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                m = self.model
-                before = (m.route, m.break_due())
-                if m.check_idle():
-                    self.render()
-                    continue
-                if m.store.locked and m.route not in (Route.UNLOCK, Route.SET_PIN):
-                    m._hide_and_lock("other_session")
-                    self.render()
-                    continue
-                if (m.route, m.break_due()) != before or (
-                    m.route is Route.INTERVIEW and m.break_due() and not self._break_shown
-                ):
-                    self.render()
-            except Exception:
+                self._on_tick()
+            except StoreError as exc:
+                log.warning("ticker: %s %s", type(exc).__name__, exc.code)
+            except Exception:  # keep the idle lock running whatever failed; logged with its type
                 log.exception("ticker")
-            if self._closed:
-                break
+
+    def _on_tick(self) -> None:
+        """Draw what the tick changed. What the background sender did (a record sent, the
+        configuration fetched) changes only the part of the screen that shows it, through the
+        screen's ``live`` refresh: a full redraw would replace the buttons under the worker's
+        finger, and a tap arriving at that moment would be lost."""
+        route = self.model.route
+        live = self.live
+        if not self._tick():
+            return
+        if live is not None and self.model.route is route and not self.busy:
+            try:
+                live()
+                return
+            except (RuntimeError, AssertionError) as exc:  # not on the page (yet): draw all
+                log.debug("live refresh: %s", type(exc).__name__)
+        self.render()
+
+    def _tick(self) -> bool:
+        """One check; True when the screen must be drawn again."""
+        m = self.model
+        if m.check_sender():
+            return True
+        before = (m.route, m.break_due())
+        if not self.busy and m.check_idle():  # never locked while it works for the worker
+            return True
+        if m.store.locked and m.route not in (Route.UNLOCK, Route.SET_PIN):
+            m._hide_and_lock("other_session")
+            return True
+        return (m.route, m.break_due()) != before or (
+            m.route is Route.INTERVIEW and m.break_due() and not self._break_shown
+        )
 
     _break_shown = False
 
@@ -126,39 +179,94 @@ class Shell:
         if self.busy:
             return None
         self.busy = True
+        self.model.touch()
         self.render()
         try:
             return await asyncio.to_thread(fn, *args)
         finally:
             self.busy = False
+            self.model.touch()  # the time the app worked is not the worker's idle time
             self.render()
 
     # --- drawing ---------------------------------------------------------------------------
 
     def render(self) -> None:
+        """Draw the current state. On the same place (screen, question, width) only
+        the frame's slots get new contents, so the scroll position and open panels survive a
+        tap; a new place gets a new frame, scrolled to its top."""
         from app.ui.screens import build
 
         m = self.model
         lang = m.settings.language
         self.kit = Kit(lang, m.settings.text_scale, m.touch)
         page = self.page
-        page.theme = theme(lang)
-        page.locale_configuration = ft.LocaleConfiguration(
-            supported_locales=[ft.Locale(lang)], current_locale=ft.Locale(lang)
-        )
+        self.place = m.route.value
+        self.footer = None
+        self.live = None  # the screen sets its own
         body = build(self, m.route)
-        page.controls.clear()
-        page.controls.append(self.frame(body))
+        if lang != self._lang:
+            page.theme = theme(lang)
+            page.locale_configuration = ft.LocaleConfiguration(
+                supported_locales=[ft.Locale(lang)], current_locale=ft.Locale(lang)
+            )
+            self._lang = lang
+        key = (self.place, page.width)
+        if self._slots is None or key != self._place_key:
+            self._slots = Slots()
+            page.controls.clear()
+            page.controls.append(self.frame(body))
+            self._place_key = key
+        else:
+            self._fill(body)
         try:
             page.update()
-        except Exception:  # the browser went away mid-render
-            log.debug("update after disconnect")
+        except (RuntimeError, ConnectionError) as exc:  # the browser went away mid-render
+            log.debug("update after disconnect: %s", type(exc).__name__)
+        self._reveal_pending()
 
-    def frame(self, body: ft.Control) -> ft.Control:
-        k, _ = self.kit, self._
+    def reveal(self, key: str, *, now: bool = False) -> None:
+        """Scroll so the control with ``ft.ScrollKey(key)`` shows at the top of the screen:
+        a confirmation appears where the worker is looking. After the next render, or ``now``
+        for a control already drawn by its own ``update()``."""
+        self._reveal = key
+        if now:
+            self._reveal_pending(after_layout=True)
+
+    def _reveal_pending(self, *, after_layout: bool = False) -> None:
+        """``after_layout``: the control was just sent by its own ``update()``; the browser
+        must lay it out before it can be scrolled to, or the scroll finds nothing to reach."""
+        key, self._reveal = self._reveal, None
+        slots = self._slots
+        if key is None or slots is None or slots.scroller is None:
+            return
+        scroller = slots.scroller
+
+        async def scroll() -> None:
+            if after_layout:
+                await asyncio.sleep(REVEAL_LAYOUT_SECONDS)
+            await scroller.scroll_to(scroll_key=key, duration=200)
+
+        self.page.run_task(scroll)
+
+    def _fill(self, body: ft.Control) -> None:
+        """Put the screen, the bar and the pinned footer into the frame's slots."""
+        slots = self._slots
+        assert slots is not None
         m = self.model
         if isinstance(body, ft.Column):
             body.horizontal_alignment = ft.CrossAxisAlignment.STRETCH
+        rtl = is_rtl(m.settings.language)
+        slots.bar.content = self._bar()
+        slots.bar.rtl = slots.body.rtl = slots.footer.rtl = rtl
+        slots.body.content = ft.Semantics(
+            identifier=ids.SCREEN + m.route.value, content=body, container=True
+        )
+        slots.footer.content = self.footer
+        if slots.footer_bar is not None:
+            slots.footer_bar.visible = self.footer is not None
+
+    def _bar(self) -> ft.Control:
+        k, _ = self.kit, self._
         bar_items: list[ft.Control] = [
             ft.Container(
                 content=ft.Text(
@@ -183,23 +291,42 @@ class Shell:
                 icon=ft.Icons.VISIBILITY_OFF,
             )
         )
+        return ft.Row(bar_items, vertical_alignment=ft.CrossAxisAlignment.CENTER)
+
+    def frame(self, body: ft.Control) -> ft.Control:
+        """The bar with quick exit, the scrolling screen, and a footer pinned at the bottom
+        (the interview's Back and Next), on every size and orientation."""
+        if self._slots is None:
+            self._slots = Slots()
+        slots = self._slots
+        rtl = is_rtl(self.model.settings.language)
+        width = min(MAX_WIDTH, float(self.page.width or MAX_WIDTH))
+        self._fill(body)
         bar = ft.Container(
-            content=ft.Row(bar_items, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+            content=slots.bar,
             bgcolor="#16384f",
             padding=ft.Padding.symmetric(horizontal=12, vertical=6),
-            rtl=is_rtl(m.settings.language),
+            rtl=rtl,
         )
-        content = ft.Container(
-            content=ft.Semantics(
-                identifier=ids.SCREEN + m.route.value, content=body, container=True
-            ),
-            padding=ft.Padding.symmetric(horizontal=14, vertical=12),
-            width=min(MAX_WIDTH, float(self.page.width or MAX_WIDTH)),
-            rtl=is_rtl(m.settings.language),
-        )
+        slots.body.padding = ft.Padding.symmetric(horizontal=14, vertical=12)
+        slots.body.width = width
+        slots.body.rtl = rtl
         scroller = ft.Column(
-            [ft.Row([content], alignment=ft.MainAxisAlignment.CENTER)],
+            [ft.Row([slots.body], alignment=ft.MainAxisAlignment.CENTER)],
             scroll=ft.ScrollMode.AUTO,
             expand=True,
         )
-        return ft.SafeArea(content=ft.Column([bar, scroller], spacing=0, expand=True), expand=True)
+        slots.scroller = scroller
+        slots.footer.width = width
+        slots.footer.rtl = rtl
+        slots.footer.padding = ft.Padding.symmetric(horizontal=14, vertical=8)
+        footer = ft.Container(
+            content=ft.Row([slots.footer], alignment=ft.MainAxisAlignment.CENTER),
+            bgcolor="#ffffff",
+            border=ft.Border.only(top=ft.BorderSide(1, "#d0d7de")),
+            visible=self.footer is not None,
+        )
+        slots.footer_bar = footer
+        return ft.SafeArea(
+            content=ft.Column([bar, scroller, footer], spacing=0, expand=True), expand=True
+        )

@@ -20,6 +20,9 @@ MESSAGES: dict[str, str] = {
     "questionnaire_missing": N_("This questionnaire is no longer on the tablet."),
     "no_consent_nothing_kept": N_("Nothing was kept. Help does not depend on taking part."),
     "screening_paused": N_("The screening is saved. Resume it from the home screen."),
+    "consent_needs_both": N_(
+        "Both agreements are needed to begin. If the person does not agree, choose that."
+    ),
     "record_sealed": N_("The record is sealed and waiting to be sent."),
     "some_records_not_accepted": N_(
         "Some records were not accepted by the server. They are kept and will be tried again."

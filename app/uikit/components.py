@@ -23,6 +23,8 @@ FONTS = {
     "Noto Naskh Arabic Bold": "fonts/NotoNaskhArabic-Bold.ttf",
     "Noto Sans Ethiopic": "fonts/NotoSansEthiopic-Regular.ttf",
     "Noto Sans Ethiopic Bold": "fonts/NotoSansEthiopic-Bold.ttf",
+    "Noto Nastaliq Urdu": "fonts/NotoNastaliqUrdu-Regular.ttf",
+    "Noto Nastaliq Urdu Bold": "fonts/NotoNastaliqUrdu-Bold.ttf",
 }
 ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur", "ckb", "prs"})
 ETHIOPIC_SCRIPT = frozenset({"ti", "am"})
@@ -38,7 +40,9 @@ ERROR_BG = "#fde7e5"
 
 def family(lang: str | None, bold: bool = False) -> str:
     base = lang.split("-")[0].split("_")[0] if lang else "en"
-    if base in ARABIC_SCRIPT:
+    if base == "ur":  # Urdu is written in Nastaliq, not Naskh
+        name = "Noto Nastaliq Urdu"
+    elif base in ARABIC_SCRIPT:
         name = "Noto Naskh Arabic"
     elif base in ETHIOPIC_SCRIPT:
         name = "Noto Sans Ethiopic"
@@ -57,7 +61,13 @@ def fallback(lang: str | None, bold: bool = False) -> list[str]:
 
 
 def theme(lang: str) -> ft.Theme:
-    return ft.Theme(color_scheme_seed=PRIMARY, font_family=family(lang))
+    """Standard density whatever the browser reports: a desktop user agent (a Windows tablet,
+    a Chromebook) would otherwise shrink every control below a 48 px touch target."""
+    return ft.Theme(
+        color_scheme_seed=PRIMARY,
+        font_family=family(lang),
+        visual_density=ft.VisualDensity.STANDARD,
+    )
 
 
 class Kit:
@@ -183,14 +193,20 @@ class Kit:
             rtl=is_rtl(lang),
             expand=True if expand else None,  # expand=False breaks a button in a Wrap
             style=ft.ButtonStyle(
+                visual_density=ft.VisualDensity.STANDARD,
                 padding=ft.Padding.symmetric(horizontal=16, vertical=14),
                 shape=ft.RoundedRectangleBorder(radius=10),
                 side=ft.BorderSide(2 if selected else 1, PRIMARY),
             ),
         )
         if ident:
+            # the chosen option is said to be chosen, not only drawn in a darker colour
             return ft.Semantics(
-                identifier=ident, content=b, container=True, expand=True if expand else None
+                identifier=ident,
+                content=b,
+                container=True,
+                expand=True if expand else None,
+                selected=True if selected else None,
             )
         return b
 
@@ -226,12 +242,17 @@ class Kit:
         )
         return tf
 
-    def notice(self, words: str, error: bool = True) -> ft.Control:
+    def notice(
+        self, words: str, error: bool = True, *, lang: str | None = None, size: float = 15
+    ) -> ft.Control:
+        """A message in a box; ``lang`` sets its font and direction (the worker's language by
+        default)."""
         return ft.Semantics(
             identifier="notice",
             live_region=True,
             content=ft.Container(
-                content=self.text(words, 15),
+                content=self.text(words, size, lang=lang),
+                rtl=is_rtl(lang or self.lang),
                 bgcolor=ERROR_BG if error else NOTICE_BG,
                 padding=12,
                 border_radius=8,

@@ -26,7 +26,9 @@ class BackgroundSyncer:
     """Syncs whenever the server is reachable.
 
     ``on_wipe`` is called (once) when the server says this device is revoked; the syncer then
-    stops. ``on_report`` gets each :class:`SyncReport`; ``on_config`` each new configuration.
+    stops. ``on_report`` gets each :class:`SyncReport`; ``on_config`` each new configuration;
+    ``on_failure`` the code of each round that could not reach or use the server (``unreachable``
+    when the health probe fails), so a screen can say what went wrong.
     """
 
     def __init__(
@@ -37,6 +39,7 @@ class BackgroundSyncer:
         on_wipe: Callable[[], None],
         on_report: Callable[[SyncReport], None] | None = None,
         on_config: Callable[[ConfigResponse, str | None], None] | None = None,
+        on_failure: Callable[[str], None] | None = None,
         config_etag: str | None = None,
         progress: Progress | None = None,
         interval: float = 60.0,
@@ -49,6 +52,7 @@ class BackgroundSyncer:
         self.on_wipe = on_wipe
         self.on_report = on_report
         self.on_config = on_config
+        self.on_failure = on_failure
         self.config_etag = config_etag
         self.progress = progress
         self.interval = interval
@@ -83,7 +87,9 @@ class BackgroundSyncer:
         """One round: probe, upload, fetch config. Returns the delay before the next round."""
         ok = False
         try:
-            if self.client.health():
+            if not self.client.health():
+                self._failed("unreachable")
+            else:
                 report = self.client.sync_once(self.outbox, self.progress)
                 if self.on_report is not None:
                     self.on_report(report)
@@ -98,15 +104,18 @@ class BackgroundSyncer:
             self._stop.set()
             self.on_wipe()
             return 0.0
-        except SyncError:
+        except SyncError as exc:
             ok = False
+            self._failed(exc.code)
         self.failures = 0 if ok else self.failures + 1
-        delay = (
-            self.interval if ok else backoff_delay(self.failures, self.base, self.cap, self.rng)
-        )
+        delay = self.interval if ok else backoff_delay(self.failures, self.base, self.cap, self.rng)
         self.delays.append(delay)
         del self.delays[:-100]
         return delay
+
+    def _failed(self, code: str) -> None:
+        if self.on_failure is not None:
+            self.on_failure(code)
 
     def _run(self) -> None:
         while not self._stop.is_set():

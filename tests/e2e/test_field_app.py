@@ -182,6 +182,41 @@ print(json.dumps(out))
     return list(json.loads(done.stdout))
 
 
+ENABLED_JS = """(ident) => {
+  const node = document.querySelector(`[flt-semantics-identifier="${ident}"]`);
+  if (!node) return false;
+  const target = node.getAttribute('role') ? node : (node.querySelector('[role]') || node);
+  return target.getAttribute('aria-disabled') !== 'true';
+}"""
+
+
+def tap_enabled(ui: Any, page: Any, ident: str) -> None:
+    """Tap a button that the previous tap enables (Begin after the last choice, Agree after
+    both ticks): wait until the app has drawn it enabled, as a person sees it before tapping.
+    A tap on the still-disabled button would be lost."""
+    page.wait_for_function(ENABLED_JS, arg=ident, timeout=20_000)
+    ui.tap(page, ident)
+
+
+CHOSEN_JS = """(ident) => !!document.querySelector(
+  `[flt-semantics-identifier="${ident}"][aria-current="true"]`)"""
+
+
+def tap_choice(ui: Any, page: Any, ident: str) -> None:
+    """Tap one of a set of options and wait until the app has drawn it chosen: the next tap
+    then goes to what the worker sees, not to the screen as it was before this one."""
+    ui.tap(page, ident)
+    page.wait_for_function(CHOSEN_JS, arg=ident, timeout=20_000)
+
+
+def tap_answer(ui: Any, page: Any, ident: str, within: Any) -> None:
+    """Tap an answer of the question ``within`` and wait until it is drawn chosen, so that
+    Next (or the next answer) follows the answer as the worker does."""
+    ui.tap(page, ident, within=within)
+    chosen = within.locator(f'[flt-semantics-identifier="{ident}"][aria-current="true"]')
+    chosen.first.wait_for(state="attached", timeout=20_000)
+
+
 def shot(ui: Any, page: Any, artifacts: Path, viewport: str, name: str) -> None:
     ui.settled_screenshot(page, artifacts / "field-app" / f"{viewport}-{name}.png")
 
@@ -202,23 +237,23 @@ def test_skeleton_screening_is_sealed_and_sent(
 
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + "skeleton.yaml")
-    ui.tap(page, ids.LANGUAGE + "ar")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ar")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
     shot(ui, page, artifacts_dir, viewport, "04-new-screening")
-    ui.tap(page, ids.BEGIN)
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
     shot(ui, page, artifacts_dir, viewport, "05-consent")
-    ui.tap(page, ids.CONSENT_CONTINUE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
 
     ui.type_into(page, ids.ANSWER_FIELD + "case_code", "BG-0042")
     shot(ui, page, artifacts_dir, viewport, "06-question-text")
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.CHOICE + "no").first.wait_for()
-    ui.tap(page, ids.CHOICE + "no")
+    tap_answer(ui, page, ids.CHOICE + "no", page)
     shot(ui, page, artifacts_dir, viewport, "07-question-choice")
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.ANSWER_FIELD + "companions").first.wait_for()
@@ -231,12 +266,14 @@ def test_skeleton_screening_is_sealed_and_sent(
     ui.tap(page, ids.SUMMARY_DONE)
     ui.wait_screen(page, "home")
 
+    ui.wait_text(page, "Records waiting to be sent: 0")  # auto-send carried it, no tap
     ui.tap(page, ids.HOME_SYNC)
     ui.wait_screen(page, "sync")
     ui.tap(page, ids.SYNC_NOW)
     result = ui.by_id(page, ids.SYNC_RESULT).first
     result.wait_for()
-    ui.wait_text(page, "Sent 1 of 1. Problems: 0.")
+    ui.wait_text(page, "Nothing was waiting.")
+    ui.wait_text(page, "Everything is sent.")
     shot(ui, page, artifacts_dir, viewport, "09-sync")
 
     records = stored_envelopes(agency)
@@ -309,12 +346,25 @@ def answer_screen(ui: Any, page: Any, answers: dict[str, Any]) -> list[str]:
             ui.type_into(page, ids.ANSWER_FIELD + name, str(value))
             continue
         for v in value if isinstance(value, list) else [value]:
-            if len(names) == 1 and v == "prefer_not":
-                ui.tap(page, ids.PREFER_NOT)
-                return names
-            ui.tap(page, ids.CHOICE + v, within=box)
+            tap_answer(ui, page, ids.CHOICE + v, box)
     ui.tap(page, ids.NEXT)
+    wait_new_screen(page, names)
     return names
+
+
+NEW_SCREEN_JS = """([before, prompt, finish]) => {
+  const shown = [...document.querySelectorAll(`[flt-semantics-identifier^="${prompt}"]`)]
+    .map(e => e.getAttribute('flt-semantics-identifier').slice(prompt.length));
+  return JSON.stringify(shown) !== before
+    || !!document.querySelector(`[flt-semantics-identifier="${finish}"]`);
+}"""
+
+
+def wait_new_screen(page: Any, names: list[str]) -> None:
+    """After Next, wait until the next screen is drawn (a slow machine may take a moment), so
+    its questions are never mistaken for the last screen's."""
+    before = json.dumps(names, separators=(",", ":"))
+    page.wait_for_function(NEW_SCREEN_JS, arg=[before, ids.PROMPT, ids.FINISH], timeout=20_000)
 
 
 @pytest.mark.parametrize("viewport", ["phone", "tablet"])
@@ -331,10 +381,10 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + "screening.yaml")
-    ui.tap(page, ids.LANGUAGE + "ar")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_choice(ui, page, ids.FORM + "screening.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ar")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
 
     seen: list[str] = []
@@ -373,10 +423,7 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
 
     ui.tap(page, ids.SUMMARY_DONE)
     ui.wait_screen(page, "home")
-    ui.tap(page, ids.HOME_SYNC)
-    ui.tap(page, ids.SYNC_NOW)
-    ui.by_id(page, ids.SYNC_PROGRESS).first.wait_for(state="attached")
-    ui.wait_text(page, "Sent 1 of 1. Problems: 0.")
+    ui.wait_text(page, "Records waiting to be sent: 0")  # auto-send carried it, no tap
     (record,) = stored_envelopes(agency)
     assert record["language"] == "ar"
     assert [p["id"] for p in record["outcome"]["pathways"]] == expected
@@ -399,20 +446,20 @@ def drive_until(ui: Any, page: Any, answers: dict[str, Any], prompt: str, limit:
 
 
 @pytest.mark.parametrize("viewport", ["phone", "tablet"])
-def test_urgent_screen_quick_exit_resume_and_auto_lock(
+def test_urgent_screen_quick_exit_and_resume(
     viewport: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
 ) -> None:
     answers = screening_answers() | {"urgent_doctor": "yes"}
-    server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "8", "WAYMARK_UI_TICK": "0.5"})
+    server = serve_app(env={"WAYMARK_UI_TICK": "0.5"})  # the usual auto-lock: never reached
     page = app_page(server, ui.VIEWPORTS[viewport])
     ui.set_pin(page, PIN)
     ui.enrol(page, agency.enrolment_text())
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
-    ui.tap(page, ids.FORM + "screening.yaml")
-    ui.tap(page, ids.LANGUAGE + "ar")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_choice(ui, page, ids.FORM + "screening.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ar")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
     drive_until(ui, page, answers, "urgent_doctor")
     answer_screen(ui, page, answers)
@@ -443,13 +490,6 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     ui.wait_screen(page, "interview")
     assert prompts_on_screen(page) == before
 
-    # idle: the tablet locks itself, and the PIN resumes the interview
-    ui.wait_screen(page, "unlock", timeout=30_000)
-    assert prompts_on_screen(page) == []
-    ui.unlock(page, PIN)
-    ui.wait_screen(page, "interview")
-    assert prompts_on_screen(page) == before
-
     # the rest of the main screens
     ui.tap(page, ids.PAUSE)
     ui.wait_screen(page, "home")
@@ -460,7 +500,8 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     ui.tap(page, ids.BACK_HOME)
     ui.tap(page, ids.HOME_SETTINGS)
     ui.wait_screen(page, "settings")
-    ui.tap(page, ids.SETTING_LANGUAGE + "ar")
+    ui.wait_text(page, "Role: outreach worker")  # beside the site and the key
+    tap_choice(ui, page, ids.SETTING_LANGUAGE + "ar")
     ui.wait_text(page, "لغة الواجهة")
     shot(ui, page, artifacts_dir, viewport, "24-settings-arabic")
     ui.tap(page, ids.BACK_HOME)
@@ -469,8 +510,8 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     # the largest text size, and the other orientation: nothing is cut off
     ui.tap(page, ids.HOME_SETTINGS)
     ui.wait_screen(page, "settings")
-    ui.tap(page, ids.SETTING_TEXT + "150")
-    ui.tap(page, ids.SETTING_LANGUAGE + "so")
+    tap_choice(ui, page, ids.SETTING_TEXT + "150")
+    tap_choice(ui, page, ids.SETTING_LANGUAGE + "so")
     ui.wait_text(page, "Dejinta")
     shot(ui, page, artifacts_dir, viewport, "26-settings-somali-150")
     ui.tap(page, ids.BACK_HOME)
@@ -480,6 +521,38 @@ def test_urgent_screen_quick_exit_resume_and_auto_lock(
     page.set_viewport_size({"width": vp["height"], "height": vp["width"]})
     ui.settle(page)
     shot(ui, page, artifacts_dir, viewport, "28-home-landscape")
+
+
+def test_an_idle_tablet_locks_itself_and_the_pin_resumes_the_interview(
+    agency: Agency, serve_app: Any, app_page: Any, ui: Any
+) -> None:
+    """The idle time is this test's own: an 8-second auto-lock, and nothing between the taps
+    that reach the interview (no screenshots); the time the app spends on the PIN, the
+    enrolment or a tap is not idle time."""
+    server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "8", "WAYMARK_UI_TICK": "0.5"})
+    page = app_page(server, ui.PHONE)
+    ui.set_pin(page, PIN)
+    ui.enrol(page, agency.enrolment_text())
+    ui.wait_screen(page, "home")
+    ui.tap(page, ids.START_SCREENING)
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "ti")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+    tap_enabled(ui, page, ids.BEGIN)
+    ui.tap(page, ids.CONSENT_SCREENING)
+    ui.tap(page, ids.CONSENT_STORING)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
+    ui.wait_screen(page, "interview")
+    before = prompts_on_screen(page)
+    assert before == [ids.PROMPT + "case_code"]
+
+    ui.wait_screen(page, "unlock", timeout=30_000)  # idle: it locks itself
+    assert prompts_on_screen(page) == []
+    ui.unlock(page, PIN)
+    ui.wait_screen(page, "interview")
+    assert prompts_on_screen(page) == before
+    ui.settle(page, quiet_ms=1500)  # the next ticks after the unlock: it stays unlocked
+    assert prompts_on_screen(page) == before
 
 
 def test_break_prompt_after_a_long_interview(
@@ -492,13 +565,13 @@ def test_break_prompt_after_a_long_interview(
     ui.set_pin(page, PIN)
     ui.enrol(page, agency.enrolment_text())
     ui.tap(page, ids.START_SCREENING)
-    ui.tap(page, ids.FORM + "skeleton.yaml")
-    ui.tap(page, ids.LANGUAGE + "so")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+    tap_choice(ui, page, ids.LANGUAGE + "so")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+    tap_enabled(ui, page, ids.BEGIN)
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_CONTINUE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
     ui.by_id(page, ids.BREAK_PROMPT).first.wait_for(state="attached", timeout=15_000)
     shot(ui, page, artifacts_dir, "phone", "30-break-prompt")

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, agency  # noqa: F401 - the agency server fixture
+from tests.e2e.test_field_app import PIN, tap_choice, tap_enabled
+from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FORM = "px_xlsform_spec_test.xlsx"
 
 
 def test_a_label_shows_the_name_typed_on_the_screen_before(
-    agency: Any,  # noqa: F811
+    agency: Any,
     serve_app: Any,
     app_page: Any,
     artifacts_dir: Path,
@@ -36,14 +37,14 @@ def test_a_label_shows_the_name_typed_on_the_screen_before(
     ui.wait_screen(page, "home")
     ui.tap(page, ids.START_SCREENING)
     ui.wait_screen(page, "new")
-    ui.tap(page, ids.FORM + FORM)
-    ui.tap(page, ids.LANGUAGE + "en")
-    ui.tap(page, ids.WORKER_LANGUAGE + "en")
-    ui.tap(page, ids.BEGIN)
+    tap_choice(ui, page, ids.FORM + FORM)
+    tap_choice(ui, page, ids.LANGUAGE + "en")
+    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+    tap_enabled(ui, page, ids.BEGIN)
     ui.wait_screen(page, "consent")
     ui.tap(page, ids.CONSENT_SCREENING)
     ui.tap(page, ids.CONSENT_STORING)
-    ui.tap(page, ids.CONSENT_CONTINUE)
+    tap_enabled(ui, page, ids.CONSENT_AGREE)
     ui.wait_screen(page, "interview")
     ui.wait_text(page, "Skip to end")
     ui.tap(page, ids.NEXT)

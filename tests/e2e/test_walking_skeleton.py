@@ -24,6 +24,7 @@ import pytest
 
 from app.cli import demo
 from app.ui import ids
+from tests.e2e.test_field_app import tap_answer, tap_choice, tap_enabled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -110,19 +111,19 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.wait_screen(page, "home")
         ui.tap(page, ids.START_SCREENING)
         ui.wait_screen(page, "new")
-        ui.tap(page, ids.FORM + "skeleton.yaml")
-        ui.tap(page, ids.LANGUAGE + "en")
-        ui.tap(page, ids.WORKER_LANGUAGE + "en")
-        ui.tap(page, ids.BEGIN)
+        tap_choice(ui, page, ids.FORM + "skeleton.yaml")
+        tap_choice(ui, page, ids.LANGUAGE + "en")
+        tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
+        tap_enabled(ui, page, ids.BEGIN)
         ui.wait_screen(page, "consent")
         ui.tap(page, ids.CONSENT_SCREENING)
         ui.tap(page, ids.CONSENT_STORING)
-        ui.tap(page, ids.CONSENT_CONTINUE)
+        tap_enabled(ui, page, ids.CONSENT_AGREE)
         ui.wait_screen(page, "interview")
         _answer(page, ui, "case_code", CASE_CODE)
         ui.tap(page, ids.NEXT)
         ui.by_id(page, ids.CHOICE + "no").first.wait_for()
-        ui.tap(page, ids.CHOICE + "no")
+        tap_answer(ui, page, ids.CHOICE + "no", page)
         ui.tap(page, ids.NEXT)
         _answer(page, ui, "companions", COMPANIONS)
         ui.tap(page, ids.NEXT)
@@ -131,10 +132,11 @@ def test_one_answer_travels_from_the_tablet_to_the_coordinators_export(
         ui.wait_screen(page, "summary")
         ui.tap(page, ids.SUMMARY_DONE)
         ui.wait_screen(page, "home")
+        ui.wait_text(page, "Records waiting to be sent: 0")  # sent by itself, no tap
         ui.tap(page, ids.HOME_SYNC)
         ui.wait_screen(page, "sync")
         ui.tap(page, ids.SYNC_NOW)
-        page.get_by_text("Sent 1 of 1. Problems: 0.").wait_for()
+        ui.wait_text(page, "Everything is sent.")
         ui.settled_screenshot(page, artifacts_dir / "walking-skeleton" / "synced.png")
     finally:
         if proc.poll() is None:

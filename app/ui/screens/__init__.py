@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def build(shell: Shell, route: Route) -> ft.Control:
-    from app.ui.screens import access, home, interview, summary
+    from app.ui.screens import access, home, interview, questions, summary
 
     screens = {
         Route.SET_PIN: access.set_pin,
@@ -27,6 +27,7 @@ def build(shell: Shell, route: Route) -> ft.Control:
         Route.NEW: interview.new_screening,
         Route.CONSENT: interview.consent,
         Route.INTERVIEW: interview.interview,
+        Route.QUESTIONS: questions.question_list,
         Route.URGENT: summary.urgent,
         Route.SUMMARY: summary.summary,
     }

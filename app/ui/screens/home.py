@@ -10,7 +10,7 @@ from babel.dates import format_datetime
 
 from app.i18n import N_, SHIPPED, language, review_status
 from app.ui import ids
-from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, Route
+from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, RecordLine, Route
 from app.ui.screens import notice
 from app.ui.words import number
 
@@ -58,37 +58,25 @@ def home(shell: Shell) -> ft.Control:
     )
     if drafts:
         rows: list[ft.Control] = [k.text(_("Screenings to resume"), 18, bold=True)]
-        for d in drafts:
+        for d in m.record_lines("draft"):
             rows.append(
                 k.button(
-                    _("Resume the screening started {when}", when=when(shell, d.created_at)),
+                    _("Resume {case_code}", case_code=d.case_code),
                     shell.act(m.resume, d.id),
                     ident=ids.RESUME + d.id,
                     kind="secondary",
+                    sublabel=describe(shell, d),
                 )
             )
         items.append(k.card(rows))
-    sync_rows: list[ft.Control] = [
-        k.text(
-            _("Records waiting to be sent: {n}", n=number(m.settings.language, len(pending))),
-            16,
-        ),
-        k.text(
-            _("Last sent: {when}", when=when(shell, m.sync.last_sync))
-            if m.sync.last_sync
-            else _("Nothing sent yet."),
-            14,
-            color="#57606a",
-        ),
-        k.button(
-            _("Send records"),
-            shell.act(m.go, Route.SYNC),
-            ident=ids.HOME_SYNC,
-            kind="secondary",
-            icon=ft.Icons.CLOUD_UPLOAD,
-        ),
-    ]
-    items.append(k.card(sync_rows))
+    sending = ft.Container(content=k.card(_sending(shell, len(pending))))
+
+    def refresh() -> None:  # what the background sender changed, and nothing else
+        sending.content = k.card(_sending(shell, len(m.pending())))
+        sending.update()
+
+    shell.live = refresh
+    items.append(sending)
     items.append(
         ft.Column(
             [
@@ -121,6 +109,58 @@ def home(shell: Shell) -> ft.Control:
     return ft.Column(items, spacing=14)
 
 
+def _sending(shell: Shell, waiting: int) -> list[ft.Control]:
+    """What waits, when sending last worked, the last problem in plain words, and Send."""
+    k, _, m = shell.kit, shell._, shell.model
+    log = m.sender.log
+    rows: list[ft.Control] = [
+        k.text(
+            _("Records waiting to be sent: {n}", n=number(m.settings.language, waiting)),
+            16,
+            ident=ids.HOME_WAITING,
+        ),
+        k.text(
+            _("Records are sent by themselves whenever the server can be reached.")
+            if m.settings.auto_send
+            else _("Automatic sending is off. Use Send records."),
+            14,
+            color="#57606a",
+            ident=ids.HOME_AUTO_SEND,
+        ),
+        k.text(
+            _("Last sent: {when}", when=when(shell, log.last_success))
+            if log.last_success
+            else _("Nothing sent yet."),
+            14,
+            color="#57606a",
+            ident=ids.HOME_LAST_SENT,
+        ),
+    ]
+    if log.failing and log.last_failure_code:
+        rows.append(
+            k.text(
+                _(
+                    "Last problem ({when}): {problem}",
+                    when=when(shell, log.last_failure),
+                    problem=shell.words(log.last_failure_code),
+                ),
+                14,
+                color="#8a1c1c",
+                ident=ids.HOME_LAST_PROBLEM,
+            )
+        )
+    rows.append(
+        k.button(
+            _("Send records"),
+            shell.act(m.go, Route.SYNC),
+            ident=ids.HOME_SYNC,
+            kind="secondary",
+            icon=ft.Icons.CLOUD_UPLOAD,
+        )
+    )
+    return rows
+
+
 STATUS_WORDS = {
     "draft": N_("In progress"),
     "finalised": N_("Sealed, waiting to be sent"),
@@ -129,10 +169,38 @@ STATUS_WORDS = {
 }
 
 
+def describe(shell: Shell, line: RecordLine) -> str:
+    """Questionnaire and version, languages, progress and when it began: one line."""
+    _, lang = shell._, shell.model.settings.language
+    parts = [_("{title}, version {version}", title=line.title, version=line.version)]
+    if line.language:
+        names = [language_name(line.language)]
+        if line.worker_language and line.worker_language != line.language:
+            names.append(language_name(line.worker_language))
+        parts.append(" / ".join(names))
+    if line.total:
+        parts.append(
+            _(
+                "{done} of {total} questions",
+                done=number(lang, line.done),
+                total=number(lang, line.total),
+            )
+        )
+    parts.append(when(shell, line.created_at))
+    return " · ".join(parts)
+
+
+def language_name(code: str) -> str:
+    try:
+        return language(code).native_name
+    except (KeyError, ValueError):
+        return code
+
+
 def records(shell: Shell) -> ft.Control:
     k, _, m = shell.kit, shell._, shell.model
     items: list[ft.Control] = [k.heading(_("Records")), *notice(shell)]
-    rows = m.records()
+    rows = m.record_lines()
     if not rows:
         items.append(k.text(_("No records on this tablet.")))
     for r in rows:
@@ -140,7 +208,8 @@ def records(shell: Shell) -> ft.Control:
         if r.status == "finalised" and r.sync_state == "stored":
             status = _("Sent")
         line: list[ft.Control] = [
-            k.text(when(shell, r.created_at), 16, bold=True),
+            k.text(r.case_code, 17, bold=True, ident=ids.CASE_CODE + r.id),
+            k.text(describe(shell, r), 14, color="#57606a"),
             k.text(status, 14),
         ]
         if r.status == "draft":
@@ -152,8 +221,17 @@ def records(shell: Shell) -> ft.Control:
                     kind="secondary",
                 )
             )
+        elif r.readable:
+            line.append(
+                k.button(
+                    _("Open the summary"),
+                    shell.act(m.reopen_summary, r.id),
+                    ident=ids.REOPEN_SUMMARY + r.id,
+                    kind="secondary",
+                )
+            )
         items.append(k.card(line))
-    items.append(_back(shell))
+    shell.footer = _back(shell)  # pinned: reachable however long the list
     return ft.Column(items, spacing=12)
 
 
@@ -175,12 +253,15 @@ def sync(shell: Shell) -> ft.Control:
                 content=ft.ProgressBar(value=value, height=10, border_radius=5),
             )
         )
-        result = _(
-            "Sent {sent} of {total}. Problems: {errors}.",
-            sent=number(m.settings.language, state.sent),
-            total=number(m.settings.language, state.total),
-            errors=number(m.settings.language, state.errors),
-        )
+        if state.total or not state.done:
+            result = _(
+                "Sent {sent} of {total}. Problems: {errors}.",
+                sent=number(m.settings.language, state.sent),
+                total=number(m.settings.language, state.total),
+                errors=number(m.settings.language, state.errors),
+            )
+        else:  # auto-send had already carried everything
+            result = _("Nothing was waiting.")
         items.append(k.text(result, 16, ident=ids.SYNC_RESULT))
         if state.error_code:
             items.append(k.notice(shell.words(state.error_code)))
@@ -202,7 +283,7 @@ def sync(shell: Shell) -> ft.Control:
             icon=ft.Icons.CLOUD_UPLOAD,
         )
     )
-    items.append(_back(shell))
+    shell.footer = _back(shell)  # pinned: reachable however long the list
     return ft.Column(items, spacing=14)
 
 
@@ -245,6 +326,17 @@ def settings(shell: Shell) -> ft.Control:
         )
         for secs in AUTO_LOCK_CHOICES
     ]
+    sending = [
+        k.button(
+            words,
+            shell.act(m.set_auto_send, on),
+            ident=ids.SETTING_AUTO_SEND + ("on" if on else "off"),
+            selected=on == s.auto_send,
+            kind="secondary",
+        )
+        for on, words in ((True, _("On")), (False, _("Off")))
+    ]
+    shell.footer = _back(shell)  # pinned: reachable however long the page
     return ft.Column(
         [
             k.heading(_("Settings")),
@@ -255,7 +347,64 @@ def settings(shell: Shell) -> ft.Control:
             ft.Row(sizes, wrap=True, spacing=8, run_spacing=8),
             k.text(_("Lock when not used for"), 18, bold=True),
             ft.Row(locks, wrap=True, spacing=8, run_spacing=8),
-            _back(shell),
+            k.text(_("Send records by themselves"), 18, bold=True),
+            ft.Row(sending, wrap=True, spacing=8, run_spacing=8),
+            _enrolment_card(shell),
+            _send_log_card(shell),
         ],
         spacing=14,
     )
+
+
+#: the roles a coordinator enrols a tablet for (sync.server.service.ROLES), in words
+ROLE_WORDS = {"outreach": N_("outreach worker"), "interpreter": N_("interpreter")}
+
+
+def _enrolment_card(shell: Shell) -> ft.Control:
+    """Server, site, role and agency key fingerprint of this tablet, and the app's version."""
+    k, _, m = shell.kit, shell._, shell.model
+    about = m.about()
+    rows: list[ft.Control] = [k.text(_("This tablet"), 18, bold=True)]
+    if about.server:
+        rows += [
+            k.text(_("Server: {url}", url=about.server), 14),
+            k.text(_("Site: {site}", site=about.site), 14),
+            *(
+                [k.text(_("Role: {role}", role=_(ROLE_WORDS.get(about.role, about.role))), 14)]
+                if about.role
+                else []
+            ),
+            k.text(_("Agency key: {fingerprint}", fingerprint=about.fingerprint), 14),
+        ]
+    else:
+        rows.append(k.text(_("Not enrolled."), 14))
+    rows.append(k.text(_("Waymark version {version}", version=about.version), 14))
+    return ft.Semantics(identifier=ids.SETTINGS_ENROLMENT, content=k.card(rows), container=True)
+
+
+def _send_log_card(shell: Shell) -> ft.Control:
+    """The last rounds of sending: when, how many, what went wrong; never what was said."""
+    k, _, m = shell.kit, shell._, shell.model
+    lang = m.settings.language
+    rows: list[ft.Control] = [k.text(_("Send log"), 18, bold=True)]
+    entries = list(reversed(m.sender.log.entries[-10:]))
+    if not entries:
+        rows.append(k.text(_("Nothing sent yet."), 14))
+    for e in entries:
+        how = _("by itself") if e.how == "auto" else _("Send pressed")
+        if e.error:
+            line = _(
+                "{when}, {how}: {problem}",
+                when=when(shell, e.at),
+                how=how,
+                problem=shell.words(e.error),
+            )
+        else:
+            line = _(
+                "{when}, {how}: {n} sent",
+                when=when(shell, e.at),
+                how=how,
+                n=number(lang, e.sent),
+            )
+        rows.append(k.text(line, 14, color="#8a1c1c" if e.error else None))
+    return ft.Semantics(identifier=ids.SETTINGS_SEND_LOG, content=k.card(rows), container=True)

@@ -15,7 +15,8 @@ from app.i18n import N_, is_rtl, language, translator
 from app.ui import ids
 from app.ui.components import WORKER_BG
 from app.ui.interview import PromptView, ScreenView
-from app.ui.screens import notice
+from app.ui.model import Route
+from app.ui.screens import notice, questions
 from app.ui.words import number
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ OK = N_("OK")
 NOT_AVAILABLE = N_("This question is not available in Waymark. Go on to the next one.")
 YES = N_("Yes")
 NO = N_("No")
-PREFER_NOT = N_("Prefer not to say")
 ANSWER = N_("Answer")
 ALL_DONE = N_("All questions are done. Thank you for your time.")
 ADD_ANOTHER = N_("Add another?")
@@ -159,68 +159,161 @@ def consent(shell: Shell) -> ft.Control:
     ]
     for para in CONSENT_TEXT:
         body += _both(shell, para, lang, wlang)
+    body += _consent_choice(shell, wlang)
+    return ft.Column(body, spacing=12)
+
+
+def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
+    """Two agreements, then an explicit choice: Agree (only with both ticked) or decline,
+    which asks for a confirmation right below it. A tick redraws only the Agree button."""
+    k, _, m = shell.kit, shell._, shell.model
     state = {"screening": False, "storing": False}
+    agree_slot = ft.Container()
+    confirm_slot = ft.Column(
+        spacing=10,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        key=ft.ScrollKey(ids.CONSENT_DECLINE_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
+    )
 
-    def toggle(key: str) -> Any:
-        def handler(e: Any) -> None:
-            state[key] = bool(e.control.value)
-            m.touch()
+    def agree(_e: Any) -> None:
+        m.consent(state["screening"], state["storing"])
+        shell.render()
 
-        return handler
+    def draw_agree() -> None:
+        both = state["screening"] and state["storing"]
+        agree_slot.content = k.button(
+            _("Agree and begin"), agree, ident=ids.CONSENT_AGREE, disabled=not both
+        )
+
+    def set_state(key: str, value: bool) -> None:
+        state[key] = value
+        m.touch()
+        draw_agree()
+        agree_slot.update()
 
     def agreement(key: str, words: str, ident: str) -> ft.Control:
         """A checkbox with its words beside it, wrapping on a narrow screen."""
-        box = ft.Checkbox(semantics_label=words, on_change=toggle(key))
+        box = ft.Checkbox(
+            visual_density=ft.VisualDensity.STANDARD,
+            # 48 px whatever the browser reports: a desktop one shrinks the tap area to 40
+            width=48,
+            height=48,
+            semantics_label=words,
+            on_change=lambda e: set_state(key, bool(e.control.value)),
+        )
 
         def flip(_e: Any) -> None:
             box.value = not box.value
-            state[key] = bool(box.value)
-            m.touch()
             box.update()
+            set_state(key, bool(box.value))
 
         return ft.Row(
             [
                 ft.Semantics(identifier=ident, content=box),
-                ft.Container(content=k.text(words, 16, lang=wlang), expand=True, on_click=flip),
+                ft.Container(
+                    content=k.text(words, 16, lang=wlang),
+                    expand=True,
+                    on_click=flip,
+                    padding=ft.Padding.symmetric(vertical=13),  # a 48 px target
+                ),
             ],
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
             rtl=is_rtl(wlang),
         )
 
-    def go_on(_e: Any) -> None:
-        m.consent(state["screening"], state["storing"])
-        shell.render()
+    def ask_decline(_e: Any) -> None:
+        m.touch()
+        confirm_slot.controls = [
+            k.notice(_("End here? Nothing will be kept. Help does not depend on taking part.")),
+            k.button(
+                _("Yes, end without keeping anything"),
+                shell.act(m.decline_consent),
+                ident=ids.CONSENT_DECLINE_YES,
+                kind="danger",
+            ),
+            k.button(_("No, go back"), keep_on, ident=ids.CONSENT_DECLINE_NO, kind="secondary"),
+        ]
+        confirm_slot.update()
+        shell.reveal(ids.CONSENT_DECLINE_YES, now=True)
 
-    body += [
+    def keep_on(_e: Any) -> None:
+        confirm_slot.controls = []
+        confirm_slot.update()
+
+    draw_agree()
+    return [
         agreement("screening", translator(wlang)(AGREES_SCREENING), ids.CONSENT_SCREENING),
         agreement("storing", translator(wlang)(AGREES_STORING), ids.CONSENT_STORING),
-        k.button(_("Continue"), go_on, ident=ids.CONSENT_CONTINUE),
+        agree_slot,
         k.button(
             _("The person does not agree"),
-            shell.act(m.consent, False, False),
+            ask_decline,
             ident=ids.CONSENT_DECLINE,
             kind="secondary",
         ),
+        confirm_slot,
     ]
-    return ft.Column(body, spacing=12)
 
 
-def _errors(shell: Shell, p: PromptView) -> list[ft.Control]:
+def _errors(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
+    """Each open check in the respondent's language and, when it differs, in the worker's
+    (who must read it), each block in its own direction."""
+    lang, wlang = view.shown_language, view.worker_language
+    shown = [lang] if lang == wlang else [lang, wlang]
     out = []
     for e in p.errors:
-        words = e.get("message") or shell._(
-            FIELD_ERRORS.get(e.get("code", ""), FIELD_ERRORS["invalid"])
-        )
-        out.append(shell.kit.notice(words))
+        generic = FIELD_ERRORS.get(e.get("code", ""), FIELD_ERRORS["invalid"])
+        own = e.get("messages") or {}
+        for code in shown:
+            words = own.get(code) or translator(code)(generic)
+            out.append(shell.kit.notice(words, lang=code, size=15 if code == lang else 14))
     return out
 
 
+def _prompt_box(shell: Shell, view: ScreenView, p: PromptView) -> ft.Control:
+    """One question in its own box. A choice tapped redraws only this box (the rest of the
+    screen, its scroll position and its focus stay), unless the answer changed which
+    questions the screen holds: then the screen is drawn again, in place."""
+    column = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    names = [q.name for q in view.prompts]
+
+    def redraw() -> None:
+        iv = shell.model.interview
+        if iv is None or shell.model.route.value != "interview":
+            shell.render()
+            return
+        fresh = iv.view()
+        mine = next((q for q in fresh.prompts if q.name == p.name), None)
+        if mine is None or [q.name for q in fresh.prompts] != names:
+            shell.render()
+            return
+        column.controls = _prompt(shell, fresh, mine, redraw)
+        column.update()
+
+    column.controls = _prompt(shell, view, p, redraw)
+    return ft.Semantics(identifier=ids.PROMPT + p.name, container=True, content=column)
+
+
+def _chosen(shell: Shell, fn: Any, name: str, value: str, redraw: Any) -> Any:
+    def handler(_e: Any) -> None:
+        if shell.busy:
+            return
+        shell.model.touch()
+        fn(name, value)
+        redraw()
+
+    return handler
+
+
 def _prompt(
-    shell: Shell, view: ScreenView, p: PromptView, hide_skip: bool = True
+    shell: Shell,
+    view: ScreenView,
+    p: PromptView,
+    redraw: Any = None,
 ) -> list[ft.Control]:
-    """One question: its words in both languages, its errors, and its answer controls. The
-    questionnaire's own skip choice is left to the "Prefer not to say" button when the screen
-    holds one question; in a group each question keeps it."""
+    """One question: its words in both languages, its errors, and its answer controls. "Prefer
+    not to say" is offered only where the questionnaire has it, as one of its choices: chosen,
+    then Next, like every answer."""
     k, m = shell.kit, shell.model
     iv = m.interview
     assert iv is not None
@@ -254,19 +347,18 @@ def _prompt(
                 rtl=is_rtl(wlang),
             )
         )
-    out += _errors(shell, p)
+    out += _errors(shell, view, p)
     if p.type == "unsupported":  # a photo, a location, a signature...: said plainly, never blank
         out.append(k.notice(shell._(NOT_AVAILABLE), error=False))
     if not p.answerable:
         return out
     if p.choices:
         for c in p.choices:
-            if c.skip and hide_skip:
-                continue
+            fn = iv.toggle if p.multiple else iv.answer
             action = (
-                shell.act(iv.toggle, p.name, c.value)
-                if p.multiple
-                else shell.act(iv.answer, p.name, c.value)
+                _chosen(shell, fn, p.name, c.value, redraw)
+                if redraw is not None
+                else shell.act(fn, p.name, c.value)
             )
             out.append(
                 k.button(
@@ -347,17 +439,6 @@ def _back(shell: Shell) -> None:
     shell.render()
 
 
-def _prefer_not(shell: Shell, names: list[str]) -> None:
-    iv = shell.model.interview
-    if iv is None:
-        return
-    shell.drafts.clear()
-    for name in names:
-        iv.prefer_not_to_say(name)
-    shell.model.next()
-    shell.render()
-
-
 def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
     k, _ = shell.kit, shell._
     iv = shell.model.interview
@@ -382,10 +463,14 @@ def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
             run_spacing=6,
         )
 
+    def interpreter_changed(e: Any) -> None:
+        iv.set_interpreter(bool(e.control.value))
+        shell.render()
+
     interp = ft.Switch(
         label=_("Interpreter mode: show both languages"),
         value=iv.interpreter,
-        on_change=lambda e: (iv.set_interpreter(bool(e.control.value)), shell.render()),
+        on_change=interpreter_changed,
     )
     return shell.kit.card(
         [
@@ -406,6 +491,9 @@ def interview(shell: Shell) -> ft.Control:
         return ft.Column([k.text(_("No screening is open."))])
     view = iv.view()
     lang = view.shown_language
+    wl = translator(view.worker_language)  # the worker's words: Back, Next, Finish
+    first = view.prompts[0].name if view.prompts else ""
+    shell.place = ":".join(["interview", iv.record_id, view.kind, str(view.at_end), first])
     items: list[ft.Control] = []
     if m.break_due():
         shell._break_shown = True
@@ -471,21 +559,36 @@ def interview(shell: Shell) -> ft.Control:
                 color="#57606a",
             )
         )
+    header.append(
+        k.button(
+            _("Questions"),
+            shell.act(m.go, Route.QUESTIONS),
+            ident=ids.GO_TO,
+            kind="secondary",
+            icon=ft.Icons.LIST,
+        )
+    )
     items += header
     items += notice(shell)
     names: list[str] = []
     if view.at_end or view.kind == "end":
         items += _both(shell, ALL_DONE, lang, view.worker_language, 20)
-        items.append(
-            k.button(
-                _("Finish and seal the record"),
-                shell.slow(m.finish),
-                ident=ids.FINISH,
-                disabled=shell.busy,
-                icon=ft.Icons.CHECK,
-            )
+        items += questions.review(shell)
+        shell.footer = ft.Row(
+            [
+                _back_button(shell, view, disabled=False),
+                k.button(
+                    wl(N_("Finish and seal the record")),
+                    shell.slow(m.finish),
+                    ident=ids.FINISH,
+                    lang=view.worker_language,
+                    disabled=shell.busy,
+                    icon=ft.Icons.CHECK,
+                    expand=True,
+                ),
+            ],
+            spacing=10,
         )
-        items.append(k.button(_("Back"), lambda _e: _back(shell), ident=ids.BACK, kind="secondary"))
     elif view.kind == "repeat_offer":
         items += _both(shell, ADD_ANOTHER, lang, view.worker_language, 20)
         items.append(
@@ -511,48 +614,23 @@ def interview(shell: Shell) -> ft.Control:
             )
         )
     else:
-        single = sum(1 for p in view.prompts if p.answerable) == 1
         for p in view.prompts:
-            items.append(
-                ft.Semantics(
-                    identifier=ids.PROMPT + p.name,
-                    container=True,
-                    content=ft.Column(
-                        _prompt(shell, view, p, hide_skip=single),
-                        spacing=10,
-                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-                    ),
-                )
-            )
+            items.append(_prompt_box(shell, view, p))
             if p.answerable:
                 names.append(p.name)
-        nav: list[ft.Control] = []
-        nav.append(
-            k.button(
-                _("Back"),
-                lambda _e: _back(shell),
-                ident=ids.BACK,
-                kind="secondary",
-                expand=True,
-                disabled=view.done == 0,
-            )
-        )
-        nav.append(k.button(_("Next"), lambda _e: _next(shell), ident=ids.NEXT, expand=True))
-        if single and names:
-            items.append(
+        shell.footer = ft.Row(
+            [
+                _back_button(shell, view, disabled=view.at_start),
                 k.button(
-                    translator(lang)(PREFER_NOT),
-                    lambda _e: _prefer_not(shell, names),
-                    ident=ids.PREFER_NOT,
-                    lang=lang,
-                    kind="secondary",
-                    sublabel=translator(view.worker_language)(PREFER_NOT)
-                    if view.interpreter
-                    else None,
-                    sublang=view.worker_language,
-                )
-            )
-        items.append(ft.Row(nav, spacing=10))
+                    wl(N_("Next")),
+                    lambda _e: _next(shell),
+                    ident=ids.NEXT,
+                    lang=view.worker_language,
+                    expand=True,
+                ),
+            ],
+            spacing=10,
+        )
     items.append(ft.Divider())
     items.append(
         ft.Row(
@@ -579,29 +657,37 @@ def interview(shell: Shell) -> ft.Control:
     )
     if shell.confirm_withdraw:
         items.append(
-            k.card(
-                [
-                    k.text(
-                        _("Delete everything answered in this screening? This cannot be undone."),
-                        16,
-                    ),
-                    ft.Row(
-                        [
-                            k.button(
-                                _("Delete"),
-                                _withdraw(shell, True),
-                                ident=ids.WITHDRAW_YES,
-                                kind="danger",
-                                expand=True,
+            ft.Container(
+                key=ft.ScrollKey(ids.WITHDRAW_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
+                content=k.card(
+                    [
+                        k.text(
+                            _(
+                                "Delete everything answered in this screening? This cannot be undone."  # noqa: E501
                             ),
-                            k.button(
-                                _("Cancel"), _withdraw(shell, False), kind="secondary", expand=True
-                            ),
-                        ],
-                        spacing=8,
-                    ),
-                ],
-                bg="#fde7e5",
+                            16,
+                        ),
+                        ft.Row(
+                            [
+                                k.button(
+                                    _("Delete"),
+                                    _withdraw(shell, True),
+                                    ident=ids.WITHDRAW_YES,
+                                    kind="danger",
+                                    expand=True,
+                                ),
+                                k.button(
+                                    _("Cancel"),
+                                    _withdraw(shell, False),
+                                    kind="secondary",
+                                    expand=True,
+                                ),
+                            ],
+                            spacing=8,
+                        ),
+                    ],
+                    bg="#fde7e5",
+                ),
             )
         )
     else:
@@ -630,6 +716,18 @@ def interview(shell: Shell) -> ft.Control:
     return ft.Column(items, spacing=12)
 
 
+def _back_button(shell: Shell, view: ScreenView, *, disabled: bool) -> ft.Control:
+    return shell.kit.button(
+        translator(view.worker_language)(N_("Back")),
+        lambda _e: _back(shell),
+        ident=ids.BACK,
+        lang=view.worker_language,
+        kind="secondary",
+        expand=True,
+        disabled=disabled,
+    )
+
+
 def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
     """None: ask to confirm; True: delete the draft now; False: keep going."""
 
@@ -637,6 +735,7 @@ def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
         shell.model.touch()
         if confirmed is None:
             shell.confirm_withdraw = True
+            shell.reveal(ids.WITHDRAW_YES)
         else:
             shell.confirm_withdraw = False
             if confirmed:

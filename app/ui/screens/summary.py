@@ -27,11 +27,43 @@ def _entries_for(directory: list[dict[str, Any]], pathway: str) -> list[dict[str
     return out
 
 
+def ltr(text: str) -> str:
+    """A phone number kept left to right inside right-to-left words (a Unicode isolate), so
+    "+381 11 000 0000" never reads "0000 000 11 381+" in Arabic, Persian, Pashto or Urdu."""
+    return "\u2066" + text + "\u2069"
+
+
+def dial(number: str) -> str:
+    """The number as a tel:/sms: target: digits, with a leading + kept."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return ("+" if number.strip().startswith("+") else "") + digits
+
+
 def _entry(shell: Shell, e: dict[str, Any]) -> ft.Control:
+    """One service of the site's directory: its name, a tap to call and to message it, and
+    its contact, address and hours."""
     k, _ = shell.kit, shell._
     lines: list[ft.Control] = [k.text(str(e.get("name") or e.get("service") or ""), 16, bold=True)]
+    phone = str(e.get("phone") or "").strip()
+    if phone and dial(phone).lstrip("+"):
+        number = dial(phone)
+        call = k.button(
+            _("Call {number}", number=ltr(phone)),
+            None,
+            ident=ids.CALL + number,
+            icon=ft.Icons.CALL,
+        )
+        message = k.button(
+            _("Message"),
+            None,
+            ident=ids.MESSAGE + number,
+            kind="secondary",
+            icon=ft.Icons.SMS,
+        )
+        _link(call, f"tel:{number}")
+        _link(message, f"sms:{number}")
+        lines.append(ft.Row([call, message], wrap=True, spacing=8, run_spacing=8))
     for key, label in (
-        ("phone", _("Phone")),
         ("contact", _("Contact")),
         ("address", _("Address")),
         ("hours", _("Opening hours")),
@@ -72,6 +104,32 @@ def _duty_of_care(shell: Shell, duty: list[dict[str, Any]], kept: bool) -> ft.Co
             )
         )
     return k.card(lines)
+
+
+def _link(control: ft.Control, url: str) -> None:
+    """Make a kit button open ``url`` (the phone's dialler or messages) when tapped."""
+    button = control.content if isinstance(control, ft.Semantics) else control
+    assert isinstance(button, ft.Button)
+    button.url = url
+
+
+def _reasons(shell: Shell) -> list[ft.Control]:
+    """For the worker: which answers raised the urgent screen."""
+    k, _ = shell.kit, shell._
+    iv = shell.model.interview
+    reasons = iv.urgent_reasons() if iv is not None else []
+    if not reasons:
+        return []
+    # in the worker's language, each line in its direction (an Arabic question reads right
+    # to left under an English heading)
+    wl = iv.worker_language if iv is not None else None
+    rows: list[ft.Control] = [k.text(_("Raised by these answers"), 16, bold=True)]
+    for r in reasons:
+        rows.append(k.text(r["label"], 15, lang=wl, bold=True))
+        for question, answer in r["answers"]:
+            rows.append(k.text(question, 14, lang=wl, color="#57606a"))
+            rows.append(k.text(answer, 15, lang=wl, bold=True))
+    return [ft.Semantics(identifier=ids.URGENT_REASONS, container=True, content=k.card(rows))]
 
 
 def urgent(shell: Shell) -> ft.Control:
@@ -115,6 +173,7 @@ def urgent(shell: Shell) -> ft.Control:
             border_radius=12,
         ),
         *notice(shell),
+        *_reasons(shell),
     ]
     if duty:
         items.append(_duty_of_care(shell, duty, kept))

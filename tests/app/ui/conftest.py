@@ -96,7 +96,8 @@ def agency(tmp_path: Path) -> Agency:
     (config / "sites").mkdir(parents=True)
     (config / "sites" / "default.yaml").write_text(yaml.safe_dump(SITE), "utf-8")
     (config / "questionnaires").mkdir()
-    shutil.copy(QUESTIONNAIRES / "skeleton.yaml", config / "questionnaires" / "skeleton.yaml")
+    for name in ("skeleton.yaml", "screening.yaml"):
+        shutil.copy(QUESTIONNAIRES / name, config / "questionnaires" / name)
     settings = Settings(data_dir=tmp_path / "server", config_dir=config)
     pem, public = new_agency_keypair(PASSPHRASE)
     install_agency_key(settings, public)

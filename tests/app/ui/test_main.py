@@ -48,6 +48,14 @@ def test_waymark_app_serves_offline_and_stops_cleanly_on_sigterm(tmp_path: Path)
                 time.sleep(0.2)
         assert page.status_code == 200
         assert "gstatic" not in page.text and "googleapis" not in page.text  # nothing from a CDN
+        # the page, the web manifest and the icon say Waymark, not Flet
+        assert "<title>Waymark</title>" in page.text and "<title>Flet" not in page.text
+        base = f"http://127.0.0.1:{port}/"
+        manifest = httpx.get(base + "manifest.json", timeout=5).json()
+        assert manifest["name"] == manifest["short_name"] == "Waymark"
+        assets = ROOT / "app" / "assets"
+        for path in ("favicon.png", *(i["src"] for i in manifest["icons"])):
+            assert httpx.get(base + path, timeout=5).content == (assets / path).read_bytes()
         assert (tmp_path / "d").is_dir()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

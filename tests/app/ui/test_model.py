@@ -118,7 +118,10 @@ def test_declined_consent_keeps_nothing(enrolled: AppModel) -> None:
     for k, v in (("form", "skeleton.yaml"), ("language", "fr"), ("worker_language", "en")):
         enrolled.choose(k, v)
     assert enrolled.start()
-    enrolled.consent(True, False)
+    assert not enrolled.consent(True, False)  # not both: nothing begins, nothing is deleted
+    assert enrolled.route is Route.CONSENT and len(enrolled.records()) == 1
+    assert enrolled.notice is not None and enrolled.notice.code == "consent_needs_both"
+    enrolled.decline_consent()
     assert enrolled.route is Route.HOME
     assert enrolled.records() == []
 
@@ -255,6 +258,23 @@ def test_idle_tablet_locks_itself(enrolled: AppModel, clock: Clock) -> None:
     assert enrolled.check_idle()
     assert enrolled.route is Route.UNLOCK and enrolled.interview is None
     assert enrolled.paused_record is not None
+
+
+def test_an_unlock_long_after_the_idle_lock_is_not_locked_again_at_once(
+    enrolled: AppModel, clock: Clock
+) -> None:
+    """The idle time starts at the unlock: a worker who comes back after an hour is not sent
+    back to the PIN at the next tick."""
+    start_skeleton(enrolled)
+    enrolled.set_auto_lock(60)
+    clock.now += 61
+    assert enrolled.check_idle()
+    clock.now += 3600
+    assert enrolled.unlock(PIN)
+    assert not enrolled.check_idle()
+    assert enrolled.route is Route.INTERVIEW
+    clock.now += 61
+    assert enrolled.check_idle()  # and idle again, it locks again
 
 
 def test_break_prompt_after_twenty_minutes_of_interview(enrolled: AppModel, clock: Clock) -> None:
@@ -403,3 +423,31 @@ def test_the_workers_interface_language_is_offered_first(enrolled: AppModel) -> 
     enrolled.choose("form", "skeleton.yaml")
     assert enrolled.new_choice["worker_language"] == "fr"
     assert not enrolled.can_start()  # the respondent's language is always chosen
+
+
+def test_the_servers_questionnaires_replace_the_local_folder(tmp_path: Path) -> None:
+    import base64
+
+    folder = tmp_path / "q"
+    folder.mkdir()
+    (folder / "skeleton.yaml").write_bytes((QUESTIONNAIRES / "skeleton.yaml").read_bytes())
+    screening = base64.b64encode((QUESTIONNAIRES / "screening.yaml").read_bytes()).decode()
+    keys = [q.key for q in list_questionnaires(folder, {"screening.yaml": screening})]
+    assert keys == ["screening.yaml"]  # the test questionnaire no longer sits beside it
+    assert [q.key for q in list_questionnaires(folder, {})] == ["skeleton.yaml"]
+
+
+def test_a_configured_questionnaire_is_parsed_once_per_content(tmp_path: Path) -> None:
+    """Every tap on the new-screening screen lists the questionnaires; the server's copy is
+    parsed once (the 48-screen screening takes about a second), and again only when it
+    changes."""
+    import base64
+
+    skeleton = (QUESTIONNAIRES / "skeleton.yaml").read_bytes()
+    first = base64.b64encode(skeleton).decode()
+    (a,) = list_questionnaires(None, {"skeleton.yaml": first})
+    (b,) = list_questionnaires(None, {"skeleton.yaml": first})
+    assert a is b and a._loaded is not None  # the same parsed questionnaire
+    changed = base64.b64encode(skeleton.replace(b"version:", b"# edited\nversion:", 1)).decode()
+    (c,) = list_questionnaires(None, {"skeleton.yaml": changed})
+    assert c is not a and c.data != a.data

@@ -18,6 +18,8 @@ def _field_app(tmp_path: Path, store, agency, clock, form: Path) -> AppModel:
     folder = tmp_path / "forms"
     folder.mkdir()
     shutil.copy(form, folder / form.name)
+    # the site's configuration lists the questionnaires a tablet offers: the form is one of them
+    shutil.copy(form, agency.settings.config_dir / "questionnaires" / form.name)
     m = AppModel(store, tmp_path / "device", folder, sync_factory=agency.client, monotonic=clock)
     assert m.set_pin(PIN, PIN)
     assert m.enrol(agency.qr_text())

@@ -125,3 +125,72 @@ def test_flags_never_show_on_the_respondents_screens(enrolled: AppModel) -> None
     shown = " ".join(texts(root))
     for label in flag_labels:
         assert label not in shown
+
+
+def test_the_idle_lock_waits_while_the_app_works_for_the_worker(enrolled: AppModel) -> None:
+    """Sealing or sending can take a while on a slow tablet: that time is not the worker's
+    idle time, and the lock comes only once the work is done and the idle time has passed."""
+    from tests.app.ui.conftest import Clock
+
+    start_skeleton(enrolled)
+    enrolled.set_auto_lock(60)
+    clock = enrolled.store.settings.monotonic
+    assert isinstance(clock, Clock)
+    shell = shell_for(enrolled)
+    shell.busy = True
+    clock.now += 61
+    shell._tick()
+    assert not enrolled.store.locked
+    shell.busy = False
+    shell._tick()
+    assert enrolled.store.locked and enrolled.route is Route.UNLOCK
+
+
+def test_settings_show_the_enrolment_site_role_and_key(enrolled: AppModel) -> None:
+    """The role the coordinator enrolled this tablet for survives the store and shows in the
+    worker's words beside the site and the agency key's fingerprint."""
+    enrolment = enrolled.store.enrolment
+    assert enrolment is not None and enrolment.role == "outreach"
+    enrolled.go(Route.SETTINGS)
+    _shell, root = screen(enrolled)
+    shown = texts(root)
+    assert "Site: belgrade" in shown
+    assert "Role: outreach worker" in shown
+    assert f"Agency key: {enrolment.fingerprint}" in shown
+    assert enrolment.token not in " ".join(shown)
+
+
+def test_only_a_change_of_width_draws_the_screen_again(enrolled: AppModel) -> None:
+    """The on-screen keyboard changes the page's height under a focused field: the screen is
+    not rebuilt (the field would lose the focus); turning the tablet (a new width) is."""
+    drawn: list[int] = []
+    page = SimpleNamespace(width=360, height=740, run_task=lambda *a, **k: None)
+    shell = Shell(page, enrolled)  # type: ignore[arg-type]
+    shell.render = lambda: drawn.append(1)  # type: ignore[method-assign]
+    shell._place_key = (enrolled.route.value, 360)
+    page.height = 420  # the keyboard opened
+    shell._on_resize()
+    assert drawn == []
+    page.width, page.height = 740, 360  # turned to landscape
+    shell._on_resize()
+    assert drawn == [1]
+
+
+def test_what_auto_send_did_refreshes_only_its_part_of_home(enrolled: AppModel) -> None:
+    """A record sent in the background changes the sending card on Home, not the whole
+    screen: Start and the other buttons stay the same controls, so a tap at that moment is
+    not lost; a change of screen (the tablet revoked) still draws it all."""
+    calls: list[str] = []
+    shell = shell_for(enrolled)
+    build(shell, enrolled.route)
+    assert enrolled.route is Route.HOME and shell.live is not None
+    shell.live = lambda: calls.append("live")
+    shell.render = lambda: calls.append("render")  # type: ignore[method-assign]
+    enrolled.sender.version += 1  # e.g. a round sent a record
+    shell._on_tick()
+    assert calls == ["live"]
+    shell._on_tick()  # nothing new: nothing drawn
+    assert calls == ["live"]
+    enrolled.sender.revoked = True
+    shell._on_tick()
+    assert calls == ["live", "render"] and enrolled.route is Route.SET_PIN

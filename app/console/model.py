@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import ssl
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -438,25 +438,11 @@ class Console:
     def _firsts(self) -> tuple[list[StoredRecord], set[str]]:
         """One version per record id (the first received), in arrival order, and the ids
         that have more than one version."""
-        seen: dict[str, StoredRecord] = {}
-        conflicted: set[str] = set()
-        for rec in self.store.records():
-            if rec.id in seen:
-                conflicted.add(rec.id)
-                continue
-            seen[rec.id] = rec
-        return list(seen.values()), conflicted
+        return _first_versions(self.store.records())
 
     def _first_summaries(self) -> tuple[list[Summary], set[str]]:
         """As :meth:`_firsts`, from the records' summaries (no answer is decrypted)."""
-        seen: dict[str, Summary] = {}
-        conflicted: set[str] = set()
-        for rec in self.store.summaries():
-            if rec.id in seen:
-                conflicted.add(rec.id)
-                continue
-            seen[rec.id] = rec
-        return list(seen.values()), conflicted
+        return _first_versions(self.store.summaries())
 
     def _row(
         self, rec: StoredRecord, states: dict[tuple[str, str], FollowUp], conflicted: bool
@@ -488,8 +474,8 @@ class Console:
             for (rid, pw), entry in self.store.all_states().items():
                 by_record.setdefault(rid, {})[pw] = entry.state
             firsts, conflicted = self._first_summaries()
-            # Submission built directly (not through tbl.submission's checks): the store's
-            # listing already holds each pathway and flag once; this runs once per record
+            # the store's listing already holds each pathway and flag once; this runs once
+            # per record
             none: dict[str, str] = {}
             rows = [
                 tbl.Submission(
@@ -931,3 +917,18 @@ class Console:
             return ex.load_plan(path)
         except ex.ExportError:
             return None
+
+
+_R = TypeVar("_R", StoredRecord, Summary)
+
+
+def _first_versions(items: Iterable[_R]) -> tuple[list[_R], set[str]]:
+    """The first version of each record id, in arrival order, and the ids seen more than once."""
+    seen: dict[str, _R] = {}
+    conflicted: set[str] = set()
+    for rec in items:
+        if rec.id in seen:
+            conflicted.add(rec.id)
+            continue
+        seen[rec.id] = rec
+    return list(seen.values()), conflicted

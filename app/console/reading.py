@@ -16,7 +16,7 @@ questionnaire comes in loaded, nothing is read or written.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -264,8 +264,3 @@ def correction_value(text: str, reading: Reading) -> Any:
     if reading.type == "select_multiple":
         return text.split()
     return text.strip()
-
-
-def choice_names(readings: Sequence[Reading]) -> dict[str, tuple[str, ...]]:
-    """The choice names each select question offers (for an interface's picker)."""
-    return {r.path: tuple(n for n, _label in r.choices) for r in readings if r.choices}

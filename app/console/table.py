@@ -20,8 +20,6 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sync.protocol import case_code
-
 #: The follow-up state of a pathway nobody has acted on yet.
 OPEN = "open"
 
@@ -174,39 +172,6 @@ def normalise_code(text: str) -> str:
     """A typed case code as the table compares it: upper case, no dash or space, confusable
     letters read as Crockford does."""
     return _NOT_CODE.sub("", text.upper().translate(_CONFUSABLE))
-
-
-def submission(
-    record_id: str,
-    *,
-    site: str,
-    day: str,
-    received_on: str,
-    form_id: str,
-    form_version: str,
-    language: str,
-    pathways: Iterable[str],
-    flags: Iterable[str],
-    states: Mapping[str, str],
-    conflict: bool = False,
-    seq: int = 0,
-) -> Submission:
-    pw = tuple(dict.fromkeys(pathways))
-    return Submission(
-        record_id=record_id,
-        case=case_code(record_id),
-        site=site,
-        day=day,
-        received_on=received_on,
-        form_id=form_id,
-        form_version=form_version,
-        language=language,
-        pathways=pw,
-        flags=tuple(dict.fromkeys(flags)),
-        states={p: states[p] for p in pw if p in states},
-        conflict=conflict,
-        seq=seq,
-    )
 
 
 def facets(rows: Sequence[Submission]) -> Facets:

@@ -210,16 +210,6 @@ class ScreenView:
         return is_rtl(self.worker_language)
 
 
-def _call(obj: Any, name: str, *args: Any) -> Any:
-    v = getattr(obj, name, None)
-    if callable(v):
-        try:
-            return v(*args)
-        except TypeError:
-            return v()
-    return v
-
-
 def _text(obj: Any, name: str, lang: str) -> str:
     """``obj.name(lang)`` or ``obj.name_in(lang)`` or a {lang: text} mapping, as text."""
     for attr in (name, f"{name}_in"):

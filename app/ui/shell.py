@@ -85,13 +85,27 @@ class Shell:
         page.run_task(self._ticker)
 
     def _on_resize(self, _e: Any = None) -> None:
-        """Draw again only when the width changed (a turn to landscape): the layout depends on
-        the width alone. A height change (the on-screen keyboard opening under the PIN field)
-        must not rebuild the screen, or the field being typed into is replaced and loses the
-        focus and its keyboard, which resizes the page again."""
-        if self._place_key is not None and self.page.width == self._place_key[1]:
+        """Follow a turn of the tablet (a new width) without drawing the screen again: only the
+        frame's width depends on the page's, so the screen keeps its controls, its ticks, an
+        open confirmation and its scroll position. A height change alone (the on-screen
+        keyboard opening under the PIN field) changes nothing at all; rebuilding there would
+        replace the field being typed into, and its keyboard would resize the page again."""
+        slots, placed = self._slots, self._place_key
+        if slots is None or placed is None:
+            self.render()
             return
-        self.render()
+        if self.page.width == placed[1]:
+            return
+        slots.body.width = slots.footer.width = self.frame_width()
+        self._place_key = (placed[0], self.page.width)
+        try:
+            self.page.update()
+        except (RuntimeError, ConnectionError) as exc:  # the browser went away mid-turn
+            log.debug("update after disconnect: %s", type(exc).__name__)
+
+    def frame_width(self) -> float:
+        """The screen's width: the page's, up to a readable line length."""
+        return min(MAX_WIDTH, float(self.page.width or MAX_WIDTH))
 
     def _on_disconnect(self, _e: Any) -> None:
         self._closed = True
@@ -300,7 +314,7 @@ class Shell:
             self._slots = Slots()
         slots = self._slots
         rtl = is_rtl(self.model.settings.language)
-        width = min(MAX_WIDTH, float(self.page.width or MAX_WIDTH))
+        width = self.frame_width()
         self._fill(body)
         bar = ft.Container(
             content=slots.bar,

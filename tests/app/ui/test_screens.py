@@ -160,20 +160,37 @@ def test_settings_show_the_enrolment_site_role_and_key(enrolled: AppModel) -> No
     assert enrolment.token not in " ".join(shown)
 
 
-def test_only_a_change_of_width_draws_the_screen_again(enrolled: AppModel) -> None:
-    """The on-screen keyboard changes the page's height under a focused field: the screen is
-    not rebuilt (the field would lose the focus); turning the tablet (a new width) is."""
+def test_a_turn_keeps_the_screen_and_only_a_new_width_reaches_the_frame(
+    enrolled: AppModel,
+) -> None:
+    """The on-screen keyboard changes the page's height under a focused field: nothing is
+    sent. Turning the tablet (a new width) is not a new screen either: the same controls stay
+    (a tick on consent, an open confirmation, the scroll position survive the turn), and only
+    the frame's width follows the page."""
     drawn: list[int] = []
-    page = SimpleNamespace(width=360, height=740, run_task=lambda *a, **k: None)
+    updates: list[int] = []
+    page = SimpleNamespace(
+        width=360, height=740, run_task=lambda *a, **k: None, controls=[],
+        update=lambda: updates.append(1),
+    )
     shell = Shell(page, enrolled)  # type: ignore[arg-type]
-    shell.render = lambda: drawn.append(1)  # type: ignore[method-assign]
+    page.controls.append(shell.frame(build(shell, enrolled.route)))
     shell._place_key = (enrolled.route.value, 360)
+    slots = shell._slots
+    assert slots is not None
+    body = slots.body.content
+    shell.render = lambda: drawn.append(1)  # type: ignore[method-assign]
     page.height = 420  # the keyboard opened
     shell._on_resize()
-    assert drawn == []
-    page.width, page.height = 740, 360  # turned to landscape
+    assert (drawn, updates) == ([], [])
+    page.width, page.height = 640, 360  # turned to landscape
     shell._on_resize()
-    assert drawn == [1]
+    assert drawn == [] and updates == [1]
+    assert slots.body.content is body  # the same screen, not a new one
+    assert slots.body.width == slots.footer.width == 640
+    page.width = 1280  # a wide screen: the line stays readable
+    shell._on_resize()
+    assert slots.body.width == shell.frame_width() < 1280
 
 
 def test_what_auto_send_did_refreshes_only_its_part_of_home(enrolled: AppModel) -> None:

@@ -9,6 +9,7 @@ others, so mixed text (an Arabic question, English worker text) renders in one s
 from __future__ import annotations
 
 import inspect
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,10 @@ ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur", "ckb", "prs"})
 ETHIOPIC_SCRIPT = frozenset({"ti", "am"})
 TOUCH = 48
 MAX_WIDTH = 720
+
+#: Unicode's left-to-right isolate and its end: a left-to-right text keeps its own order (its
+#: full stop and question mark at its end) on a right-to-left screen.
+LRI, PDI = "\u2066", "\u2069"
 
 PRIMARY = "#1f5f8b"
 DANGER = "#b3261e"
@@ -70,6 +75,25 @@ def theme(lang: str) -> ft.Theme:
     )
 
 
+def right_to_left(value: str, lang: str) -> bool:
+    """Whether ``value`` reads right to left: written in a right-to-left language and holding
+    right-to-left letters (a text the catalogs have not translated yet is English, whatever the
+    language it stands in for)."""
+    return is_rtl(lang) and any(unicodedata.bidirectional(c) in ("R", "AL") for c in value)
+
+
+def directed(value: str, lang: str, *around: str) -> tuple[str, bool]:
+    """The text to draw and whether it runs right to left. A container's ``rtl=False`` does
+    not make its part of a right-to-left screen left to right, so a left-to-right text there
+    (the worker's English on an Arabic screen) is isolated: its words and punctuation keep
+    their order, and the screen keeps its alignment. ``around``: the languages of the
+    containers it is drawn in (the screen's first)."""
+    rtl = right_to_left(value, lang)
+    if not rtl and value and any(is_rtl(code) for code in around):
+        return LRI + value + PDI, False
+    return value, rtl
+
+
 class Kit:
     """Builds controls for one page: ``lang`` is the worker's interface language, ``scale`` the
     text size setting, honoured by every text this makes."""
@@ -94,6 +118,7 @@ class Kit:
         align: ft.TextAlign | None = None,
     ) -> ft.Control:
         lang = lang or self.lang
+        value, rtl = directed(value, lang, self.lang)
         t = ft.Text(
             value,
             size=self.size(size),
@@ -101,7 +126,7 @@ class Kit:
             font_family_fallback=fallback(lang, bold),
             color=color,
             text_align=align or ft.TextAlign.START,
-            rtl=is_rtl(lang),
+            rtl=rtl,
         )
         if ident:
             return ft.Semantics(identifier=ident, content=t)
@@ -137,26 +162,29 @@ class Kit:
             bg, fg = "#ffffff", PRIMARY
         if disabled:
             bg, fg = "#e1e4e8", "#6e7781"
+        shown, rtl = directed(label, lang, self.lang)
         words: list[ft.Control] = [
             ft.Text(
-                label,
+                shown,
                 size=self.size(16),
                 font_family=family(lang, True),
                 font_family_fallback=fallback(lang, True),
                 color=fg,
-                rtl=is_rtl(lang),
+                rtl=rtl,
                 text_align=ft.TextAlign.CENTER,
             )
         ]
         if sublabel and sublabel != label:
+            # under the respondent's words, whose direction the button takes
+            shown, rtl = directed(sublabel, sublang or self.lang, self.lang, lang)
             words.append(
                 ft.Text(
-                    sublabel,
+                    shown,
                     size=self.size(13),
                     font_family=family(sublang),
                     font_family_fallback=fallback(sublang),
                     color=fg,
-                    rtl=is_rtl(sublang or self.lang),
+                    rtl=rtl,
                     text_align=ft.TextAlign.CENTER,
                 )
             )

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.session import SessionError
-from app.i18n import SHIPPED, translator
+from app.i18n import SHIPPED, Translator, translator
 from app.store.errors import NotEnrolled, StoreError, Wiped
 from app.store.store import Enrolment, RecordInfo, Store
 from app.ui.autosend import AutoSender, save_config
@@ -35,7 +35,7 @@ from app.ui.interview import (
     list_questionnaires,
 )
 from sync.client import SyncClient, SyncReport
-from sync.errors import Revoked, SyncError
+from sync.errors import Revoked, SyncError, WaymarkError
 from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
@@ -152,11 +152,18 @@ def app_version() -> str:
         return "0"
 
 
+#: the notice for a failure that carries no code: a general sentence, never the exception's text
+UNEXPECTED_ERROR = "unexpected_error"
+
+
 def error_notice(exc: Exception) -> Notice:
-    """Turn a store or sync error into a notice keyed by its code (never its message)."""
-    code = getattr(exc, "code", None) or "unexpected_error"
-    params = dict(getattr(exc, "params", {}) or {})
-    return Notice(str(code), params)
+    """A notice keyed by a coded error's code and parameters (never its message). Anything
+    else (a disk error, a bug) is logged by its type only, never its text, and becomes the
+    general sentence."""
+    if isinstance(exc, WaymarkError):
+        return Notice(str(exc.code), dict(exc.params))
+    log.warning("unexpected error: %s", type(exc).__name__)
+    return Notice(UNEXPECTED_ERROR)
 
 
 def now_iso() -> str:
@@ -207,16 +214,13 @@ class AppModel:
     # --- words -------------------------------------------------------------------------
 
     @property
-    def _(self) -> Any:
+    def _(self) -> Translator:
         return translator(self.settings.language)
 
     # --- settings ----------------------------------------------------------------------
 
     def _apply_auto_lock(self) -> None:
-        try:
-            self.store.settings.idle_lock_seconds = float(self.settings.auto_lock_seconds)
-        except AttributeError:
-            pass
+        self.store.settings.idle_lock_seconds = float(self.settings.auto_lock_seconds)
 
     def set_language(self, code: str) -> None:
         if code not in SHIPPED:
@@ -477,10 +481,10 @@ class AppModel:
         self._line_cache[key] = found
         return found
 
-    def pending(self) -> list[Any]:
+    def pending(self) -> list[RecordInfo]:
         return [r for r in self.store.records("finalised") if r.sync_state != "stored"]
 
-    def records(self) -> list[Any]:
+    def records(self) -> list[RecordInfo]:
         return self.store.records()
 
     # --- new screening, consent, interview ---------------------------------------------
@@ -516,7 +520,7 @@ class AppModel:
                 worker_language=self.new_choice["worker_language"],
                 monotonic=self.monotonic,
             )
-        except Exception as exc:
+        except (WaymarkError, OSError) as exc:  # the store, the questionnaire, the disk
             self.notice = error_notice(exc)
             return False
         self.notice = None
@@ -570,7 +574,7 @@ class AppModel:
             self.interview = InterviewModel.resume(
                 self.store, record_id, forms, monotonic=self.monotonic
             )
-        except Exception as exc:
+        except (WaymarkError, OSError) as exc:  # store, session, questionnaire gone, disk
             self.notice = error_notice(exc)
             self.route = Route.HOME
             return False
@@ -654,7 +658,7 @@ class AppModel:
                 outcome = iv.summary()
                 self.store.withdraw(iv.record_id)
                 self.notice = Notice("no_consent_nothing_kept", error=False)
-        except Exception as exc:
+        except (WaymarkError, OSError) as exc:  # store, sealing, outcome rules, disk
             self.notice = error_notice(exc)
             return False
         self.summary_outcome = outcome
@@ -673,7 +677,7 @@ class AppModel:
         duty = iv.duty_of_care()
         try:
             self.store.withdraw(iv.record_id)
-        except Exception as exc:
+        except StoreError as exc:
             self.notice = error_notice(exc)
             return
         self._after_withdrawal(duty)
@@ -702,7 +706,7 @@ class AppModel:
             iv = InterviewModel.resume(
                 self.store, record_id, self.questionnaires(), monotonic=self.monotonic
             )
-        except (StoreError, MissingQuestionnaire) as exc:
+        except (StoreError, SessionError, MissingQuestionnaire) as exc:
             self.notice = error_notice(exc)
             return False
         self.summary_interview = iv

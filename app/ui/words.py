@@ -82,9 +82,10 @@ def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> s
 
 def number(lang: str, n: int | float) -> str:
     """A count in the worker's locale (Babel): grouping and decimal signs as people write them."""
+    from babel.core import UnknownLocaleError
     from babel.numbers import format_decimal
 
     try:
         return str(format_decimal(n, locale=lang))
-    except Exception:  # an unknown locale: plain digits
+    except (UnknownLocaleError, ValueError):  # an unknown or malformed locale: plain digits
         return str(n)

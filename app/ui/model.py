@@ -29,11 +29,13 @@ from app.store.errors import NotEnrolled, StoreError, Wiped
 from app.store.store import Enrolment, RecordInfo, Store
 from app.ui.autosend import AutoSender, save_config
 from app.ui.interview import (
+    InterviewCode,
     InterviewModel,
     MissingQuestionnaire,
     QuestionnaireInfo,
     list_questionnaires,
 )
+from app.ui.words import NoticeCode
 from sync.client import SyncClient, SyncReport
 from sync.errors import Revoked, SyncError, WaymarkError
 from sync.protocol import case_code
@@ -152,10 +154,6 @@ def app_version() -> str:
         return "0"
 
 
-#: the notice for a failure that carries no code: a general sentence, never the exception's text
-UNEXPECTED_ERROR = "unexpected_error"
-
-
 def error_notice(exc: Exception) -> Notice:
     """A notice keyed by a coded error's code and parameters (never its message). Anything
     else (a disk error, a bug) is logged by its type only, never its text, and becomes the
@@ -163,7 +161,7 @@ def error_notice(exc: Exception) -> Notice:
     if isinstance(exc, WaymarkError):
         return Notice(str(exc.code), dict(exc.params))
     log.warning("unexpected error: %s", type(exc).__name__)
-    return Notice(UNEXPECTED_ERROR)
+    return Notice(NoticeCode.UNEXPECTED_ERROR)
 
 
 def now_iso() -> str:
@@ -268,7 +266,7 @@ class AppModel:
     def set_pin(self, pin: str, repeat: str) -> bool:
         """First run. Slow (key derivation): run off the event loop."""
         if pin != repeat:
-            self.notice = Notice("pin_mismatch")
+            self.notice = Notice(NoticeCode.PIN_MISMATCH)
             return False
         try:
             self.store.set_pin(pin)
@@ -328,7 +326,7 @@ class AppModel:
             self.interview = self.summary_interview = None
             self.summary_outcome = None
             self.paused_record = None
-            self.notice = Notice("device_revoked")
+            self.notice = Notice(Revoked.code)
             self.route = Route.SET_PIN
             return True
         if sender.version == self._sender_version:
@@ -359,10 +357,10 @@ class AppModel:
         """Claim a code (typed, or the QR text pasted). Network: run off the event loop."""
         code, url, fp = parse_enrolment_text(text, server_url)
         if not code:
-            self.notice = Notice("enrolment_code_missing")
+            self.notice = Notice(NoticeCode.ENROLMENT_CODE_MISSING)
             return False
         if not url:
-            self.notice = Notice("server_address_missing")
+            self.notice = Notice(NoticeCode.SERVER_ADDRESS_MISSING)
             return False
 
         try:
@@ -383,7 +381,7 @@ class AppModel:
         except (SyncError, StoreError, binascii.Error) as exc:
             self.notice = error_notice(exc)
             return False
-        self.notice = Notice("enrolled", {"site": claimed.site}, error=False)
+        self.notice = Notice(NoticeCode.ENROLLED, {"site": claimed.site}, error=False)
         self.route = Route.HOME
         self.sender.attach()
         return True
@@ -506,11 +504,11 @@ class AppModel:
     def start(self) -> bool:
         """Create the draft record and open the consent screen."""
         if not self.can_start():
-            self.notice = Notice("choose_form_and_languages")
+            self.notice = Notice(NoticeCode.CHOOSE_FORM_AND_LANGUAGES)
             return False
         info = next((q for q in self.questionnaires() if q.key == self.new_choice["form"]), None)
         if info is None:
-            self.notice = Notice("questionnaire_missing")
+            self.notice = Notice(InterviewCode.QUESTIONNAIRE_MISSING)
             return False
         try:
             self.interview = InterviewModel.start(
@@ -543,7 +541,7 @@ class AppModel:
             self.route = Route.HOME
             return False
         if not (screening and storing):
-            self.notice = Notice("consent_needs_both")
+            self.notice = Notice(NoticeCode.CONSENT_NEEDS_BOTH)
             return False
         iv.consent = {"screening": True, "storing": True, "at": now_iso()}
         iv.started_clock = self.monotonic()
@@ -562,7 +560,7 @@ class AppModel:
                 self.notice = error_notice(exc)
                 return
         self.interview = None
-        self.notice = Notice("no_consent_nothing_kept", error=False)
+        self.notice = Notice(NoticeCode.NO_CONSENT_NOTHING_KEPT, error=False)
         self.route = Route.HOME
 
     def resume(self, record_id: str) -> bool:
@@ -615,7 +613,7 @@ class AppModel:
         if self.interview is not None:
             self.interview.save()
         self.interview = None
-        self.notice = Notice("screening_paused", error=False)
+        self.notice = Notice(NoticeCode.SCREENING_PAUSED, error=False)
         self.route = Route.HOME
 
     def end_safely(self) -> None:
@@ -648,7 +646,7 @@ class AppModel:
             if iv.keep_record():
                 outcome = iv.finalise(self.store)
                 self.sender.poke()
-                self.notice = Notice("record_sealed", error=False)
+                self.notice = Notice(NoticeCode.RECORD_SEALED, error=False)
             elif iv.withdrawn():  # nothing is kept; the duty of care stays with the worker
                 duty = iv.duty_of_care()
                 self.store.withdraw(iv.record_id)
@@ -657,7 +655,7 @@ class AppModel:
             else:  # the person said no to keeping it: the worker still sees where help is
                 outcome = iv.summary()
                 self.store.withdraw(iv.record_id)
-                self.notice = Notice("no_consent_nothing_kept", error=False)
+                self.notice = Notice(NoticeCode.NO_CONSENT_NOTHING_KEPT, error=False)
         except (WaymarkError, OSError) as exc:  # store, sealing, outcome rules, disk
             self.notice = error_notice(exc)
             return False
@@ -686,7 +684,7 @@ class AppModel:
         self.interview = None
         self.summary_outcome = None
         self.summary_interview = None
-        self.notice = Notice("no_consent_nothing_kept", error=False)
+        self.notice = Notice(NoticeCode.NO_CONSENT_NOTHING_KEPT, error=False)
         if duty:
             self.duty_of_care = duty
             self.route = Route.URGENT
@@ -738,7 +736,7 @@ class AppModel:
             if report.error is not None:
                 state.error_code = report.error.code
             elif report.errors:
-                state.error_code = "some_records_not_accepted"
+                state.error_code = NoticeCode.SOME_RECORDS_NOT_ACCEPTED
         except Revoked as exc:
             state.error_code = exc.code
             self.sender.stop()
@@ -748,7 +746,7 @@ class AppModel:
             state.error_code = exc.code
         finally:
             state.running, state.done = False, True
-        if state.error_code == "some_records_not_accepted":
+        if state.error_code == NoticeCode.SOME_RECORDS_NOT_ACCEPTED:
             self.sender.record_manual(report, None)
         else:
             self.sender.record_manual(report, state.error_code)

@@ -17,9 +17,9 @@ from app.i18n import translator
 from app.store.errors import Locked
 from app.ui import shell as shell_module
 from app.ui.interview import InterviewModel
-from app.ui.model import UNEXPECTED_ERROR, AppModel, Route
+from app.ui.model import AppModel, Route
 from app.ui.shell import Shell
-from app.ui.words import message
+from app.ui.words import NoticeCode, message
 from tests.app.ui.conftest import PIN, Clock
 from tests.app.ui.test_model import start_skeleton
 from tests.app.ui.test_screens import texts
@@ -102,8 +102,8 @@ def test_an_uncoded_error_becomes_the_general_notice_logged_by_type(
     shell = page_shell(enrolled)
     with caplog.at_level(logging.INFO):
         shell.act(enrolled.start)(None)  # does not raise
-    assert enrolled.notice is not None and enrolled.notice.code == UNEXPECTED_ERROR
-    assert message(translator("fr"), UNEXPECTED_ERROR) in shown(shell)
+    assert enrolled.notice is not None and enrolled.notice.code == NoticeCode.UNEXPECTED_ERROR
+    assert message(translator("fr"), NoticeCode.UNEXPECTED_ERROR) in shown(shell)
     assert any("RuntimeError" in r.getMessage() for r in caplog.records)
     no_secret_logged(caplog)
 
@@ -119,7 +119,7 @@ def test_a_disk_error_on_begin_is_a_notice_logged_by_type(
     monkeypatch.setattr(InterviewModel, "start", full)
     with caplog.at_level(logging.INFO):
         assert enrolled.start() is False
-    assert enrolled.notice is not None and enrolled.notice.code == UNEXPECTED_ERROR
+    assert enrolled.notice is not None and enrolled.notice.code == NoticeCode.UNEXPECTED_ERROR
     assert enrolled.route is Route.NEW
     assert [r.getMessage() for r in caplog.records if "OSError" in r.getMessage()]
     no_secret_logged(caplog)

@@ -15,7 +15,7 @@ from typing import Any
 
 import flet as ft
 
-from app.i18n import is_rtl, translator
+from app.i18n import Translator, is_rtl, translator
 from app.store.errors import StoreError
 from app.ui import ids
 from app.ui.components import FONTS, MAX_WIDTH, Kit, theme
@@ -54,7 +54,8 @@ class Shell:
         self.place = ""  # what the screen shows: a new place starts at its top
         self.footer: ft.Control | None = None  # pinned below the scrolling screen
         self._slots: Slots | None = None
-        self._place_key: tuple[Any, ...] | None = None
+        #: (route, page width) of the frame drawn: a new one gets a new frame
+        self._place_key: tuple[str, float | None] | None = None
         self._reveal: str | None = None
         self._lang: str | None = None
         #: the shown screen's refresh of what the background sender changes (None: redraw)
@@ -63,7 +64,7 @@ class Shell:
     # --- words ---------------------------------------------------------------------------
 
     @property
-    def _(self) -> Any:
+    def _(self) -> Translator:
         return translator(self.model.settings.language)
 
     def words(self, code: str, params: dict[str, Any] | None = None) -> str:

@@ -12,12 +12,24 @@ import base64
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
+from app.engine import (
+    FieldError,
+    Item,
+    Prompt,
+    Questionnaire,
+    QuestionnaireError,
+    Session,
+    SessionError,
+    load_questionnaire,
+)
+from app.engine.errors import SessionCode
+from app.engine.outcome import Flag, Outcome
 from app.i18n import is_rtl
 from app.store.store import Store
 from sync.errors import WaymarkError
@@ -50,12 +62,12 @@ class QuestionnaireInfo:
     key: str
     filename: str
     data: bytes
-    _loaded: Any = None
+    _loaded: Questionnaire | None = field(default=None, repr=False)
 
-    def load(self) -> Any:
+    def load(self) -> Questionnaire:
+        """The parsed questionnaire (parsed once); :class:`QuestionnaireError` when it does
+        not load."""
         if self._loaded is None:
-            from app.engine import load_questionnaire
-
             self._loaded = load_questionnaire(self.data, self.filename)
         return self._loaded
 
@@ -125,8 +137,6 @@ def _configured(name: str, text: str) -> QuestionnaireInfo:
 
 
 def _loadable(infos: list[QuestionnaireInfo]) -> list[QuestionnaireInfo]:
-    from app.engine import QuestionnaireError
-
     usable = []
     for info in infos:
         try:
@@ -160,6 +170,19 @@ class ChoiceView:
     skip: bool = False
 
 
+class ErrorView(TypedDict):
+    """An open check on one prompt, as a screen shows it: the engine's code (``required``,
+    ``constraint``, ``out_of_range``...), the question's name, the code's parameters, the
+    questionnaire's own message in the session's language, and ``messages``: the
+    questionnaire's own text for it in the respondent's and the worker's language."""
+
+    code: str
+    name: str
+    params: dict[str, Any]
+    message: str
+    messages: dict[str, str]
+
+
 @dataclass
 class PromptView:
     name: str
@@ -172,7 +195,7 @@ class PromptView:
     required: bool
     read_only: bool
     choices: list[ChoiceView]
-    errors: list[dict[str, Any]]
+    errors: list[ErrorView]
     multiple: bool = False
 
     @property
@@ -210,37 +233,15 @@ class ScreenView:
         return is_rtl(self.worker_language)
 
 
-def _text(obj: Any, name: str, lang: str) -> str:
-    """``obj.name(lang)`` or ``obj.name_in(lang)`` or a {lang: text} mapping, as text."""
-    for attr in (name, f"{name}_in"):
-        v = getattr(obj, attr, None)
-        if callable(v):
-            try:
-                return str(v(lang) or "")
-            except TypeError:
-                continue
-        if isinstance(v, Mapping):
-            from app.engine.model import pick
-
-            return pick(v, lang)
-        if isinstance(v, str):
-            return v
-    return ""
-
-
-def _error_dict(e: Any) -> dict[str, Any]:
-    if isinstance(e, Mapping):
-        return dict(e)
+def _error_view(e: FieldError) -> ErrorView:
+    """The engine's open check as plain data (no questionnaire messages yet)."""
     return {
-        "code": str(getattr(e, "code", e)),
-        "name": str(getattr(e, "name", "")),
-        "params": dict(getattr(e, "params", {}) or {}),
-        "message": getattr(e, "message", None) or "",
+        "code": str(e.code),
+        "name": e.name,
+        "params": dict(e.params),
+        "message": e.message,
+        "messages": {},
     }
-
-
-def _errors(prompt: Any) -> list[dict[str, Any]]:
-    return [_error_dict(e) for e in getattr(prompt, "errors", None) or []]
 
 
 ANSWERED = "answered"
@@ -269,7 +270,7 @@ class InterviewModel:
         self,
         store: Store,
         info: QuestionnaireInfo,
-        session: Any,
+        session: Session,
         record_id: str,
         *,
         worker_language: str,
@@ -290,7 +291,9 @@ class InterviewModel:
         self.urgent_seen: bool = bool(meta.get("urgent_seen", False))
         self.started_clock: float | None = monotonic() if self.consent else None
         self.break_dismissed = False
-        self.blocked: list[dict[str, Any]] = []
+        #: the open checks that stopped the last Next, shown on their questions
+        self.blocked: list[ErrorView] = []
+        self._listed_items: list[Item] | None = None
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -304,8 +307,6 @@ class InterviewModel:
         worker_language: str,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> InterviewModel:
-        from app.engine import Session
-
         q = info.load()
         session = Session(q, language=language, worker_language=worker_language)
         record_id = store.new_record(q.form_id, q.version)
@@ -324,8 +325,10 @@ class InterviewModel:
         *,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> InterviewModel:
-        from app.engine import Session
-
+        """The draft ``record_id`` on the questionnaire version it was started on:
+        :class:`MissingQuestionnaire` when that version is not among ``infos``, a
+        ``SessionError`` when the saved session does not fit it, a ``StoreError`` from the
+        store."""
         record = store.record(record_id)
         data = store.load_session(record_id)
         info = None
@@ -336,7 +339,10 @@ class InterviewModel:
                 break
         if info is None:
             raise MissingQuestionnaire()
-        session = Session.restore(info.load(), data["session"])
+        saved = data.get("session")
+        if not isinstance(saved, Mapping):
+            raise SessionError(SessionCode.BAD_SESSION_DATA)
+        session = Session.restore(info.load(), saved)
         return cls(
             store,
             info,
@@ -364,7 +370,7 @@ class InterviewModel:
 
     @property
     def language(self) -> str:
-        return str(self.session.language)
+        return self.session.language
 
     def set_language(self, code: str) -> None:
         """The respondent's language; never loses or changes an answer."""
@@ -373,8 +379,7 @@ class InterviewModel:
 
     def set_worker_language(self, code: str) -> None:
         self.worker_language = code
-        if hasattr(self.session, "worker_language"):
-            self.session.worker_language = code
+        self.session.worker_language = code
         self.save()
 
     def set_interpreter(self, on: bool) -> None:
@@ -384,7 +389,7 @@ class InterviewModel:
     def languages(self) -> list[tuple[str, str, str]]:
         """(code, name, review status) of the questionnaire's languages."""
         q = self.questionnaire
-        names = getattr(q, "language_names", {}) or {}
+        names = q.language_names
         return [(c, names.get(c) or c, q.language_status(c)) for c in q.languages]
 
     # --- the current screen ---------------------------------------------------------------
@@ -393,109 +398,105 @@ class InterviewModel:
         s = self.session
         screen = s.screen()
         lang, wlang = self.language, self.worker_language
-        raw = list(getattr(screen, "prompts", ()) or ())
-        worker_only = any(self._worker_only(getattr(p, "item", None)) for p in raw)
+        worker_only = any(self._worker_only(p.item) for p in screen.prompts)
         shown = wlang if worker_only else lang  # a worker-only group is never read out
-        prompts = [self._prompt_view(p, shown, wlang) for p in raw]
+        prompts = [self._prompt_view(p, shown, wlang) for p in screen.prompts]
         done, total = self.position()
-        section = str(getattr(screen, "section", "") or "")
-        worker_section = section
-        raw_prompts = list(getattr(screen, "prompts", ()) or ())
-        if raw_prompts and wlang != lang:
-            node = getattr(raw_prompts[0], "item", None)
-            node = node.parent if node is not None else None
-            default = getattr(self.questionnaire, "default_language", None)
-            while node is not None and node.name:
-                text = node.label_in(wlang, default)
-                if text:
-                    worker_section = text
-                    break
-                node = node.parent
         return ScreenView(
-            section=section,
-            worker_section=worker_section,
+            section=screen.section,
+            worker_section=self._worker_section(screen.prompts, screen.section),
             prompts=prompts,
             done=done,
             total=total,
-            at_end=bool(s.at_end),
-            at_start=bool(getattr(s, "at_start", False)),
+            at_end=s.at_end,
+            at_start=s.at_start,
             language=lang,
             worker_language=wlang,
             interpreter=self.interpreter,
-            kind=str(getattr(screen, "kind", "questions")),
+            kind=screen.kind,
             worker_only=worker_only,
-            repeat=str(getattr(screen, "repeat", "") or ""),
+            repeat=screen.repeat,
         )
 
+    def _worker_section(self, prompts: tuple[Prompt, ...], section: str) -> str:
+        """The title of the group holding the screen, in the worker's language (the nearest
+        enclosing group that has one); ``section`` when the languages are the same."""
+        if not prompts or self.worker_language == self.language:
+            return section
+        node = prompts[0].item.parent
+        while node is not None and node.name:
+            text = node.label_in(self.worker_language, self.questionnaire.default_language)
+            if text:
+                return text
+            node = node.parent
+        return section
+
     @staticmethod
-    def _worker_only(item: Any) -> bool:
-        node = item
+    def _worker_only(item: Item) -> bool:
+        node: Item | None = item
         while node is not None:
-            if WORKER_ONLY in str(getattr(node, "appearance", "") or "").split():
+            if WORKER_ONLY in node.appearance.split():
                 return True
-            node = getattr(node, "parent", None)
+            node = node.parent
         return False
 
-    def _prompt_view(self, p: Any, lang: str, wlang: str) -> PromptView:
-        ptype = str(getattr(p, "type", ""))
-        value = getattr(p, "value", None)
-        multiple = ptype.startswith("select_multiple")
+    def _prompt_view(self, p: Prompt, lang: str, wlang: str) -> PromptView:
+        value = p.value
+        multiple = p.type.startswith("select_multiple")
         selected: set[str] = set()
         if multiple and isinstance(value, list | tuple):
             selected = {str(v) for v in value}
         elif value not in (None, ""):
             selected = {str(value)}
-        choices = []
-        for c in getattr(p, "choices", None) or []:
-            name = str(getattr(c, "name", c))
-            choices.append(
-                ChoiceView(
-                    value=name,
-                    label=_text(c, "label", lang) or name,
-                    worker_label=_text(c, "label", wlang) or name,
-                    selected=name in selected,
-                    skip=name in SKIP_CHOICES,
-                )
+        choices = [
+            ChoiceView(
+                value=c.name,
+                label=c.label(lang) or c.name,
+                worker_label=c.label(wlang) or c.name,
+                selected=c.name in selected,
+                skip=c.name in SKIP_CHOICES,
             )
+            for c in p.choices
+        ]
+        errors = [_error_view(e) for e in p.errors] or [
+            e for e in self.blocked if e["name"] == p.name
+        ]
         return PromptView(
-            name=str(p.name),
-            type=ptype.split(" ")[0],
-            label=_text(p, "label", lang),
-            worker_label=_text(p, "label", wlang),
-            hint=_text(p, "hint", lang),
-            worker_hint=_text(p, "hint", wlang),
+            name=p.name,
+            type=p.type.split(" ")[0],
+            label=p.label(lang),
+            worker_label=p.label(wlang),
+            hint=p.hint(lang),
+            worker_hint=p.hint(wlang),
             value=value,
-            required=bool(getattr(p, "required", False)),
-            read_only=bool(getattr(p, "read_only", False)),
+            required=p.required,
+            read_only=p.read_only,
             choices=choices,
-            errors=[
-                self._with_messages(e, getattr(p, "item", None), lang, wlang)
-                for e in (_errors(p) or [e for e in self.blocked if e.get("name") == p.name])
-            ],
+            errors=[self._with_messages(e, p.item, lang, wlang) for e in errors],
             multiple=multiple,
         )
 
     @staticmethod
-    def _with_messages(error: dict[str, Any], item: Any, lang: str, wlang: str) -> dict[str, Any]:
+    def _with_messages(error: ErrorView, item: Item, lang: str, wlang: str) -> ErrorView:
         """The questionnaire's own message for an error in the respondent's and the worker's
         language (``messages``: {lang: text}), when it has one in exactly that language."""
         texts: Mapping[str, str] = {}
-        if item is not None:
-            if error.get("code") == "constraint":
-                texts = item.constraint_message or {}
-            elif error.get("code") == "required":
-                texts = item.required_message or {}
-        return {**error, "messages": {c: texts[c] for c in (lang, wlang) if texts.get(c)}}
+        if error["code"] == "constraint":
+            texts = item.constraint_message
+        elif error["code"] == "required":
+            texts = item.required_message
+        messages = {c: texts[c] for c in (lang, wlang) if texts.get(c)}
+        return {**error, "messages": messages}
 
     # --- answers and moves ---------------------------------------------------------------
 
-    def answer(self, name: str, value: Any) -> list[Any]:
+    def answer(self, name: str, value: Any) -> list[FieldError]:
         errors = self.session.answer(name, value)
         self.blocked = []
         self.save()
-        return list(errors or [])
+        return errors
 
-    def toggle(self, name: str, choice: str) -> list[Any]:
+    def toggle(self, name: str, choice: str) -> list[FieldError]:
         """select_multiple: add or remove one choice; a skip choice stands alone."""
         current = self.session.values().get(self._path(name)) or []
         if not isinstance(current, list):
@@ -510,7 +511,7 @@ class InterviewModel:
 
     def _path(self, name: str) -> str:
         item = self.questionnaire.by_name.get(name)
-        return getattr(item, "path", name) if item is not None else name
+        return item.path if item is not None else name
 
     def prefer_not_to_say(self, name: str) -> None:
         """Record a skip: the questionnaire's own skip choice when it has one, else leave the
@@ -527,14 +528,10 @@ class InterviewModel:
 
     def next(self) -> bool:
         """Move on; False (and ``blocked`` filled) when the screen has open errors."""
-        result = self.session.next()
-        moved = result is not False and not (isinstance(result, list) and result)
-        if isinstance(result, list) and result:
-            self.blocked = [_error_dict(e) for e in result]
-        else:
-            self.blocked = []
+        open_checks = self.session.next()
+        self.blocked = [_error_view(e) for e in open_checks]
         self.save()
-        return moved
+        return not open_checks
 
     def add_repeat(self, name: str) -> None:
         self.session.add_repeat(name)
@@ -547,7 +544,7 @@ class InterviewModel:
 
     @property
     def at_end(self) -> bool:
-        return bool(self.session.at_end)
+        return self.session.at_end
 
     def go_to(self, name: str) -> None:
         """Jump to the screen holding ``name`` (from the question list or the review)."""
@@ -557,28 +554,27 @@ class InterviewModel:
 
     # --- the question list, the review and progress ---------------------------------------
 
-    def _listed(self) -> list[Any]:
+    def _listed(self) -> list[Item]:
         """The questions a person answers, in questionnaire order (repeats left out: their
         instances are reached through the repeat's own screens)."""
-        cached = getattr(self, "_listed_items", None)
-        if cached is None:
-            cached = [
+        if self._listed_items is None:
+            walked: Iterable[Item] = self.questionnaire.root.walk()
+            self._listed_items = [
                 item
-                for item in self.questionnaire.root.walk()
+                for item in walked
                 if item.parent is not None
                 and not item.is_container
                 and item.type not in NOT_LISTED
                 and not item.repeats
             ]
-            self._listed_items: list[Any] = cached
-        return cached
+        return self._listed_items
 
     def question_list(self) -> list[QuestionMark]:
         q, s, wl = self.questionnaire, self.session, self.worker_language
         here = self.position()[0]
         marks = []
         for n, item in enumerate(self._listed()):
-            asked = bool(s.relevant(item.name))
+            asked = s.relevant(item.name)
             value = s.value(item.name) if asked else ""
             values = [str(v) for v in (value if isinstance(value, list) else [value]) if v != ""]
             if not asked and n >= here:
@@ -615,13 +611,21 @@ class InterviewModel:
 
     # --- outcome ----------------------------------------------------------------------------
 
+    def _outcome(self, session: Session | None = None) -> Outcome:
+        """The outcome of ``session`` (this interview's by default) as it stands; an
+        expression the engine cannot evaluate raises its ``WaymarkError``."""
+        outcome: Outcome = (session or self.session).outcome()
+        return outcome
+
     def urgent_now(self) -> bool:
         if self.urgent_seen:
             return False
         try:
-            return URGENT_PATHWAY in [p.id for p in self.session.outcome().pathways]
-        except Exception:
+            pathways = self._outcome().pathways
+        except WaymarkError as exc:  # the interview goes on; the summary shows what it can
+            log.warning("urgent pathway not evaluated: %s %s", type(exc).__name__, exc.code)
             return False
+        return URGENT_PATHWAY in [p.id for p in pathways]
 
     def withdrawn(self) -> bool:
         """The person withdrew inside the questionnaire (``consent_withdrawn`` = yes)."""
@@ -634,22 +638,20 @@ class InterviewModel:
         on a copy in memory; nothing of it is saved."""
         session = self.session
         if self.withdrawn():
-            from app.engine import Session
-
             session = Session.restore(self.questionnaire, session.to_data())
             session.answer(CONSENT_WITHDRAWN, None)
         try:
-            raised = session.outcome().duty_of_care
-        except Exception:
-            log.warning("duty of care could not be evaluated")
+            raised = self._outcome(session).duty_of_care
+        except WaymarkError as exc:
+            log.warning("duty of care not evaluated: %s %s", type(exc).__name__, exc.code)
             return []
         by_name = self.questionnaire.by_name
 
-        def disclosed(flag: Any) -> bool:
+        def disclosed(flag: Flag) -> bool:
             """Raised by something the person said (not only by a question not yet reached,
             such as an age that was never asked)."""
             for path in flag.because:
-                item = by_name.get(str(path).rsplit("/", 1)[-1])
+                item = by_name.get(path.rsplit("/", 1)[-1])
                 if item is not None and item.type != "calculate":
                     return True
             return False
@@ -701,7 +703,7 @@ class InterviewModel:
             "started_at": self.started_at,
             "finalised_at": _now(),
             "values": self.session.values(),
-            "outcome": self.session.outcome().to_data(),
+            "outcome": self._outcome().to_data(),
             "consent": {**self.consent, **self.consent_answers()},
         }
 
@@ -731,7 +733,7 @@ class InterviewModel:
     def urgent_reasons(self) -> list[dict[str, Any]]:
         """For the worker, on the urgent screen: each flag that raised the urgent pathway,
         with the answers behind it (question and answer, in the worker's language)."""
-        outcome = self.session.outcome()
+        outcome = self._outcome()
         urgent = next((p for p in outcome.pathways if p.id == URGENT_PATHWAY), None)
         if urgent is None:
             return []
@@ -750,7 +752,7 @@ class InterviewModel:
         """The worker's summary: flags, all pathways, the answers behind each, in the worker's
         language. Never shown to the respondent."""
         wl = self.worker_language
-        outcome = self.session.outcome()
+        outcome = self._outcome()
         q = self.questionnaire
         values = self.session.values()
 
@@ -778,8 +780,8 @@ class InterviewModel:
             for p in outcome.pathways
         ]
         dims = []
-        rules = getattr(q, "outcome", None)
-        for dim_id, counts in (outcome.indicators or {}).items():
+        rules = q.outcome
+        for dim_id, counts in outcome.indicators.items():
             dim = rules.dimension(dim_id) if rules is not None else None
             dims.append(
                 {

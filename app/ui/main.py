@@ -10,30 +10,69 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.resources import questionnaires_dir
+from app.store.store import Store, StoreSettings
+from app.ui.autosend import AutoSender, Schedule, SyncFactory
+
+if TYPE_CHECKING:
+    import flet as ft
 
 QUESTIONNAIRES_DIR = questionnaires_dir()
 
 log = logging.getLogger(__name__)
 
 
+class FieldApp:
+    """The Flet ``main(page)`` over one store and one sender: each browser page gets its own
+    view-model over them."""
+
+    def __init__(
+        self,
+        store: Store,
+        data_dir: Path,
+        questionnaires: Path,
+        sender: AutoSender,
+        *,
+        sync_factory: SyncFactory | None,
+        break_after: float,
+    ) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        self.questionnaires = questionnaires
+        self.sender = sender
+        self.sync_factory = sync_factory
+        self.break_after = break_after
+
+    def __call__(self, page: ft.Page) -> None:
+        from app.ui.model import AppModel
+        from app.ui.shell import Shell
+
+        model = AppModel(
+            self.store,
+            self.data_dir,
+            self.questionnaires,
+            sync_factory=self.sync_factory,
+            break_after=self.break_after,
+            sender=self.sender,
+        )
+        override = os.environ.get("WAYMARK_AUTO_LOCK_SECONDS")
+        if override:  # tests and demos: lock sooner than any offered setting
+            self.store.settings.idle_lock_seconds = float(override)
+        Shell(page, model).mount()
+
+
 def make_app(
     data_dir: Path,
     *,
     questionnaires_dir: Path | None = None,
-    store: Any = None,
-    store_settings: Any = None,
-    sync_factory: Any = None,
-) -> Any:
+    store: Store | None = None,
+    store_settings: StoreSettings | None = None,
+    sync_factory: SyncFactory | None = None,
+) -> FieldApp:
     """The Flet ``main(page)`` for one store (opened here unless given)."""
-    import flet as ft
-
-    from app.store.store import Store
-    from app.ui.autosend import AutoSender, Schedule
-    from app.ui.model import AppModel, default_sync_factory
-    from app.ui.shell import Shell
+    from app.ui.model import default_sync_factory
 
     data_dir.mkdir(parents=True, exist_ok=True)
     if store is None:
@@ -44,24 +83,9 @@ def make_app(
     sender = AutoSender(
         store, data_dir, sync_factory or default_sync_factory, schedule=Schedule.from_env()
     )
-
-    def main(page: ft.Page) -> None:
-        model = AppModel(
-            store,
-            data_dir,
-            folder,
-            sync_factory=sync_factory,
-            break_after=break_after,
-            sender=sender,
-        )
-        override = os.environ.get("WAYMARK_AUTO_LOCK_SECONDS")
-        if override:  # tests and demos: lock sooner than any offered setting
-            store.settings.idle_lock_seconds = float(override)
-        Shell(page, model).mount()
-
-    main.store = store  # type: ignore[attr-defined]
-    main.sender = sender  # type: ignore[attr-defined]
-    return main
+    return FieldApp(
+        store, data_dir, folder, sender, sync_factory=sync_factory, break_after=break_after
+    )
 
 
 def serve(
@@ -70,7 +94,7 @@ def serve(
     port: int = 8550,
     *,
     questionnaires_dir: Path | None = None,
-    store_settings: Any = None,
+    store_settings: StoreSettings | None = None,
 ) -> None:
     """Serve the app at http://host:port/ until SIGTERM or Ctrl-C (blocking)."""
     from app.store.errors import StoreError

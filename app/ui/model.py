@@ -24,18 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.session import SessionError
-from app.i18n import SHIPPED, translator
+from app.i18n import SHIPPED, Translator, translator
 from app.store.errors import NotEnrolled, StoreError, Wiped
 from app.store.store import Enrolment, RecordInfo, Store
 from app.ui.autosend import AutoSender, save_config
 from app.ui.interview import (
+    InterviewCode,
     InterviewModel,
     MissingQuestionnaire,
     QuestionnaireInfo,
     list_questionnaires,
 )
+from app.ui.words import NoticeCode
 from sync.client import SyncClient, SyncReport
-from sync.errors import Revoked, SyncError
+from sync.errors import Revoked, SyncError, WaymarkError
 from sync.protocol import case_code
 
 log = logging.getLogger(__name__)
@@ -153,10 +155,13 @@ def app_version() -> str:
 
 
 def error_notice(exc: Exception) -> Notice:
-    """Turn a store or sync error into a notice keyed by its code (never its message)."""
-    code = getattr(exc, "code", None) or "unexpected_error"
-    params = dict(getattr(exc, "params", {}) or {})
-    return Notice(str(code), params)
+    """A notice keyed by a coded error's code and parameters (never its message). Anything
+    else (a disk error, a bug) is logged by its type only, never its text, and becomes the
+    general sentence."""
+    if isinstance(exc, WaymarkError):
+        return Notice(str(exc.code), dict(exc.params))
+    log.warning("unexpected error: %s", type(exc).__name__)
+    return Notice(NoticeCode.UNEXPECTED_ERROR)
 
 
 def now_iso() -> str:
@@ -207,16 +212,13 @@ class AppModel:
     # --- words -------------------------------------------------------------------------
 
     @property
-    def _(self) -> Any:
+    def _(self) -> Translator:
         return translator(self.settings.language)
 
     # --- settings ----------------------------------------------------------------------
 
     def _apply_auto_lock(self) -> None:
-        try:
-            self.store.settings.idle_lock_seconds = float(self.settings.auto_lock_seconds)
-        except AttributeError:
-            pass
+        self.store.settings.idle_lock_seconds = float(self.settings.auto_lock_seconds)
 
     def set_language(self, code: str) -> None:
         if code not in SHIPPED:
@@ -264,7 +266,7 @@ class AppModel:
     def set_pin(self, pin: str, repeat: str) -> bool:
         """First run. Slow (key derivation): run off the event loop."""
         if pin != repeat:
-            self.notice = Notice("pin_mismatch")
+            self.notice = Notice(NoticeCode.PIN_MISMATCH)
             return False
         try:
             self.store.set_pin(pin)
@@ -324,7 +326,7 @@ class AppModel:
             self.interview = self.summary_interview = None
             self.summary_outcome = None
             self.paused_record = None
-            self.notice = Notice("device_revoked")
+            self.notice = Notice(Revoked.code)
             self.route = Route.SET_PIN
             return True
         if sender.version == self._sender_version:
@@ -355,10 +357,10 @@ class AppModel:
         """Claim a code (typed, or the QR text pasted). Network: run off the event loop."""
         code, url, fp = parse_enrolment_text(text, server_url)
         if not code:
-            self.notice = Notice("enrolment_code_missing")
+            self.notice = Notice(NoticeCode.ENROLMENT_CODE_MISSING)
             return False
         if not url:
-            self.notice = Notice("server_address_missing")
+            self.notice = Notice(NoticeCode.SERVER_ADDRESS_MISSING)
             return False
 
         try:
@@ -379,7 +381,7 @@ class AppModel:
         except (SyncError, StoreError, binascii.Error) as exc:
             self.notice = error_notice(exc)
             return False
-        self.notice = Notice("enrolled", {"site": claimed.site}, error=False)
+        self.notice = Notice(NoticeCode.ENROLLED, {"site": claimed.site}, error=False)
         self.route = Route.HOME
         self.sender.attach()
         return True
@@ -477,10 +479,10 @@ class AppModel:
         self._line_cache[key] = found
         return found
 
-    def pending(self) -> list[Any]:
+    def pending(self) -> list[RecordInfo]:
         return [r for r in self.store.records("finalised") if r.sync_state != "stored"]
 
-    def records(self) -> list[Any]:
+    def records(self) -> list[RecordInfo]:
         return self.store.records()
 
     # --- new screening, consent, interview ---------------------------------------------
@@ -502,11 +504,11 @@ class AppModel:
     def start(self) -> bool:
         """Create the draft record and open the consent screen."""
         if not self.can_start():
-            self.notice = Notice("choose_form_and_languages")
+            self.notice = Notice(NoticeCode.CHOOSE_FORM_AND_LANGUAGES)
             return False
         info = next((q for q in self.questionnaires() if q.key == self.new_choice["form"]), None)
         if info is None:
-            self.notice = Notice("questionnaire_missing")
+            self.notice = Notice(InterviewCode.QUESTIONNAIRE_MISSING)
             return False
         try:
             self.interview = InterviewModel.start(
@@ -516,7 +518,7 @@ class AppModel:
                 worker_language=self.new_choice["worker_language"],
                 monotonic=self.monotonic,
             )
-        except Exception as exc:
+        except (WaymarkError, OSError) as exc:  # the store, the questionnaire, the disk
             self.notice = error_notice(exc)
             return False
         self.notice = None
@@ -539,7 +541,7 @@ class AppModel:
             self.route = Route.HOME
             return False
         if not (screening and storing):
-            self.notice = Notice("consent_needs_both")
+            self.notice = Notice(NoticeCode.CONSENT_NEEDS_BOTH)
             return False
         iv.consent = {"screening": True, "storing": True, "at": now_iso()}
         iv.started_clock = self.monotonic()
@@ -558,7 +560,7 @@ class AppModel:
                 self.notice = error_notice(exc)
                 return
         self.interview = None
-        self.notice = Notice("no_consent_nothing_kept", error=False)
+        self.notice = Notice(NoticeCode.NO_CONSENT_NOTHING_KEPT, error=False)
         self.route = Route.HOME
 
     def resume(self, record_id: str) -> bool:
@@ -570,7 +572,7 @@ class AppModel:
             self.interview = InterviewModel.resume(
                 self.store, record_id, forms, monotonic=self.monotonic
             )
-        except Exception as exc:
+        except (WaymarkError, OSError) as exc:  # store, session, questionnaire gone, disk
             self.notice = error_notice(exc)
             self.route = Route.HOME
             return False
@@ -611,7 +613,7 @@ class AppModel:
         if self.interview is not None:
             self.interview.save()
         self.interview = None
-        self.notice = Notice("screening_paused", error=False)
+        self.notice = Notice(NoticeCode.SCREENING_PAUSED, error=False)
         self.route = Route.HOME
 
     def end_safely(self) -> None:
@@ -644,7 +646,7 @@ class AppModel:
             if iv.keep_record():
                 outcome = iv.finalise(self.store)
                 self.sender.poke()
-                self.notice = Notice("record_sealed", error=False)
+                self.notice = Notice(NoticeCode.RECORD_SEALED, error=False)
             elif iv.withdrawn():  # nothing is kept; the duty of care stays with the worker
                 duty = iv.duty_of_care()
                 self.store.withdraw(iv.record_id)
@@ -653,8 +655,8 @@ class AppModel:
             else:  # the person said no to keeping it: the worker still sees where help is
                 outcome = iv.summary()
                 self.store.withdraw(iv.record_id)
-                self.notice = Notice("no_consent_nothing_kept", error=False)
-        except Exception as exc:
+                self.notice = Notice(NoticeCode.NO_CONSENT_NOTHING_KEPT, error=False)
+        except (WaymarkError, OSError) as exc:  # store, sealing, outcome rules, disk
             self.notice = error_notice(exc)
             return False
         self.summary_outcome = outcome
@@ -673,7 +675,7 @@ class AppModel:
         duty = iv.duty_of_care()
         try:
             self.store.withdraw(iv.record_id)
-        except Exception as exc:
+        except StoreError as exc:
             self.notice = error_notice(exc)
             return
         self._after_withdrawal(duty)
@@ -682,7 +684,7 @@ class AppModel:
         self.interview = None
         self.summary_outcome = None
         self.summary_interview = None
-        self.notice = Notice("no_consent_nothing_kept", error=False)
+        self.notice = Notice(NoticeCode.NO_CONSENT_NOTHING_KEPT, error=False)
         if duty:
             self.duty_of_care = duty
             self.route = Route.URGENT
@@ -702,7 +704,7 @@ class AppModel:
             iv = InterviewModel.resume(
                 self.store, record_id, self.questionnaires(), monotonic=self.monotonic
             )
-        except (StoreError, MissingQuestionnaire) as exc:
+        except (StoreError, SessionError, MissingQuestionnaire) as exc:
             self.notice = error_notice(exc)
             return False
         self.summary_interview = iv
@@ -734,7 +736,7 @@ class AppModel:
             if report.error is not None:
                 state.error_code = report.error.code
             elif report.errors:
-                state.error_code = "some_records_not_accepted"
+                state.error_code = NoticeCode.SOME_RECORDS_NOT_ACCEPTED
         except Revoked as exc:
             state.error_code = exc.code
             self.sender.stop()
@@ -744,7 +746,7 @@ class AppModel:
             state.error_code = exc.code
         finally:
             state.running, state.done = False, True
-        if state.error_code == "some_records_not_accepted":
+        if state.error_code == NoticeCode.SOME_RECORDS_NOT_ACCEPTED:
             self.sender.record_manual(report, None)
         else:
             self.sender.record_manual(report, state.error_code)

@@ -15,11 +15,11 @@ from typing import Any
 
 import flet as ft
 
-from app.i18n import is_rtl, translator
+from app.i18n import Translator, is_rtl, translator
 from app.store.errors import StoreError
 from app.ui import ids
 from app.ui.components import FONTS, MAX_WIDTH, Kit, theme
-from app.ui.model import AppModel, Route
+from app.ui.model import AppModel, Route, error_notice
 from app.ui.words import message
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ class Shell:
         self.place = ""  # what the screen shows: a new place starts at its top
         self.footer: ft.Control | None = None  # pinned below the scrolling screen
         self._slots: Slots | None = None
-        self._place_key: tuple[Any, ...] | None = None
+        #: (route, page width) of the frame drawn: a new one gets a new frame
+        self._place_key: tuple[str, float | None] | None = None
         self._reveal: str | None = None
         self._lang: str | None = None
         #: the shown screen's refresh of what the background sender changes (None: redraw)
@@ -63,7 +64,7 @@ class Shell:
     # --- words ---------------------------------------------------------------------------
 
     @property
-    def _(self) -> Any:
+    def _(self) -> Translator:
         return translator(self.model.settings.language)
 
     def words(self, code: str, params: dict[str, Any] | None = None) -> str:
@@ -119,8 +120,8 @@ class Shell:
                 self._on_tick()
             except StoreError as exc:
                 log.warning("ticker: %s %s", type(exc).__name__, exc.code)
-            except Exception:  # keep the idle lock running whatever failed; logged with its type
-                log.exception("ticker")
+            except Exception as exc:  # a timer that must never die: the idle lock depends on it
+                log.error("ticker: %s", type(exc).__name__)  # the type only, never the text
 
     def _on_tick(self) -> None:
         """Draw what the tick changed. What the background sender did (a record sent, the
@@ -156,8 +157,8 @@ class Shell:
 
     _break_shown = False
 
-    def _on_key(self, e: Any) -> None:
-        if getattr(e, "key", "") == "Escape":
+    def _on_key(self, e: ft.KeyboardEvent) -> None:
+        if e.key == "Escape":
             self.quick_exit()
 
     # --- actions ---------------------------------------------------------------------------
@@ -175,10 +176,20 @@ class Shell:
             if self.busy:
                 return
             self.model.touch()
-            fn(*args)
+            self._guarded(fn, *args)
             self.render()
 
         return handler
+
+    def _guarded(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` at the page's event boundary: the view-model turns every coded error
+        into a notice itself; anything else becomes the general notice (logged by its type
+        only, never its text) rather than a dead screen."""
+        try:
+            return fn(*args)
+        except Exception as exc:  # the event boundary: a notice, never a dead page
+            self.model.notice = error_notice(exc)
+            return None
 
     def slow(self, fn: Callable[..., Any], *args: Any) -> Callable[[Any], Any]:
         """A click handler for slow work (key derivation, sealing, network), run in a thread so
@@ -196,7 +207,7 @@ class Shell:
         self.model.touch()
         self.render()
         try:
-            return await asyncio.to_thread(fn, *args)
+            return await asyncio.to_thread(self._guarded, fn, *args)
         finally:
             self.busy = False
             self.model.touch()  # the time the app worked is not the worker's idle time

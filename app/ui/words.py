@@ -6,28 +6,54 @@ falls back to a general sentence, never to the raw exception text.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from app.i18n import N_, Translator
 
+
+class NoticeCode(StrEnum):
+    """The view-model's own notices (the store's, the sync client's and the engine's codes are
+    theirs; ``questionnaire_missing`` is ``app.ui.interview.InterviewCode``)."""
+
+    PIN_MISMATCH = "pin_mismatch"
+    ENROLMENT_CODE_MISSING = "enrolment_code_missing"
+    SERVER_ADDRESS_MISSING = "server_address_missing"
+    ENROLLED = "enrolled"
+    CHOOSE_FORM_AND_LANGUAGES = "choose_form_and_languages"
+    NO_CONSENT_NOTHING_KEPT = "no_consent_nothing_kept"
+    SCREENING_PAUSED = "screening_paused"
+    CONSENT_NEEDS_BOTH = "consent_needs_both"
+    RECORD_SEALED = "record_sealed"
+    SOME_RECORDS_NOT_ACCEPTED = "some_records_not_accepted"
+    #: a failure that carries no code: a general sentence, never the exception's text
+    UNEXPECTED_ERROR = "unexpected_error"
+
+
 MESSAGES: dict[str, str] = {
     # view-model
-    "pin_mismatch": N_("The two PINs are not the same. Please type them again."),
-    "enrolment_code_missing": N_("Type the enrolment code, or paste the text from the QR code."),
-    "server_address_missing": N_("Type the server address you were given with the code."),
-    "enrolled": N_("This tablet is now enrolled for {site}."),
-    "choose_form_and_languages": N_("Choose a questionnaire and both languages first."),
+    NoticeCode.PIN_MISMATCH: N_("The two PINs are not the same. Please type them again."),
+    NoticeCode.ENROLMENT_CODE_MISSING: N_(
+        "Type the enrolment code, or paste the text from the QR code."
+    ),
+    NoticeCode.SERVER_ADDRESS_MISSING: N_("Type the server address you were given with the code."),
+    NoticeCode.ENROLLED: N_("This tablet is now enrolled for {site}."),
+    NoticeCode.CHOOSE_FORM_AND_LANGUAGES: N_("Choose a questionnaire and both languages first."),
     "questionnaire_missing": N_("This questionnaire is no longer on the tablet."),
-    "no_consent_nothing_kept": N_("Nothing was kept. Help does not depend on taking part."),
-    "screening_paused": N_("The screening is saved. Resume it from the home screen."),
-    "consent_needs_both": N_(
+    NoticeCode.NO_CONSENT_NOTHING_KEPT: N_(
+        "Nothing was kept. Help does not depend on taking part."
+    ),
+    NoticeCode.SCREENING_PAUSED: N_("The screening is saved. Resume it from the home screen."),
+    NoticeCode.CONSENT_NEEDS_BOTH: N_(
         "Both agreements are needed to begin. If the person does not agree, choose that."
     ),
-    "record_sealed": N_("The record is sealed and waiting to be sent."),
-    "some_records_not_accepted": N_(
+    NoticeCode.RECORD_SEALED: N_("The record is sealed and waiting to be sent."),
+    NoticeCode.SOME_RECORDS_NOT_ACCEPTED: N_(
         "Some records were not accepted by the server. They are kept and will be tried again."
     ),
-    "unexpected_error": N_("Something went wrong. Nothing saved was lost. Please try again."),
+    NoticeCode.UNEXPECTED_ERROR: N_(
+        "Something went wrong. Nothing saved was lost. Please try again."
+    ),
     # sync
     "unreachable": N_("The server cannot be reached. Check the connection and try again."),
     "server_error": N_("The server has a problem. Try again later."),
@@ -73,18 +99,20 @@ def message(_: Translator, code: str, params: dict[str, Any] | None = None) -> s
         params["wait"] = round(float(params["wait_seconds"]))
     from app.store.messages import MESSAGES as STORE_MESSAGES
 
-    template = MESSAGES.get(code) or STORE_MESSAGES.get(code) or MESSAGES["unexpected_error"]
+    fallback = MESSAGES[NoticeCode.UNEXPECTED_ERROR]
+    template = MESSAGES.get(code) or STORE_MESSAGES.get(code) or fallback
     try:
         return str(_(template)).format(**params)
     except (KeyError, IndexError, ValueError):
-        return str(_(MESSAGES["unexpected_error"]))
+        return str(_(fallback))
 
 
 def number(lang: str, n: int | float) -> str:
     """A count in the worker's locale (Babel): grouping and decimal signs as people write them."""
+    from babel.core import UnknownLocaleError
     from babel.numbers import format_decimal
 
     try:
         return str(format_decimal(n, locale=lang))
-    except Exception:  # an unknown locale: plain digits
+    except (UnknownLocaleError, ValueError):  # an unknown or malformed locale: plain digits
         return str(n)

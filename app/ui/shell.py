@@ -235,6 +235,7 @@ class Shell:
                 supported_locales=[ft.Locale(lang)], current_locale=ft.Locale(lang)
             )
             self._lang = lang
+            self._place_key = None  # a new frame: the bar around quick exit turns direction too
         key = (self.place, page.width)
         if self._slots is None or key != self._place_key:
             self._slots = Slots()

@@ -193,6 +193,24 @@ def test_a_turn_keeps_the_screen_and_only_a_new_width_reaches_the_frame(
     assert slots.body.width == shell.frame_width() < 1280
 
 
+def test_a_new_interface_language_draws_the_whole_frame_in_its_direction(
+    enrolled: AppModel,
+) -> None:
+    """From Arabic to Tigrinya in Settings: the bar with quick exit turns left to right too
+    (the same place keeps its frame otherwise, and the bar's own direction stayed Arabic)."""
+    page = SimpleNamespace(
+        width=360, height=740, run_task=lambda *a, **k: None, controls=[], update=lambda: None
+    )
+    shell = Shell(page, enrolled)  # type: ignore[arg-type]
+    enrolled.set_language("ar")
+    enrolled.go(Route.SETTINGS)
+    shell.render()
+    assert [c.rtl for c in walk(page.controls[0]) if isinstance(c, ft.Container)][0]
+    enrolled.set_language("ti")
+    shell.render()
+    assert not any(c.rtl for c in walk(page.controls[0]) if isinstance(c, ft.Container))
+
+
 def test_what_auto_send_did_refreshes_only_its_part_of_home(enrolled: AppModel) -> None:
     """A record sent in the background changes the sending card on Home, not the whole
     screen: Start and the other buttons stay the same controls, so a tap at that moment is

@@ -217,8 +217,14 @@ def wait_until_up(url: str, proc: Any) -> None:
     """Wait for a server (or proxy) process to answer its health probe."""
     import time
 
+    def answers() -> bool:
+        # each probe's client is closed: a connection left open keeps the server's shutdown
+        # waiting for it (over TLS, for a close the test process never sends)
+        with SyncClient(url) as probe:
+            return bool(probe.health(timeout=1))
+
     deadline = time.monotonic() + 60
-    while not SyncClient(url).health(timeout=1):
+    while not answers():
         assert proc.poll() is None, "process exited"
         assert time.monotonic() < deadline, "process did not start"
         time.sleep(0.2)

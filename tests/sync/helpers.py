@@ -50,7 +50,8 @@ class AgencyKeys:
 
     @classmethod
     def new(cls) -> AgencyKeys:
-        pem, raw = crypto.new_agency_keypair(PASSPHRASE)
+        # the key file's wrap cost is tested in tests/app/store, not here
+        pem, raw = crypto.new_agency_keypair(PASSPHRASE, params=crypto.TEST_KDF)
         return cls(pem, raw)
 
     def private(self) -> crypto.AgencyPrivateKey:

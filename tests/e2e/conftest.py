@@ -8,13 +8,26 @@
   accessibility tree turned on.
 - Helpers to find controls by their semantics identifiers (``app.ui.ids``), tap, type with the
   keyboard (never ``fill``), wait for a screen, and take settled screenshots.
+- ``agency``: the real agency server (its own process, a real agency key, a site's referral
+  directory), started once per session and handed to each test with only that test's records
+  in view (``stored_envelopes``); ``agency_keys``: a data folder with the agency key installed,
+  made once, for tests that run a server of their own (``new_agency_data``).
+- The openings every field-app test shares, each written once: ``first_run`` (PIN, enrolment,
+  Home), ``new_screening`` (form and languages, Begin), ``give_consent`` (both ticks, Agree)
+  and ``finish_skeleton`` (the three skeleton questions, to Home).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
+import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +39,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from app.ui import ids
 
@@ -62,6 +76,14 @@ class AppServer:
     data_dir: Path
     process: subprocess.Popen[bytes]
     log_path: Path
+
+    def terminate(self) -> None:
+        """Ask the app to stop (SIGTERM to its process group) without waiting for it."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -165,8 +187,21 @@ def serve_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
         return server
 
     yield factory
-    for server in started:
+    for server in started:  # asked to stop now; waited for by ``_stopped_apps``, meanwhile
+        server.terminate()  # the next test starts (an app takes a second or two to shut down)
+    _STOPPING.extend(started)
+
+
+_STOPPING: list[AppServer] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stopped_apps() -> Iterator[None]:
+    """At the end of the browser tests, every app asked to stop has stopped (killed if not)."""
+    yield
+    for server in _STOPPING:
         server.stop()
+    _STOPPING.clear()
 
 
 @pytest.fixture(scope="session")
@@ -390,23 +425,42 @@ def type_into(page: Any, ident: str, text: str) -> None:
     """Focus the text field ``ident`` and type with the keyboard (never ``fill``). With the
     accessibility tree on, Flutter's text field is a real <input> inside the node: wait until
     it has the focus, type, and check the input holds the text (retyping if keys were lost)."""
+    _enter(page, ident, text, page.keyboard.type)
+
+
+def paste_into(page: Any, ident: str, text: str) -> None:
+    """Like ``type_into``, but the text arrives in one input event, as a QR scan or a paste
+    does (a long enrolment payload, not something a worker types key by key). Keys typed
+    before this still went through ``type_into``; when the field does not hold the text, it
+    is typed key by key instead."""
+    _enter(page, ident, text, page.keyboard.insert_text, fallback=page.keyboard.type)
+
+
+FOCUSED_JS = """e => new Promise((resolve, reject) => {
+     const t0 = performance.now();
+     const check = () => document.activeElement === e ? resolve(true)
+       : performance.now() - t0 > 5000 ? reject(new Error('no focus'))
+       : setTimeout(check, 20);
+     check();
+   })"""
+
+
+def _enter(
+    page: Any,
+    ident: str,
+    text: str,
+    put: Callable[[str], None],
+    fallback: Callable[[str], None] | None = None,
+) -> None:
     target = by_id(page, ident).first
     target.wait_for(state="attached", timeout=TIMEOUT_MS)
     field = target.locator("input, textarea").first
-    for _attempt in range(3):
+    for attempt in range(3):
         field.click()
-        field.evaluate(
-            """e => new Promise((resolve, reject) => {
-                 const t0 = performance.now();
-                 const check = () => document.activeElement === e ? resolve(true)
-                   : performance.now() - t0 > 5000 ? reject(new Error('no focus'))
-                   : setTimeout(check, 20);
-                 check();
-               })"""
-        )
+        field.evaluate(FOCUSED_JS)
         page.keyboard.press("Control+A")
         page.keyboard.press("Backspace")
-        page.keyboard.type(text)
+        (fallback if fallback is not None and attempt > 0 else put)(text)
         if field.evaluate("e => e.value") == text:
             break
     settle(page, quiet_ms=150)
@@ -440,7 +494,7 @@ def unlock(page: Any, pin: str) -> None:
 
 def enrol(page: Any, code_or_qr_text: str, server_url: str = "") -> None:
     wait_screen(page, "enrol")
-    type_into(page, ids.ENROL_CODE, code_or_qr_text)
+    paste_into(page, ids.ENROL_CODE, code_or_qr_text)
     if server_url:
         type_into(page, ids.ENROL_SERVER, server_url)
     tap(page, ids.ENROL_SUBMIT)
@@ -480,6 +534,288 @@ def settled_screenshot(page: Any, path: Path, attempts: int = 20) -> bytes:
     return bytes(last)
 
 
+# --- taps that wait for what the worker sees ------------------------------------------------
+
+ENABLED_JS = """(ident) => {
+  const node = document.querySelector(`[flt-semantics-identifier="${ident}"]`);
+  if (!node) return false;
+  const target = node.getAttribute('role') ? node : (node.querySelector('[role]') || node);
+  return target.getAttribute('aria-disabled') !== 'true';
+}"""
+
+CHOSEN_JS = """(ident) => !!document.querySelector(
+  `[flt-semantics-identifier="${ident}"][aria-current="true"]`)"""
+
+
+def tap_when_enabled(page: Any, ident: str) -> None:
+    """Tap a button that the previous tap enables (Begin after the last choice, Agree after
+    both ticks): wait until the app has drawn it enabled, as a person sees it before tapping.
+    A tap on the still-disabled button would be lost."""
+    page.wait_for_function(ENABLED_JS, arg=ident, timeout=TIMEOUT_MS)
+    tap(page, ident)
+
+
+def choose(page: Any, ident: str) -> None:
+    """Tap one of a set of options and wait until the app has drawn it chosen: the next tap
+    then goes to what the worker sees, not to the screen as it was before this one."""
+    tap(page, ident)
+    page.wait_for_function(CHOSEN_JS, arg=ident, timeout=TIMEOUT_MS)
+
+
+def choose_answer(page: Any, ident: str, within: Any) -> None:
+    """Tap an answer of the question ``within`` and wait until it is drawn chosen, so that
+    Next (or the next answer) follows the answer as the worker does."""
+    tap(page, ident, within=within)
+    chosen = within.locator(f'[flt-semantics-identifier="{ident}"][aria-current="true"]')
+    chosen.first.wait_for(state="attached", timeout=TIMEOUT_MS)
+
+
+# --- the openings of a field-app test, each written once ---------------------------------------
+
+PIN = "482916"
+
+
+def first_run(page: Any, agency: Agency, pin: str = PIN) -> None:
+    """A fresh device: set the PIN, enrol with a new one-time code, and arrive at Home."""
+    set_pin(page, pin)
+    enrol(page, agency.enrolment_text())
+    wait_screen(page, "home")
+
+
+def new_screening(page: Any, form: str, language: str, worker_language: str = "en") -> None:
+    """From Home: start a screening with ``form`` in the person's ``language`` (the worker's
+    text in ``worker_language``) and Begin. The screen after Begin is the form's own (the
+    consent screen, or an interview that asks for consent itself)."""
+    tap(page, ids.START_SCREENING)
+    wait_screen(page, "new")
+    choose(page, ids.FORM + form)
+    choose(page, ids.LANGUAGE + language)
+    choose(page, ids.WORKER_LANGUAGE + worker_language)
+    tap_when_enabled(page, ids.BEGIN)
+
+
+def give_consent(page: Any) -> None:
+    """On the consent screen: tick both agreements, Agree, and arrive at the interview."""
+    wait_screen(page, "consent")
+    tap(page, ids.CONSENT_SCREENING)
+    tap(page, ids.CONSENT_STORING)
+    tap_when_enabled(page, ids.CONSENT_AGREE)
+    wait_screen(page, "interview")
+
+
+def answer_skeleton(page: Any, case_code: str, companions: str = "2") -> None:
+    """The three skeleton questions (case code, travelling alone: no, companions), up to the
+    review with Finish."""
+    type_into(page, ids.ANSWER_FIELD + "case_code", case_code)
+    tap(page, ids.NEXT)
+    by_id(page, ids.CHOICE + "no").first.wait_for()
+    choose_answer(page, ids.CHOICE + "no", page)
+    tap(page, ids.NEXT)
+    by_id(page, ids.ANSWER_FIELD + "companions").first.wait_for()
+    type_into(page, ids.ANSWER_FIELD + "companions", companions)
+    tap(page, ids.NEXT)
+    by_id(page, ids.FINISH).first.wait_for()
+
+
+def finish_skeleton(page: Any, case_code: str, language: str = "en") -> None:
+    """From Home: a whole skeleton screening, consent to summary, and back to Home."""
+    new_screening(page, "skeleton.yaml", language)
+    give_consent(page)
+    answer_skeleton(page, case_code)
+    tap(page, ids.FINISH)
+    wait_screen(page, "summary")
+    tap(page, ids.SUMMARY_DONE)
+    wait_screen(page, "home")
+
+
+# --- the agency server -------------------------------------------------------------------------
+
+SITE_CONFIG = {
+    "referral_directory": [
+        {
+            "name": "Site medical point",
+            "pathways": ["urgent", "medical"],
+            "phone": "+381 11 000 0000",
+            "hours": "24/7",
+            "emergency": True,
+        },
+        {
+            "name": "Legal aid desk",
+            "pathways": ["legal_aid", "international_protection"],
+            "hours": "Mon-Fri 9-17",
+        },
+    ]
+}
+AGENCY_PASSPHRASE = "agency passphrase"  # noqa: S105 - a throwaway test key
+
+ENROL_CODE = """
+import sys
+from pathlib import Path
+from sync.server.admin import create_enrolment
+from sync.server.settings import Settings
+print(create_enrolment(Settings(data_dir=Path(sys.argv[1])), sys.argv[2],
+                       server_url=sys.argv[3]).payload())
+"""
+
+KEY_CODE = """
+import sys
+from pathlib import Path
+from app.store.crypto import new_agency_keypair
+from sync.server.admin import install_agency_key
+from sync.server.settings import Settings
+pem, public = new_agency_keypair("agency passphrase")
+install_agency_key(Settings(data_dir=Path(sys.argv[1])), public)
+Path(sys.argv[1], "agency.pem").write_bytes(pem)
+"""
+
+
+def create_enrolment_text(data_dir: Path, url: str, site: str = "belgrade") -> str:
+    """The QR code's text for a new one-time code, made as the agency's admin makes it (in
+    this process: the server's admin functions are plain database writes)."""
+    from sync.server.admin import create_enrolment
+    from sync.server.settings import Settings
+
+    return create_enrolment(Settings(data_dir=data_dir), site, server_url=url).payload()
+
+
+@dataclass
+class Agency:
+    """An agency server with a key; ``known`` are the records it held before this test."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    private_pem: bytes
+    known: frozenset[str] = frozenset()
+
+    def enrolment_text(self, site: str = "belgrade") -> str:
+        """The QR code's text for a new one-time code."""
+        return create_enrolment_text(self.data_dir, self.url, site)
+
+
+@functools.lru_cache(maxsize=4)
+def _agency_private_key(pem: bytes) -> Any:
+    from app.store import crypto
+
+    return crypto.load_agency_private_key(pem, AGENCY_PASSPHRASE)
+
+
+def _envelope_rows(data_dir: Path) -> list[dict[str, Any]]:
+    with contextlib.closing(sqlite3.connect(data_dir / "waymark-server.db", timeout=30)) as c:
+        c.row_factory = sqlite3.Row
+        return [dict(r) for r in c.execute("SELECT * FROM envelope")]
+
+
+def record_ids(data_dir: Path) -> frozenset[str]:
+    return frozenset(str(r["record_id"]) for r in _envelope_rows(data_dir))
+
+
+def stored_envelopes(agency: Agency) -> list[dict[str, Any]]:
+    """The sealed envelopes the server received during this test, opened with the agency's
+    private key (never read in plaintext: the server holds only sealed bytes)."""
+    import base64
+
+    from app.store import crypto
+
+    key = _agency_private_key(agency.private_pem)
+    out = []
+    for r in _envelope_rows(agency.data_dir):
+        if str(r["record_id"]) in agency.known:
+            continue
+        sealed = r["sealed"] if isinstance(r["sealed"], bytes) else base64.b64decode(r["sealed"])
+        info = crypto.envelope_info(r["record_id"], r["device_id"], r["form_id"], r["form_version"])
+        out.append(json.loads(crypto.open_sealed(key, sealed, info)))
+    return out
+
+
+def new_agency_data(keys: Path, folder: Path) -> tuple[Path, Path]:
+    """A server data folder (and its config folder) holding the session's agency key."""
+    data = folder / "server"
+    shutil.copytree(keys, data)
+    return data, data / "config"
+
+
+def start_agency_server(
+    data: Path, config: Path, port: int, log: Path, wait_seconds: float = 60.0
+) -> subprocess.Popen[bytes]:
+    """``waymark server`` in its own process on 127.0.0.1:port; returns once it is healthy."""
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with log.open("ab") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-m", "app", "server", "--data-dir", str(data),
+             "--config-dir", str(config), "--host", "127.0.0.1",
+             "--port", str(port), "--public-url", url],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            if httpx.get(url + "/api/v2/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            raise RuntimeError(log.read_text("utf-8", "replace"))
+        time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def agency_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A server data folder with a new agency key installed (``agency.pem`` beside it, sealed
+    with the agency passphrase) and the site's referral directory: made once, copied by every
+    server the tests start (``new_agency_data``)."""
+    data = tmp_path_factory.mktemp("agency-keys")
+    config = data / "config"
+    (config / "sites").mkdir(parents=True)
+    (config / "sites" / "default.yaml").write_text(yaml.safe_dump(SITE_CONFIG), "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", KEY_CODE, str(data)], check=True, cwd=ROOT, env=env
+    )
+    return data
+
+
+@pytest.fixture(scope="session")
+def agency_server(agency_keys: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agency]:
+    """One real agency server for the session: each test enrols a device of its own on it."""
+    folder = tmp_path_factory.mktemp("agency")
+    data, config = new_agency_data(agency_keys, folder)
+    port = free_port()
+    process = start_agency_server(data, config, port, folder / "server.log")
+    try:
+        yield Agency(f"http://127.0.0.1:{port}", data, process, (data / "agency.pem").read_bytes())
+    finally:
+        stop_process(process)
+        from sync.server.admin import dispose_engines
+
+        dispose_engines()
+
+
+@pytest.fixture
+def agency(agency_server: Agency) -> Agency:
+    """The session's agency server, with the records of earlier tests out of this test's view."""
+    if agency_server.process.poll() is not None:
+        log = agency_server.data_dir.parent / "server.log"
+        raise RuntimeError("the agency server stopped:\n" + log.read_text("utf-8", "replace"))
+    return dataclasses.replace(agency_server, known=record_ids(agency_server.data_dir))
+
+
 @pytest.fixture
 def ui() -> SimpleNamespace:
     """The helpers above as one object, for test modules (``ui.tap(page, ids.NEXT)``)."""
@@ -504,22 +840,45 @@ def ui() -> SimpleNamespace:
         enable_semantics=enable_semantics,
         settled_screenshot=settled_screenshot,
         start_app=start_app,
+        paste_into=paste_into,
+        tap_when_enabled=tap_when_enabled,
+        choose=choose,
+        choose_answer=choose_answer,
+        first_run=first_run,
+        new_screening=new_screening,
+        give_consent=give_consent,
+        answer_skeleton=answer_skeleton,
+        finish_skeleton=finish_skeleton,
+        PIN=PIN,
     )
 
 
 __all__ = [
     "PHONE",
+    "PIN",
+    "SITE_CONFIG",
     "TABLET",
     "VIEWPORTS",
+    "Agency",
     "AppServer",
+    "answer_skeleton",
     "by_id",
+    "choose",
+    "choose_answer",
     "enable_semantics",
     "enrol",
+    "finish_skeleton",
+    "first_run",
+    "give_consent",
+    "new_screening",
     "open_app",
+    "paste_into",
     "set_pin",
     "settled_screenshot",
     "start_app",
+    "stored_envelopes",
     "tap",
+    "tap_when_enabled",
     "type_into",
     "unlock",
     "wait_screen",

@@ -6,36 +6,28 @@ over minutes."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import yaml
 
 from app.ui import ids
-from tests.e2e.test_field_app import (
-    ENROL_CODE,
-    KEY_CODE,
+from tests.e2e.conftest import (
     PIN,
-    SITE_CONFIG,
     Agency,
+    create_enrolment_text,
+    new_agency_data,
+    start_agency_server,
+    stop_process,
     stored_envelopes,
-    tap_answer,
-    tap_choice,
-    tap_enabled,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 FAST = {
     "WAYMARK_SYNC_INTERVAL": "2",
     "WAYMARK_SYNC_BASE": "0.5",
@@ -60,30 +52,11 @@ class Outage:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
-                [sys.executable, "-m", "app", "server", "--data-dir", str(self.data),
-                 "--config-dir", str(self.config), "--host", "127.0.0.1",
-                 "--port", str(self.port), "--public-url", self.url],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/api/v2/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(self.log.read_text("utf-8", "replace"))
-            time.sleep(0.2)
+        self.process = start_agency_server(self.data, self.config, self.port, self.log)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(10)
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def agency(self) -> Agency:
@@ -92,15 +65,9 @@ class Outage:
 
 
 @pytest.fixture
-def outage(tmp_path: Path, ui: Any) -> Iterator[Outage]:
-    data = tmp_path / "server"
-    config = data / "config"
-    (config / "sites").mkdir(parents=True)
-    (config / "sites" / "default.yaml").write_text(yaml.safe_dump(SITE_CONFIG), "utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-c", KEY_CODE, str(data)], check=True, cwd=ROOT, env=env
-    )
+def outage(tmp_path: Path, agency_keys: Path, ui: Any) -> Iterator[Outage]:
+    """A server of this test's own (it is stopped and started), with the session's agency key."""
+    data, config = new_agency_data(agency_keys, tmp_path)
     server = Outage(data, config, ui.free_port(), tmp_path / "server.log")
     server.start()
     try:
@@ -110,42 +77,12 @@ def outage(tmp_path: Path, ui: Any) -> Iterator[Outage]:
 
 
 def enrolment_text(server: Outage) -> str:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", ENROL_CODE, str(server.data), "belgrade", server.url],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return done.stdout.decode().strip().splitlines()[-1]
+    return create_enrolment_text(server.data, server.url)
 
 
 def finish_skeleton(ui: Any, page: Any, case_code: str) -> None:
     """The three skeleton questions, from Home to the summary and back to Home."""
-    ui.tap(page, ids.START_SCREENING)
-    ui.wait_screen(page, "new")
-    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + "en")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
-    ui.wait_screen(page, "consent")
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    tap_enabled(ui, page, ids.CONSENT_AGREE)
-    ui.wait_screen(page, "interview")
-    ui.type_into(page, ids.ANSWER_FIELD + "case_code", case_code)
-    ui.tap(page, ids.NEXT)
-    ui.by_id(page, ids.CHOICE + "no").first.wait_for()
-    tap_answer(ui, page, ids.CHOICE + "no", page)
-    ui.tap(page, ids.NEXT)
-    ui.by_id(page, ids.ANSWER_FIELD + "companions").first.wait_for()
-    ui.type_into(page, ids.ANSWER_FIELD + "companions", "2")
-    ui.tap(page, ids.NEXT)
-    ui.by_id(page, ids.FINISH).first.wait_for()
-    ui.tap(page, ids.FINISH)
-    ui.wait_screen(page, "summary")
-    ui.tap(page, ids.SUMMARY_DONE)
-    ui.wait_screen(page, "home")
+    ui.finish_skeleton(page, case_code)
 
 
 def wait_arrival(server: Outage, n: int) -> list[dict[str, Any]]:
@@ -155,7 +92,7 @@ def wait_arrival(server: Outage, n: int) -> list[dict[str, Any]]:
         records = stored_envelopes(server.agency())
         if len(records) >= n or time.monotonic() > deadline:
             return records
-        time.sleep(1)
+        time.sleep(0.25)
 
 
 @pytest.mark.parametrize("viewport", ["phone", "tablet"])

@@ -10,22 +10,15 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, tap_choice, tap_enabled
-from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
+from tests.e2e.conftest import Agency
+from tests.e2e.test_field_app import tap_enabled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def open_consent(ui: Any, page: Any, agency: Agency, lang: str = "ar") -> None:
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    ui.wait_screen(page, "new")
-    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + lang)
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
+    ui.first_run(page, agency)
+    ui.new_screening(page, "skeleton.yaml", lang)
     ui.wait_screen(page, "consent")
 
 

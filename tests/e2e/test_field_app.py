@@ -10,211 +10,43 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from app.ui import ids
+from tests.e2e.conftest import (  # noqa: F401 - the names other test modules import from here
+    ENROL_CODE,
+    KEY_CODE,
+    PIN,
+    SITE_CONFIG,
+    Agency,
+    choose,
+    choose_answer,
+    stored_envelopes,
+    tap_when_enabled,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PIN = "482916"
-SITE_CONFIG = {
-    "referral_directory": [
-        {
-            "name": "Site medical point",
-            "pathways": ["urgent", "medical"],
-            "phone": "+381 11 000 0000",
-            "hours": "24/7",
-            "emergency": True,
-        },
-        {
-            "name": "Legal aid desk",
-            "pathways": ["legal_aid", "international_protection"],
-            "hours": "Mon-Fri 9-17",
-        },
-    ]
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Agency:
-    url: str
-    data_dir: Path
-    process: subprocess.Popen[bytes]
-    private_pem: bytes
-
-    def enrolment_text(self, site: str = "belgrade") -> str:
-        """The QR code's text for a new one-time code."""
-        code = subprocess.run(  # noqa: S603 - our own interpreter and code
-            [sys.executable, "-c", ENROL_CODE, str(self.data_dir), site, self.url],
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        return code.stdout.decode().strip().splitlines()[-1]
-
-
-ENROL_CODE = """
-import sys
-from pathlib import Path
-from sync.server.admin import create_enrolment
-from sync.server.settings import Settings
-print(create_enrolment(Settings(data_dir=Path(sys.argv[1])), sys.argv[2],
-                       server_url=sys.argv[3]).payload())
-"""
-
-KEY_CODE = """
-import sys
-from pathlib import Path
-from app.store.crypto import new_agency_keypair
-from sync.server.admin import install_agency_key
-from sync.server.settings import Settings
-pem, public = new_agency_keypair("agency passphrase")
-install_agency_key(Settings(data_dir=Path(sys.argv[1])), public)
-Path(sys.argv[1], "agency.pem").write_bytes(pem)
-"""
-
-
-@pytest.fixture
-def agency(tmp_path: Path) -> Iterator[Agency]:
-    """A real agency server with a key and a site's referral directory."""
-    data = tmp_path / "server"
-    config = data / "config"
-    (config / "sites").mkdir(parents=True)
-    (config / "sites" / "default.yaml").write_text(yaml.safe_dump(SITE_CONFIG), "utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-c", KEY_CODE, str(data)], check=True, cwd=ROOT, env=env
-    )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "server",
-            "--data-dir",
-            str(data),
-            "--config-dir",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--public-url",
-            url,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/api/v2/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((tmp_path / "server.log").read_text())
-        time.sleep(0.2)
-    try:
-        yield Agency(url, data, process, (data / "agency.pem").read_bytes())
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
-        log.close()
-
-
-def stored_envelopes(agency: Agency) -> list[dict[str, Any]]:
-    """The sealed envelopes the server holds, opened with the agency's private key."""
-    code = """
-import json, sys, base64
-from pathlib import Path
-import sqlalchemy as sa
-from app.store import crypto
-key = crypto.load_agency_private_key(Path(sys.argv[1], "agency.pem").read_bytes(),
-                                     "agency passphrase")
-engine = sa.create_engine("sqlite:///" + str(Path(sys.argv[1], "waymark-server.db")))
-out = []
-with engine.connect() as c:
-    cols = [r[1] for r in c.exec_driver_sql("PRAGMA table_info(envelope)")]
-    for row in c.exec_driver_sql("SELECT * FROM envelope"):
-        r = dict(zip(cols, row))
-        sealed = r["sealed"] if isinstance(r["sealed"], bytes) else base64.b64decode(r["sealed"])
-        info = crypto.envelope_info(r["record_id"], r["device_id"], r["form_id"],
-                                    r["form_version"])
-        out.append(json.loads(crypto.open_sealed(key, sealed, info)))
-print(json.dumps(out))
-"""
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code, str(agency.data_dir)],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return list(json.loads(done.stdout))
-
-
-ENABLED_JS = """(ident) => {
-  const node = document.querySelector(`[flt-semantics-identifier="${ident}"]`);
-  if (!node) return false;
-  const target = node.getAttribute('role') ? node : (node.querySelector('[role]') || node);
-  return target.getAttribute('aria-disabled') !== 'true';
-}"""
-
 
 def tap_enabled(ui: Any, page: Any, ident: str) -> None:
-    """Tap a button that the previous tap enables (Begin after the last choice, Agree after
-    both ticks): wait until the app has drawn it enabled, as a person sees it before tapping.
-    A tap on the still-disabled button would be lost."""
-    page.wait_for_function(ENABLED_JS, arg=ident, timeout=20_000)
-    ui.tap(page, ident)
-
-
-CHOSEN_JS = """(ident) => !!document.querySelector(
-  `[flt-semantics-identifier="${ident}"][aria-current="true"]`)"""
+    """``conftest.tap_when_enabled``, in the ``(ui, page, ident)`` form these tests use."""
+    tap_when_enabled(page, ident)
 
 
 def tap_choice(ui: Any, page: Any, ident: str) -> None:
-    """Tap one of a set of options and wait until the app has drawn it chosen: the next tap
-    then goes to what the worker sees, not to the screen as it was before this one."""
-    ui.tap(page, ident)
-    page.wait_for_function(CHOSEN_JS, arg=ident, timeout=20_000)
+    """``conftest.choose``, in the ``(ui, page, ident)`` form these tests use."""
+    choose(page, ident)
 
 
 def tap_answer(ui: Any, page: Any, ident: str, within: Any) -> None:
-    """Tap an answer of the question ``within`` and wait until it is drawn chosen, so that
-    Next (or the next answer) follows the answer as the worker does."""
-    ui.tap(page, ident, within=within)
-    chosen = within.locator(f'[flt-semantics-identifier="{ident}"][aria-current="true"]')
-    chosen.first.wait_for(state="attached", timeout=20_000)
+    """``conftest.choose_answer``, in the ``(ui, page, ident, within)`` form."""
+    choose_answer(page, ident, within)
 
 
 def shot(ui: Any, page: Any, artifacts: Path, viewport: str, name: str) -> None:
@@ -376,15 +208,8 @@ def test_arabic_screening_with_english_worker_text_ends_in_several_pathways(
     assert len(expected) >= 3
     server = serve_app()
     page = app_page(server, ui.VIEWPORTS[viewport])
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    ui.wait_screen(page, "new")
-    tap_choice(ui, page, ids.FORM + "screening.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + "ar")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
+    ui.first_run(page, agency)
+    ui.new_screening(page, "screening.yaml", "ar")
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
 
     seen: list[str] = []
@@ -452,14 +277,8 @@ def test_urgent_screen_quick_exit_and_resume(
     answers = screening_answers() | {"urgent_doctor": "yes"}
     server = serve_app(env={"WAYMARK_UI_TICK": "0.5"})  # the usual auto-lock: never reached
     page = app_page(server, ui.VIEWPORTS[viewport])
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    tap_choice(ui, page, ids.FORM + "screening.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + "ar")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
+    ui.first_run(page, agency)
+    ui.new_screening(page, "screening.yaml", "ar")
     ui.wait_screen(page, "interview")  # the questionnaire asks for consent itself
     drive_until(ui, page, answers, "urgent_doctor")
     answer_screen(ui, page, answers)
@@ -531,18 +350,9 @@ def test_an_idle_tablet_locks_itself_and_the_pin_resumes_the_interview(
     enrolment or a tap is not idle time."""
     server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "8", "WAYMARK_UI_TICK": "0.5"})
     page = app_page(server, ui.PHONE)
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + "ti")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    tap_enabled(ui, page, ids.CONSENT_AGREE)
-    ui.wait_screen(page, "interview")
+    ui.first_run(page, agency)
+    ui.new_screening(page, "skeleton.yaml", "ti")
+    ui.give_consent(page)
     before = prompts_on_screen(page)
     assert before == [ids.PROMPT + "case_code"]
 
@@ -562,17 +372,9 @@ def test_break_prompt_after_a_long_interview(
     keeps the interview where it was."""
     server = serve_app(env={"WAYMARK_BREAK_SECONDS": "3", "WAYMARK_UI_TICK": "0.5"})
     page = app_page(server, ui.PHONE)
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.tap(page, ids.START_SCREENING)
-    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + "so")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    tap_enabled(ui, page, ids.CONSENT_AGREE)
-    ui.wait_screen(page, "interview")
+    ui.first_run(page, agency)
+    ui.new_screening(page, "skeleton.yaml", "so")
+    ui.give_consent(page)
     ui.by_id(page, ids.BREAK_PROMPT).first.wait_for(state="attached", timeout=15_000)
     shot(ui, page, artifacts_dir, "phone", "30-break-prompt")
     ui.tap(page, ids.BREAK_CONTINUE)

@@ -12,8 +12,8 @@ import yaml
 from playwright.sync_api import Error as PlaywrightError
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, Agency, tap_answer, tap_choice, tap_enabled
-from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
+from tests.e2e.conftest import Agency
+from tests.e2e.test_field_app import tap_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,20 +73,9 @@ def long_group_questionnaire(folder: Path) -> Path:
 
 
 def begin(ui: Any, page: Any, agency: Agency, lang: str) -> None:
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    ui.wait_screen(page, "new")
-    tap_choice(ui, page, ids.FORM + "long_group.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + lang)
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
-    ui.wait_screen(page, "consent")
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    tap_enabled(ui, page, ids.CONSENT_AGREE)
-    ui.wait_screen(page, "interview")
+    ui.first_run(page, agency)
+    ui.new_screening(page, "long_group.yaml", lang)
+    ui.give_consent(page)
 
 
 def box(ui: Any, page: Any, ident: str) -> dict[str, float]:

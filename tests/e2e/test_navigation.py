@@ -10,15 +10,8 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import (
-    PIN,
-    Agency,
-    stored_envelopes,
-    tap_answer,
-    tap_choice,
-    tap_enabled,
-)
-from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
+from tests.e2e.conftest import Agency, stored_envelopes
+from tests.e2e.test_field_app import tap_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,18 +21,9 @@ def test_go_to_a_question_and_review_before_finishing(
     viewport: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
 ) -> None:
     page = app_page(serve_app(), ui.VIEWPORTS[viewport])
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    tap_choice(ui, page, ids.FORM + "skeleton.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + "ti")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    tap_enabled(ui, page, ids.CONSENT_AGREE)
-    ui.wait_screen(page, "interview")
+    ui.first_run(page, agency)
+    ui.new_screening(page, "skeleton.yaml", "ti")
+    ui.give_consent(page)
     ui.type_into(page, ids.ANSWER_FIELD + "case_code", "NAV-1")
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.CHOICE + "no").first.wait_for()

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import PIN, tap_choice, tap_enabled
-from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FORM = "px_xlsform_spec_test.xlsx"
@@ -31,21 +29,9 @@ def test_a_label_shows_the_name_typed_on_the_screen_before(
     shutil.copy(shared_dir / "conformance" / "forms" / "public" / FORM, forms / FORM)
     server = serve_app(questionnaires_dir=forms)
     page = app_page(server, ui.VIEWPORTS["phone"])
-    ui.set_pin(page, PIN)
-    ui.wait_screen(page, "enrol")
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    ui.wait_screen(page, "new")
-    tap_choice(ui, page, ids.FORM + FORM)
-    tap_choice(ui, page, ids.LANGUAGE + "en")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
-    ui.wait_screen(page, "consent")
-    ui.tap(page, ids.CONSENT_SCREENING)
-    ui.tap(page, ids.CONSENT_STORING)
-    tap_enabled(ui, page, ids.CONSENT_AGREE)
-    ui.wait_screen(page, "interview")
+    ui.first_run(page, agency)
+    ui.new_screening(page, FORM, "en")
+    ui.give_consent(page)
     ui.wait_text(page, "Skip to end")
     ui.tap(page, ids.NEXT)
     ui.by_id(page, ids.ANSWER_FIELD + "my_name").first.wait_for()

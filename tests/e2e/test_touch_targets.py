@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.conftest import TIMEOUT_MS, open_app
-from tests.e2e.test_field_app import PIN, Agency, tap_choice, tap_enabled
-from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
+from tests.e2e.conftest import TIMEOUT_MS, Agency, open_app
+from tests.e2e.test_field_app import tap_choice, tap_enabled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,9 +49,7 @@ def test_every_target_is_48_px_with_a_desktop_user_agent(
         open_app(page, app.url)
         ui.wait_screen(page, "set_pin")
         assert small_targets(page) == []
-        ui.set_pin(page, PIN)
-        ui.enrol(page, agency.enrolment_text())
-        ui.wait_screen(page, "home")
+        ui.first_run(page, agency)
         assert small_targets(page) == []
         ui.settled_screenshot(page, artifacts_dir / "touch" / f"{viewport}-home.png")
 

@@ -9,17 +9,8 @@ from typing import Any
 import pytest
 
 from app.ui import ids
-from tests.e2e.test_field_app import (
-    PIN,
-    Agency,
-    answer_screen,
-    drive_until,
-    label_of,
-    screening_answers,
-    tap_choice,
-    tap_enabled,
-)
-from tests.e2e.test_field_app import agency as agency  # the real agency server fixture
+from tests.e2e.conftest import Agency
+from tests.e2e.test_field_app import answer_screen, drive_until, label_of, screening_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,14 +30,8 @@ def test_the_urgent_screen_names_its_answers_and_calls_with_a_tap(
     page.add_init_script(RECORD_OPENED)
     page.reload()
     ui.enable_semantics(page)
-    ui.set_pin(page, PIN)
-    ui.enrol(page, agency.enrolment_text())
-    ui.wait_screen(page, "home")
-    ui.tap(page, ids.START_SCREENING)
-    tap_choice(ui, page, ids.FORM + "screening.yaml")
-    tap_choice(ui, page, ids.LANGUAGE + "ar")
-    tap_choice(ui, page, ids.WORKER_LANGUAGE + "en")
-    tap_enabled(ui, page, ids.BEGIN)
+    ui.first_run(page, agency)
+    ui.new_screening(page, "screening.yaml", "ar")
     ui.wait_screen(page, "interview")
     drive_until(ui, page, answers, "urgent_doctor")
     answer_screen(ui, page, answers)

@@ -50,7 +50,8 @@ class AgencyKeys:
 
     @classmethod
     def new(cls) -> AgencyKeys:
-        pem, raw = crypto.new_agency_keypair(PASSPHRASE)
+        # the key file's wrap cost is tested in tests/app/store, not here
+        pem, raw = crypto.new_agency_keypair(PASSPHRASE, params=crypto.TEST_KDF)
         return cls(pem, raw)
 
     def private(self) -> crypto.AgencyPrivateKey:
@@ -217,8 +218,14 @@ def wait_until_up(url: str, proc: Any) -> None:
     """Wait for a server (or proxy) process to answer its health probe."""
     import time
 
+    def answers() -> bool:
+        # each probe's client is closed: a connection left open keeps the server's shutdown
+        # waiting for it (over TLS, for a close the test process never sends)
+        with SyncClient(url) as probe:
+            return bool(probe.health(timeout=1))
+
     deadline = time.monotonic() + 60
-    while not SyncClient(url).health(timeout=1):
+    while not answers():
         assert proc.poll() is None, "process exited"
         assert time.monotonic() < deadline, "process did not start"
         time.sleep(0.2)

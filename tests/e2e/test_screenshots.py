@@ -4,9 +4,9 @@ look at, and checked for what a person would find wrong without looking: a contr
 the side, a pinned button (Next, Back, Home, Finish) off the screen, quick exit on the wrong side
 for the language's direction, a screen that does not come.
 
-``waymark demo`` runs once for the module (its server, an enrolled field app, the sample site
-directory); each language is a worker who sets the interface language in Settings and walks
-the screens in it: lock, home, settings, a new screening, consent and its decline question, the
+Each language is a fresh tablet enrolled with the browser tests' agency server (its site has a
+referral directory with phone numbers), whose worker sets the interface language in Settings and
+walks the screens in it: lock, home, settings, a new screening, consent and its decline question, the
 skeleton's questions and the review before finishing, the screening's set-up group, a question
 with the language panel open, the urgent screen, the question list, a worker's summary, the
 records and sending. Each screen is shot at the three sizes by turning the one page (a turn
@@ -15,40 +15,36 @@ keeps the worker's place), so the walk is made once per language.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
-import yaml
 
-from app.cli import demo
 from app.ui import ids
 from tests.e2e.conftest import (
-    ROOT,
+    PIN,
+    Agency,
+    answer_skeleton,
     by_id,
+    choose,
+    first_run,
     identifiers,
     settle,
     settled_screenshot,
     tap,
+    tap_when_enabled,
     type_into,
     wait_screen,
     wait_until,
     watch,
 )
+from tests.e2e.test_field_app import answer_screen, screening_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SIZES = {"phone": (360, 740), "tablet": (800, 1280), "landscape": (740, 360)}
-#: Interview answers: the persona of the screening's tests, with a need for a doctor now.
-PERSONA = ROOT / "tests" / "questionnaires" / "personas" / "gulf_domestic_worker.yaml"
 #: The worker's language beside each respondent's: English under Arabic (interpreter work),
 #: Tigrinya throughout.
 WORKER = {"ar": "en", "ti": "ti"}
@@ -77,17 +73,6 @@ LAYOUT_JS = """([pinned, rtl]) => {
   }
   return out;
 }"""
-
-CHOSEN_JS = """(ident) => !!document.querySelector(
-  `[flt-semantics-identifier="${ident}"][aria-current="true"]`)"""
-
-ENABLED_JS = """(ident) => {
-  const node = document.querySelector(`[flt-semantics-identifier="${ident}"]`);
-  if (!node) return false;
-  const target = node.getAttribute('role') ? node : (node.querySelector('[role]') || node);
-  return target.getAttribute('aria-disabled') !== 'true';
-}"""
-
 
 @dataclass
 class Walk:
@@ -118,101 +103,10 @@ class Walk:
             self.found += [f"{name} ({size}): {w}" for w in wrong]
         self.turn(*SIZES["phone"])
 
-    def choose(self, ident: str) -> None:
-        tap(self.page, ident)
-        self.page.wait_for_function(CHOSEN_JS, arg=ident, timeout=20_000)
-
-    def tap_enabled(self, ident: str) -> None:
-        self.page.wait_for_function(ENABLED_JS, arg=ident, timeout=20_000)
-        tap(self.page, ident)
-
-
-def prompts(page: Any) -> list[str]:
-    shown = page.eval_on_selector_all(
-        f'[flt-semantics-identifier^="{ids.PROMPT}"]',
-        "els => els.map(e => e.getAttribute('flt-semantics-identifier'))",
-    )
-    return [name[len(ids.PROMPT) :] for name in shown]
-
-
-def answer_screen(walk: Walk, answers: dict[str, Any]) -> None:
-    """Answer what the screen asks the way a worker taps, then Next."""
-    page = walk.page
-    names = prompts(page)
-    for name in names:
-        if name not in answers:
-            continue
-        value = answers[name]
-        if by_id(page, ids.ANSWER_FIELD + name).count():
-            type_into(page, ids.ANSWER_FIELD + name, str(value))
-            continue
-        box = by_id(page, ids.PROMPT + name).first
-        for v in value if isinstance(value, list) else [value]:
-            tap(page, ids.CHOICE + v, within=box)
-            chosen = f'[flt-semantics-identifier="{ids.CHOICE + v}"][aria-current="true"]'
-            box.locator(chosen).first.wait_for(state="attached")
-    tap(page, ids.NEXT)
-    page.wait_for_function(
-        """([before, prompt]) => JSON.stringify([...document.querySelectorAll(
-             `[flt-semantics-identifier^="${prompt}"]`)].map(e =>
-             e.getAttribute('flt-semantics-identifier').slice(prompt.length))) !== before
-           || !document.querySelector('[flt-semantics-identifier="screen-interview"]')""",
-        arg=[_json(names), ids.PROMPT],
-        timeout=20_000,
-    )
-
-
-def _json(names: list[str]) -> str:
-    import json
-
-    return json.dumps(names, separators=(",", ":"))
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``waymark demo`` on a fresh folder: the field app's address."""
-    folder = tmp_path_factory.mktemp("screens")
-    server_port, app_port = _free_port(), _free_port()
-    log = folder / "demo.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WAYMARK_AUTO_LOCK_SECONDS": "3600"}
-    env.pop("DISPLAY", None)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and code
-            [sys.executable, "-m", "app", "demo", "--data", str(folder / "data"),
-             "--server-port", str(server_port), "--app-port", str(app_port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{app_port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError("waymark demo exited:\n" + log.read_text("utf-8", "replace"))
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("waymark demo did not start:\n" + log.read_text("utf-8"))
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def unlock(walk: Walk) -> None:
     wait_screen(walk.page, "unlock")
-    type_into(walk.page, ids.PIN, demo.DEMO_PIN)
+    type_into(walk.page, ids.PIN, PIN)
     tap(walk.page, ids.PIN_SUBMIT)
     wait_screen(walk.page, "home")
 
@@ -220,10 +114,9 @@ def unlock(walk: Walk) -> None:
 def walk_the_start(walk: Walk) -> None:
     """Lock, home and settings, in the worker's language."""
     page, lang = walk.page, walk.lang
-    unlock(walk)
     tap(page, ids.HOME_SETTINGS)
     wait_screen(page, "settings")
-    walk.choose(ids.SETTING_LANGUAGE + lang)
+    choose(page, ids.SETTING_LANGUAGE + lang)
     walk.look("01-settings", "settings", (ids.BACK_HOME,))
     tap(page, ids.BACK_HOME)
     walk.look("02-home", "home")
@@ -238,11 +131,11 @@ def walk_the_skeleton(walk: Walk) -> None:
     page, lang = walk.page, walk.lang
     tap(page, ids.START_SCREENING)
     wait_screen(page, "new")
-    walk.choose(ids.FORM + "skeleton.yaml")
-    walk.choose(ids.LANGUAGE + lang)
-    walk.choose(ids.WORKER_LANGUAGE + WORKER[lang])
+    choose(page, ids.FORM + "skeleton.yaml")
+    choose(page, ids.LANGUAGE + lang)
+    choose(page, ids.WORKER_LANGUAGE + WORKER[lang])
     walk.look("03-new-screening", "new")
-    walk.tap_enabled(ids.BEGIN)
+    tap_when_enabled(page, ids.BEGIN)
     walk.look("04-consent", "consent")
     tap(page, ids.CONSENT_DECLINE)
     by_id(page, ids.CONSENT_DECLINE_YES).first.wait_for()
@@ -250,11 +143,9 @@ def walk_the_skeleton(walk: Walk) -> None:
     tap(page, ids.CONSENT_DECLINE_NO)
     tap(page, ids.CONSENT_SCREENING)
     tap(page, ids.CONSENT_STORING)
-    walk.tap_enabled(ids.CONSENT_AGREE)
+    tap_when_enabled(page, ids.CONSENT_AGREE)
     walk.look("06-first-question", "interview", (ids.NEXT, ids.BACK))
-    for _ in range(3):
-        answer_screen(walk, {"case_code": "SHOT-1", "travelling_alone": "no", "companions": 2})
-    by_id(page, ids.FINISH).first.wait_for()
+    answer_skeleton(page, "SHOT-1")
     walk.look("07-review", "interview", (ids.FINISH,))
     tap(page, ids.FINISH)
     walk.look("08-summary", "summary")
@@ -266,14 +157,13 @@ def walk_the_screening(walk: Walk) -> None:
     """The screening's set-up group, a question with the language panel open, the urgent
     screen, the question list, and the worker's summary after ending safely."""
     page, lang = walk.page, walk.lang
-    persona = yaml.safe_load(PERSONA.read_text("utf-8"))
-    answers = dict(persona["answers"]) | {"interview_language": lang, "urgent_doctor": "yes"}
+    answers = screening_answers() | {"interview_language": lang, "urgent_doctor": "yes"}
     tap(page, ids.START_SCREENING)
     wait_screen(page, "new")
-    walk.choose(ids.FORM + "screening.yaml")
-    walk.choose(ids.LANGUAGE + lang)
-    walk.choose(ids.WORKER_LANGUAGE + WORKER[lang])
-    walk.tap_enabled(ids.BEGIN)
+    choose(page, ids.FORM + "screening.yaml")
+    choose(page, ids.LANGUAGE + lang)
+    choose(page, ids.WORKER_LANGUAGE + WORKER[lang])
+    tap_when_enabled(page, ids.BEGIN)
     walk.look("09-set-up-group", "interview", (ids.NEXT, ids.BACK))
     for step in range(40):
         if ids.SCREEN + "urgent" in identifiers(page):
@@ -283,7 +173,7 @@ def walk_the_screening(walk: Walk) -> None:
             tap(page, ids.SWITCH_LANGUAGE)
             walk.look("11-language-panel", "interview", (ids.NEXT, ids.BACK))
             tap(page, ids.SWITCH_LANGUAGE)
-        answer_screen(walk, answers)
+        answer_screen(SimpleNamespace(tap=tap, by_id=by_id, type_into=type_into), page, answers)
     walk.look("12-urgent", "urgent")
     tap(page, ids.URGENT_CONTINUE)
     wait_screen(page, "interview")
@@ -313,9 +203,11 @@ def walk_the_records(walk: Walk) -> None:
 
 @pytest.mark.parametrize("lang", ["ar", "ti"])
 def test_every_screen_at_every_size(
-    lang: str, demo_app: str, app_page: Any, artifacts_dir: Path
+    lang: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path
 ) -> None:
-    page = app_page(type("Served", (), {"url": demo_app})(), {"width": 360, "height": 740})
+    server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "3600"})  # pictures take their time
+    page = app_page(server, {"width": 360, "height": 740})
+    first_run(page, agency)
     walk = Walk(page, lang, artifacts_dir / "screens" / lang)
     walk_the_start(walk)
     walk_the_skeleton(walk)

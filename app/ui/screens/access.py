@@ -22,21 +22,15 @@ def set_pin(shell: Shell) -> ft.Control:
         await shell.run_slow(shell.model.set_pin, pin.value or "", repeat.value or "")
 
     repeat.on_submit = submit
-    return ft.Column(
-        [
-            k.heading(_("Set a PIN for this tablet")),
-            k.text(
-                _(
-                    "The PIN protects every record on this tablet. Choose at least 4 digits "
-                    "and do not share it."
-                )
-            ),
-            *notice(shell),
-            ft.Semantics(identifier=ids.PIN, content=pin),
-            ft.Semantics(identifier=ids.PIN_REPEAT, content=repeat),
-            k.button(_("Set PIN"), submit, ident=ids.PIN_SUBMIT, disabled=shell.busy),
-        ],
-        spacing=14,
+    return k.form(
+        _("Set a PIN for this tablet"),
+        _(
+            "The PIN protects every record on this tablet. Choose at least 4 digits "
+            "and do not share it."
+        ),
+        [(ids.PIN, pin), (ids.PIN_REPEAT, repeat)],
+        k.button(_("Set PIN"), submit, ident=ids.PIN_SUBMIT, disabled=shell.busy),
+        before=notice(shell),
     )
 
 
@@ -49,15 +43,12 @@ def unlock(shell: Shell) -> ft.Control:
 
     pin.on_submit = submit
     pin.autofocus = True
-    return ft.Column(
-        [
-            k.heading(_("Locked")),
-            k.text(_("Type your PIN to continue.")),
-            *notice(shell),
-            ft.Semantics(identifier=ids.PIN, content=pin),
-            k.button(_("Unlock"), submit, ident=ids.PIN_SUBMIT, disabled=shell.busy),
-        ],
-        spacing=14,
+    return k.form(
+        _("Locked"),
+        _("Type your PIN to continue."),
+        [(ids.PIN, pin)],
+        k.button(_("Unlock"), submit, ident=ids.PIN_SUBMIT, disabled=shell.busy),
+        before=notice(shell),
     )
 
 
@@ -69,19 +60,13 @@ def enrol(shell: Shell) -> ft.Control:
     async def submit(_e: Any) -> None:
         await shell.run_slow(shell.model.enrol, code.value or "", server.value or "")
 
-    return ft.Column(
-        [
-            k.heading(_("Enrol this tablet")),
-            k.text(
-                _(
-                    "Type the code your coordinator gave you, or paste the text of the QR "
-                    "code. The tablet needs a connection for this step only."
-                )
-            ),
-            *notice(shell),
-            ft.Semantics(identifier=ids.ENROL_CODE, content=code),
-            ft.Semantics(identifier=ids.ENROL_SERVER, content=server),
-            k.button(_("Enrol"), submit, ident=ids.ENROL_SUBMIT, disabled=shell.busy),
-        ],
-        spacing=14,
+    return k.form(
+        _("Enrol this tablet"),
+        _(
+            "Type the code your coordinator gave you, or paste the text of the QR "
+            "code. The tablet needs a connection for this step only."
+        ),
+        [(ids.ENROL_CODE, code), (ids.ENROL_SERVER, server)],
+        k.button(_("Enrol"), submit, ident=ids.ENROL_SUBMIT, disabled=shell.busy),
+        before=notice(shell),
     )

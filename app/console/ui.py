@@ -42,7 +42,16 @@ from app.console.words import (
 from app.i18n import SHIPPED, Translator, is_rtl, language, translator
 from app.resources import questionnaires_dir
 from app.store import crypto
-from app.uikit.components import DONE_BG, ERROR_BG, FONTS, PRIMARY, WORKER_BG, Kit, theme
+from app.uikit.components import (
+    DONE_BG,
+    ERROR_BG,
+    FONTS,
+    PRIMARY,
+    WORKER_BG,
+    Kit,
+    Option,
+    theme,
+)
 from app.uikit.web import run_offline
 from sync.protocol import case_code
 
@@ -300,20 +309,16 @@ class ConsoleShell:
 
     def language_row(self) -> ft.Control:
         """The shipped languages, each in its own name."""
-        k, v = self.kit, self.view
-        return ft.Row(
-            [
-                k.button(
-                    language(code).native_name,
-                    self.act(v.set_language, code),
-                    ident=ids.LANGUAGE + code,
-                    kind="secondary",
-                    selected=code == v.lang,
-                    lang=code,
-                )
-                for code in SHIPPED
-            ],
-            wrap=True,
+        v = self.view
+        return self.kit.options(
+            Option(
+                ids.LANGUAGE + code,
+                language(code).native_name,
+                self.act(v.set_language, code),
+                selected=code == v.lang,
+                lang=code,
+            )
+            for code in SHIPPED
         )
 
     def previous_fields(self, previous: ft.TextField) -> list[ft.Control]:

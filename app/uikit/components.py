@@ -9,7 +9,8 @@ others, so mixed text (an Arabic question, English worker text) renders in one s
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import flet as ft
@@ -81,6 +82,19 @@ def colours(kind: str, *, selected: bool = False, disabled: bool = False) -> tup
     if kind == "primary" or selected:
         return PRIMARY, "#ffffff"
     return "#ffffff", PRIMARY
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of a choice drawn by :meth:`Kit.options`: ``ident`` names its button,
+    ``lang`` the language its words are in, ``sublabel`` a second line (a draft translation)."""
+
+    ident: str
+    label: str
+    on_click: Callable[[Any], Any] | None
+    selected: bool = False
+    lang: str | None = None
+    sublabel: str | None = None
 
 
 class Kit:
@@ -284,6 +298,23 @@ class Kit:
         """Buttons side by side (made with ``expand=True`` they share the width; with
         ``wrap`` they go on the next line when the screen is too narrow)."""
         return ft.Row(list(buttons), spacing=spacing, wrap=wrap, run_spacing=spacing)
+
+    def options(self, options: Iterable[Option], *, spacing: float = 8) -> ft.Row:
+        """One choice among several (a language, a text size) as buttons that wrap on a narrow
+        screen: the chosen one filled, and said to be chosen."""
+        buttons = [
+            self.button(
+                o.label,
+                o.on_click,
+                ident=o.ident,
+                lang=o.lang,
+                kind="secondary",
+                selected=o.selected,
+                sublabel=o.sublabel,
+            )
+            for o in options
+        ]
+        return self.actions(buttons, wrap=True, spacing=spacing)
 
     def ask(
         self,

@@ -13,6 +13,7 @@ from app.ui import ids
 from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, RecordLine, Route
 from app.ui.screens import notice
 from app.ui.words import number
+from app.uikit.components import Option
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell
@@ -309,68 +310,62 @@ def settings(shell: Shell) -> ft.Control:
         (_("Lock when not used for"), _lock_options(shell)),
         (_("Send records by themselves"), _sending_options(shell)),
     ):
-        items += [
-            k.text(title, 18, bold=True),
-            ft.Row(options, wrap=True, spacing=8, run_spacing=8),
-        ]
+        items += [k.text(title, 18, bold=True), k.options(options)]
     items += [_enrolment_card(shell), _send_log_card(shell)]
     return ft.Column(items, spacing=14)
 
 
-def _language_options(shell: Shell) -> list[ft.Control]:
+def _language_options(shell: Shell) -> list[Option]:
     """The shipped interface languages, each in its own name, a draft translation said so."""
-    k, _, m = shell.kit, shell._, shell.model
+    _, m = shell._, shell.model
+    draft = _("draft translation")
     return [
-        k.button(
+        Option(
+            ids.SETTING_LANGUAGE + code,
             language(code).native_name,
             shell.act(m.set_language, code),
-            ident=ids.SETTING_LANGUAGE + code,
-            lang=code,
             selected=code == m.settings.language,
-            kind="secondary",
-            sublabel=_("draft translation") if review_status(code) == "draft" else None,
+            lang=code,
+            sublabel=draft if review_status(code) == "draft" else None,
         )
         for code in SHIPPED
     ]
 
 
-def _size_options(shell: Shell) -> list[ft.Control]:
+def _size_options(shell: Shell) -> list[Option]:
     m = shell.model
     return [
-        shell.kit.button(
+        Option(
+            ids.SETTING_TEXT + str(int(scale * 100)),
             f"{int(scale * 100)}%",
             shell.act(m.set_text_scale, scale),
-            ident=ids.SETTING_TEXT + str(int(scale * 100)),
             selected=scale == m.settings.text_scale,
-            kind="secondary",
         )
         for scale in TEXT_SIZES
     ]
 
 
-def _lock_options(shell: Shell) -> list[ft.Control]:
+def _lock_options(shell: Shell) -> list[Option]:
     _, m = shell._, shell.model
     return [
-        shell.kit.button(
+        Option(
+            ids.SETTING_LOCK + str(secs),
             _("{n} min", n=secs // 60),
             shell.act(m.set_auto_lock, secs),
-            ident=ids.SETTING_LOCK + str(secs),
             selected=secs == m.settings.auto_lock_seconds,
-            kind="secondary",
         )
         for secs in AUTO_LOCK_CHOICES
     ]
 
 
-def _sending_options(shell: Shell) -> list[ft.Control]:
+def _sending_options(shell: Shell) -> list[Option]:
     _, m = shell._, shell.model
     return [
-        shell.kit.button(
+        Option(
+            ids.SETTING_AUTO_SEND + ("on" if on else "off"),
             words,
             shell.act(m.set_auto_send, on),
-            ident=ids.SETTING_AUTO_SEND + ("on" if on else "off"),
             selected=on == m.settings.auto_send,
-            kind="secondary",
         )
         for on, words in ((True, _("On")), (False, _("Off")))
     ]

@@ -19,6 +19,7 @@ from app.ui.interview import PromptView, QuestionnaireInfo, ScreenView
 from app.ui.model import Route
 from app.ui.screens import no_screening, notice, questions
 from app.ui.words import number
+from app.uikit.components import Option
 
 if TYPE_CHECKING:
     from app.engine import Questionnaire
@@ -98,20 +99,18 @@ def _language_buttons(shell: Shell, q: Questionnaire, key: str, prefix: str) -> 
     """The questionnaire's languages, each in its own name, a draft translation said so;
     ``key`` is the choice they set (the respondent's or the worker's language)."""
     _, m = shell._, shell.model
-    names = q.language_names
-    buttons = [
-        shell.kit.button(
-            names.get(code) or _lang_name(code),
+    draft = _("draft translation")
+    return shell.kit.options(
+        Option(
+            prefix + code,
+            q.language_names.get(code) or _lang_name(code),
             shell.act(m.choose, key, code),
-            ident=prefix + code,
-            lang=code,
-            kind="secondary",
             selected=m.new_choice.get(key) == code,
-            sublabel=_("draft translation") if q.language_status(code) != "reviewed" else None,
+            lang=code,
+            sublabel=draft if q.language_status(code) != "reviewed" else None,
         )
         for code in q.languages
-    ]
-    return ft.Row(buttons, wrap=True, spacing=8, run_spacing=8)
+    )
 
 
 CONSENT_TEXT = (
@@ -464,22 +463,13 @@ def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
     assert iv is not None
     langs = iv.languages()
 
-    def row(current: str, setter: Any, prefix: str) -> ft.Control:
-        return ft.Row(
-            [
-                k.button(
-                    name,
-                    shell.act(setter, code),
-                    ident=prefix + code,
-                    lang=code,
-                    kind="secondary",
-                    selected=code == current,
-                )
+    def row(current: str, setter: Callable[[str], Any], prefix: str) -> ft.Control:
+        return k.options(
+            (
+                Option(prefix + code, name, shell.act(setter, code), code == current, lang=code)
                 for code, name, _status in langs
-            ],
-            wrap=True,
+            ),
             spacing=6,
-            run_spacing=6,
         )
 
     def interpreter_changed(e: Any) -> None:

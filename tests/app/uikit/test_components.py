@@ -16,6 +16,7 @@ from app.uikit.components import (
     NOTICE_BG,
     PRIMARY,
     Kit,
+    Option,
     colours,
     family,
 )
@@ -132,3 +133,28 @@ def test_a_notice_is_read_out_in_its_language_and_direction() -> None:
     assert inner(done).bgcolor == DONE_BG
     arabic = inner(k.notice("تم", lang="ar"))
     assert arabic.rtl and not inner(error).rtl
+
+
+def test_options_mark_the_chosen_one_and_wrap_on_a_narrow_screen() -> None:
+    k, touched = kit()
+    row = k.options(
+        [
+            Option("lang-en", "English", lambda _e: touched.append("en"), selected=True),
+            Option(
+                "lang-ar",
+                "العربية",
+                lambda _e: touched.append("ar"),
+                lang="ar",
+                sublabel="draft translation",
+            ),
+        ]
+    )
+    assert row.wrap and row.run_spacing == row.spacing == 8
+    english, arabic = row.controls
+    assert isinstance(english, ft.Semantics) and isinstance(arabic, ft.Semantics)
+    assert (english.identifier, english.selected) == ("lang-en", True)
+    assert (arabic.identifier, arabic.selected) == ("lang-ar", None)
+    assert english.content.bgcolor == PRIMARY and arabic.content.bgcolor == "#ffffff"
+    assert arabic.content.rtl and isinstance(arabic.content.content, ft.Column)
+    arabic.content.on_click(None)
+    assert touched == ["touch", "ar"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -301,18 +302,61 @@ async def _redraw(shell: Shell) -> None:
 
 
 def settings(shell: Shell) -> ft.Control:
-    k, _ = shell.kit, shell._
+    k, _, m = shell.kit, shell._, shell.model
+    s = m.settings
     shell.footer = _back(shell)  # pinned: reachable however long the page
     items: list[ft.Control] = [k.heading(_("Settings")), *notice(shell)]
     for title, options in (
         (_("Interface language"), _language_options(shell)),
-        (_("Text size"), _size_options(shell)),
-        (_("Lock when not used for"), _lock_options(shell)),
-        (_("Send records by themselves"), _sending_options(shell)),
+        (
+            _("Text size"),
+            _options(
+                shell,
+                m.set_text_scale,
+                s.text_scale,
+                ids.SETTING_TEXT,
+                [(scale, str(int(scale * 100)), f"{int(scale * 100)}%") for scale in TEXT_SIZES],
+            ),
+        ),
+        (
+            _("Lock when not used for"),
+            _options(
+                shell,
+                m.set_auto_lock,
+                s.auto_lock_seconds,
+                ids.SETTING_LOCK,
+                [(secs, str(secs), _("{n} min", n=secs // 60)) for secs in AUTO_LOCK_CHOICES],
+            ),
+        ),
+        (
+            _("Send records by themselves"),
+            _options(
+                shell,
+                m.set_auto_send,
+                s.auto_send,
+                ids.SETTING_AUTO_SEND,
+                [(True, "on", _("On")), (False, "off", _("Off"))],
+            ),
+        ),
     ):
         items += [k.text(title, 18, bold=True), k.options(options)]
     items += [_enrolment_card(shell), _send_log_card(shell)]
     return ft.Column(items, spacing=14)
+
+
+def _options(
+    shell: Shell,
+    setter: Callable[[Any], Any],
+    current: object,
+    prefix: str,
+    choices: list[tuple[Any, str, str]],
+) -> list[Option]:
+    """One setting's choices, each ``(value, the end of its identifier, its words)``: a tap
+    sets the value; the current one is chosen."""
+    return [
+        Option(prefix + suffix, words, shell.act(setter, value), selected=value == current)
+        for value, suffix, words in choices
+    ]
 
 
 def _language_options(shell: Shell) -> list[Option]:
@@ -329,45 +373,6 @@ def _language_options(shell: Shell) -> list[Option]:
             sublabel=draft if review_status(code) == "draft" else None,
         )
         for code in SHIPPED
-    ]
-
-
-def _size_options(shell: Shell) -> list[Option]:
-    m = shell.model
-    return [
-        Option(
-            ids.SETTING_TEXT + str(int(scale * 100)),
-            f"{int(scale * 100)}%",
-            shell.act(m.set_text_scale, scale),
-            selected=scale == m.settings.text_scale,
-        )
-        for scale in TEXT_SIZES
-    ]
-
-
-def _lock_options(shell: Shell) -> list[Option]:
-    _, m = shell._, shell.model
-    return [
-        Option(
-            ids.SETTING_LOCK + str(secs),
-            _("{n} min", n=secs // 60),
-            shell.act(m.set_auto_lock, secs),
-            selected=secs == m.settings.auto_lock_seconds,
-        )
-        for secs in AUTO_LOCK_CHOICES
-    ]
-
-
-def _sending_options(shell: Shell) -> list[Option]:
-    _, m = shell._, shell.model
-    return [
-        Option(
-            ids.SETTING_AUTO_SEND + ("on" if on else "off"),
-            words,
-            shell.act(m.set_auto_send, on),
-            selected=on == m.settings.auto_send,
-        )
-        for on, words in ((True, _("On")), (False, _("Off")))
     ]
 
 

@@ -14,12 +14,11 @@ import flet as ft
 
 from app.i18n import N_, is_rtl, language, translator
 from app.ui import ids
-from app.ui.components import ERROR_BG, NOTICE_BG, WORKER_BG
 from app.ui.interview import PromptView, QuestionnaireInfo, ScreenView
 from app.ui.model import Route
 from app.ui.screens import no_screening, notice, questions
 from app.ui.words import number
-from app.uikit.components import Option
+from app.uikit.components import ERROR_BG, NOTICE_BG, WORKER_BG, Option
 
 if TYPE_CHECKING:
     from app.engine import Questionnaire
@@ -310,7 +309,13 @@ def _prompt_box(shell: Shell, view: ScreenView, p: PromptView) -> ft.Control:
     return ft.Semantics(identifier=ids.PROMPT + p.name, container=True, content=column)
 
 
-def _chosen(shell: Shell, fn: Any, name: str, value: str, redraw: Any) -> Any:
+def _chosen(
+    shell: Shell,
+    fn: Callable[[str, str], object],
+    name: str,
+    value: str,
+    redraw: Callable[[], None],
+) -> Callable[[Any], None]:
     def handler(_e: Any) -> None:
         if shell.busy:
             return
@@ -718,7 +723,7 @@ def _back_button(shell: Shell, view: ScreenView, *, disabled: bool) -> ft.Contro
     )
 
 
-def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
+def _withdraw(shell: Shell, confirmed: bool | None) -> Callable[[Any], None]:
     """None: ask to confirm; True: delete the draft now; False: keep going."""
 
     def handler(_e: Any) -> None:
@@ -736,7 +741,7 @@ def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
     return handler
 
 
-def _toggle_languages(shell: Shell) -> Any:
+def _toggle_languages(shell: Shell) -> Callable[[Any], None]:
     def handler(_e: Any) -> None:
         shell.model.touch()
         shell.show_languages = not shell.show_languages

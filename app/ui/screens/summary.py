@@ -9,9 +9,9 @@ import flet as ft
 
 from app.i18n import N_
 from app.ui import ids
-from app.ui.components import ERROR_BG
 from app.ui.model import Route
 from app.ui.screens import notice
+from app.uikit.components import ERROR_BG
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell

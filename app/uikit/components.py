@@ -239,13 +239,14 @@ class Kit:
         self,
         label: str,
         *,
-        ident: str | None = None,
         password: bool = False,
         value: str = "",
         on_submit: Callable[[Any], Any] | None = None,
         numeric: bool = False,
         lang: str | None = None,
     ) -> ft.TextField:
+        """A text field whose typing tells the idle lock someone is there. The screen names it
+        for a screen reader and a browser test (:meth:`form` does so for each of its fields)."""
         lang = lang or self.lang
 
         def changed(_e: Any) -> None:

@@ -42,7 +42,16 @@ from app.console.words import (
 from app.i18n import SHIPPED, Translator, is_rtl, language, translator
 from app.resources import questionnaires_dir
 from app.store import crypto
-from app.uikit.components import FONTS, PRIMARY, WORKER_BG, Kit, theme
+from app.uikit.components import (
+    DONE_BG,
+    ERROR_BG,
+    FONTS,
+    PRIMARY,
+    WORKER_BG,
+    Kit,
+    Option,
+    theme,
+)
 from app.uikit.web import run_offline
 from sync.protocol import case_code
 
@@ -286,41 +295,30 @@ class ConsoleShell:
             await self.act(v.open, key_path.value or "", secret, self.actor, old)(e)
 
         passphrase.on_submit = submit
-        return ft.Column(
-            [
-                k.heading(_("Open the coordinator console")),
-                k.text(
-                    _(
-                        "Records are opened on this computer with the agency's private key. "
-                        "They are kept here encrypted with the key's passphrase."
-                    )
-                ),
-                self.language_row(),
-                ft.Semantics(identifier=ids.KEY_PATH, content=key_path),
-                ft.Semantics(identifier=ids.PASSPHRASE, content=passphrase),
-                ft.Semantics(identifier=ids.ACTOR, content=actor),
-                *(self.previous_fields(previous) if ask_previous else []),
-                k.button(_("Open"), submit, ident=ids.OPEN, disabled=self.busy),
-            ],
-            spacing=14,
+        return k.form(
+            _("Open the coordinator console"),
+            _(
+                "Records are opened on this computer with the agency's private key. "
+                "They are kept here encrypted with the key's passphrase."
+            ),
+            [(ids.KEY_PATH, key_path), (ids.PASSPHRASE, passphrase), (ids.ACTOR, actor)],
+            k.button(_("Open"), submit, ident=ids.OPEN, disabled=self.busy),
+            before=[self.language_row()],
+            after=self.previous_fields(previous) if ask_previous else [],
         )
 
     def language_row(self) -> ft.Control:
         """The shipped languages, each in its own name."""
-        k, v = self.kit, self.view
-        return ft.Row(
-            [
-                k.button(
-                    language(code).native_name,
-                    self.act(v.set_language, code),
-                    ident=ids.LANGUAGE + code,
-                    kind="secondary",
-                    selected=code == v.lang,
-                    lang=code,
-                )
-                for code in SHIPPED
-            ],
-            wrap=True,
+        v = self.view
+        return self.kit.options(
+            Option(
+                ids.LANGUAGE + code,
+                language(code).native_name,
+                self.act(v.set_language, code),
+                selected=code == v.lang,
+                lang=code,
+            )
+            for code in SHIPPED
         )
 
     def previous_fields(self, previous: ft.TextField) -> list[ft.Control]:
@@ -856,15 +854,11 @@ class ConsoleShell:
         out: list[ft.Control] = []
         if v.notice is not None:
             out.append(
-                ft.Semantics(
-                    identifier=ids.NOTICE,
-                    live_region=True,
-                    content=ft.Container(
-                        content=k.text(message(_, v.notice.code, v.notice.params), 15),
-                        bgcolor="#fde7e5" if v.notice.error else "#e6f4ea",
-                        padding=12,
-                        border_radius=8,
-                    ),
+                k.notice(
+                    message(_, v.notice.code, v.notice.params),
+                    v.notice.error,
+                    ident=ids.NOTICE,
+                    bg=None if v.notice.error else DONE_BG,
                 )
             )
         if v.confirm_erase and v.route is Route.RECORD and v.record_id is not None:
@@ -879,38 +873,32 @@ class ConsoleShell:
             identifier=ids.ERASE_PROMPT,
             live_region=True,
             container=True,
-            content=k.card(
+            content=k.ask(
+                _(
+                    "Erase the record {code} here and on the server? This "
+                    "cannot be undone. The erasure is recorded, without its "
+                    "content.",
+                    code=isolate(case_code(record_id)),
+                ),
                 [
-                    k.text(
-                        _(
-                            "Erase the record {code} here and on the server? This "
-                            "cannot be undone. The erasure is recorded, without its "
-                            "content.",
-                            code=isolate(case_code(record_id)),
-                        ),
-                        15,
-                        bold=True,
+                    k.button(
+                        _("Erase everywhere"),
+                        self.act(v.erase),
+                        ident=ids.ERASE_CONFIRM,
+                        kind="danger",
+                        disabled=self.busy,
                     ),
-                    ft.Row(
-                        [
-                            k.button(
-                                _("Erase everywhere"),
-                                self.act(v.erase),
-                                ident=ids.ERASE_CONFIRM,
-                                kind="danger",
-                                disabled=self.busy,
-                            ),
-                            k.button(
-                                _("Keep the record"),
-                                self.act(v.cancel_erase),
-                                ident=ids.ERASE_CANCEL,
-                                kind="secondary",
-                            ),
-                        ],
-                        wrap=True,
+                    k.button(
+                        _("Keep the record"),
+                        self.act(v.cancel_erase),
+                        ident=ids.ERASE_CANCEL,
+                        kind="secondary",
                     ),
                 ],
-                bg="#fde7e5",
+                bg=ERROR_BG,
+                bold=True,
+                size=15,
+                wrap=True,
             ),
         )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import flet as ft
@@ -41,6 +42,7 @@ DANGER = "#b3261e"
 WORKER_BG = "#eef3f7"
 NOTICE_BG = "#fff4d6"
 ERROR_BG = "#fde7e5"
+DONE_BG = "#e6f4ea"
 
 
 def family(lang: str | None, bold: bool = False) -> str:
@@ -92,6 +94,31 @@ def directed(value: str, lang: str, *around: str) -> tuple[str, bool]:
     if not rtl and value and any(is_rtl(code) for code in around):
         return LRI + value + PDI, False
     return value, rtl
+
+
+def colours(kind: str, *, selected: bool = False, disabled: bool = False) -> tuple[str, str]:
+    """A button's background and text colours: ``danger`` red, ``primary`` (or a chosen
+    option) filled, any other kind outlined; a disabled button grey whatever its kind."""
+    if disabled:
+        return "#e1e4e8", "#6e7781"
+    if kind == "danger":
+        return DANGER, "#ffffff"
+    if kind == "primary" or selected:
+        return PRIMARY, "#ffffff"
+    return "#ffffff", PRIMARY
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of a choice drawn by :meth:`Kit.options`: ``ident`` names its button,
+    ``lang`` the language its words are in, ``sublabel`` a second line (a draft translation)."""
+
+    ident: str
+    label: str
+    on_click: Callable[[Any], Any] | None
+    selected: bool = False
+    lang: str | None = None
+    sublabel: str | None = None
 
 
 class Kit:
@@ -154,67 +181,11 @@ class Kit:
     ) -> ft.Control:
         """A button at least 48 px high whose accessible name is its words."""
         lang = lang or self.lang
-        if kind == "danger":
-            bg, fg = DANGER, "#ffffff"
-        elif kind == "primary" or selected:
-            bg, fg = PRIMARY, "#ffffff"
-        else:
-            bg, fg = "#ffffff", PRIMARY
-        if disabled:
-            bg, fg = "#e1e4e8", "#6e7781"
-        shown, rtl = directed(label, lang, self.lang)
-        words: list[ft.Control] = [
-            ft.Text(
-                shown,
-                size=self.size(16),
-                font_family=family(lang, True),
-                font_family_fallback=fallback(lang, True),
-                color=fg,
-                rtl=rtl,
-                text_align=ft.TextAlign.CENTER,
-            )
-        ]
-        if sublabel and sublabel != label:
-            # under the respondent's words, whose direction the button takes
-            shown, rtl = directed(sublabel, sublang or self.lang, self.lang, lang)
-            words.append(
-                ft.Text(
-                    shown,
-                    size=self.size(13),
-                    font_family=family(sublang),
-                    font_family_fallback=fallback(sublang),
-                    color=fg,
-                    rtl=rtl,
-                    text_align=ft.TextAlign.CENTER,
-                )
-            )
-        content: ft.Control = (
-            words[0]
-            if len(words) == 1
-            else ft.Column(
-                words, spacing=2, tight=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER
-            )
-        )
-
-        async def clicked_async(e: Any) -> Any:
-            self.on_touch()
-            assert on_click is not None
-            return await on_click(e)
-
-        def clicked_sync(e: Any) -> Any:
-            self.on_touch()
-            return on_click(e) if on_click is not None else None
-
-        clicked: Callable[[Any], Any] = (
-            clicked_async
-            if on_click is not None and inspect.iscoroutinefunction(on_click)
-            else clicked_sync
-        )
-
+        bg, fg = colours(kind, selected=selected, disabled=disabled)
         b = ft.Button(
-            content=content,
+            content=self._button_words(label, lang, fg, sublabel, sublang),
             icon=icon,
-            on_click=clicked,
+            on_click=self._touching(on_click),
             bgcolor=bg,
             color=fg,
             disabled=disabled,
@@ -238,17 +209,72 @@ class Kit:
             )
         return b
 
+    def _button_words(
+        self, label: str, lang: str, fg: str, sublabel: str | None, sublang: str | None
+    ) -> ft.Control:
+        """A button's label, bold, with a smaller second line (the worker's words, a mark)
+        below it when there is one that says something else."""
+        shown, rtl = directed(label, lang, self.lang)
+        words: list[ft.Control] = [
+            ft.Text(
+                shown,
+                size=self.size(16),
+                font_family=family(lang, True),
+                font_family_fallback=fallback(lang, True),
+                color=fg,
+                rtl=rtl,
+                text_align=ft.TextAlign.CENTER,
+            )
+        ]
+        if not sublabel or sublabel == label:
+            return words[0]
+        # under the respondent's words, whose direction the button takes
+        shown, rtl = directed(sublabel, sublang or self.lang, self.lang, lang)
+        words.append(
+            ft.Text(
+                shown,
+                size=self.size(13),
+                font_family=family(sublang),
+                font_family_fallback=fallback(sublang),
+                color=fg,
+                rtl=rtl,
+                text_align=ft.TextAlign.CENTER,
+            )
+        )
+        return ft.Column(
+            words, spacing=2, tight=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER
+        )
+
+    def _touching(self, on_click: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+        """The click handler, telling the idle lock first that someone is there; a coroutine
+        handler stays one, so Flet awaits it."""
+        if on_click is not None and inspect.iscoroutinefunction(on_click):
+            handler = on_click
+
+            async def clicked_async(e: Any) -> Any:
+                self.on_touch()
+                return await handler(e)
+
+            return clicked_async
+
+        def clicked_sync(e: Any) -> Any:
+            self.on_touch()
+            return on_click(e) if on_click is not None else None
+
+        return clicked_sync
+
     def field(
         self,
         label: str,
         *,
-        ident: str | None = None,
         password: bool = False,
         value: str = "",
         on_submit: Callable[[Any], Any] | None = None,
         numeric: bool = False,
         lang: str | None = None,
     ) -> ft.TextField:
+        """A text field whose typing tells the idle lock someone is there. The screen names it
+        for a screen reader and a browser test (:meth:`form` does so for each of its fields)."""
         lang = lang or self.lang
 
         def changed(_e: Any) -> None:
@@ -271,20 +297,93 @@ class Kit:
         return tf
 
     def notice(
-        self, words: str, error: bool = True, *, lang: str | None = None, size: float = 15
+        self,
+        words: str,
+        error: bool = True,
+        *,
+        lang: str | None = None,
+        size: float = 15,
+        ident: str = "notice",
+        bg: str | None = None,
     ) -> ft.Control:
-        """A message in a box; ``lang`` sets its font and direction (the worker's language by
-        default)."""
+        """A message in a box that a screen reader reads out when it appears; ``lang`` sets its
+        font and direction (the worker's language by default), ``bg`` its colour (by default
+        red for an error, yellow otherwise)."""
         return ft.Semantics(
-            identifier="notice",
+            identifier=ident,
             live_region=True,
             content=ft.Container(
                 content=self.text(words, size, lang=lang),
                 rtl=is_rtl(lang or self.lang),
-                bgcolor=ERROR_BG if error else NOTICE_BG,
+                bgcolor=bg or (ERROR_BG if error else NOTICE_BG),
                 padding=12,
                 border_radius=8,
             ),
+        )
+
+    def actions(
+        self, buttons: Sequence[ft.Control], *, wrap: bool = False, spacing: float = 8
+    ) -> ft.Row:
+        """Buttons side by side (made with ``expand=True`` they share the width; with
+        ``wrap`` they go on the next line when the screen is too narrow)."""
+        return ft.Row(list(buttons), spacing=spacing, wrap=wrap, run_spacing=spacing)
+
+    def options(self, options: Iterable[Option], *, spacing: float = 8) -> ft.Row:
+        """One choice among several (a language, a text size) as buttons that wrap on a narrow
+        screen: the chosen one filled, and said to be chosen."""
+        buttons = [
+            self.button(
+                o.label,
+                o.on_click,
+                ident=o.ident,
+                lang=o.lang,
+                kind="secondary",
+                selected=o.selected,
+                sublabel=o.sublabel,
+            )
+            for o in options
+        ]
+        return self.actions(buttons, wrap=True, spacing=spacing)
+
+    def ask(
+        self,
+        words: str,
+        answers: Sequence[ft.Control],
+        *,
+        bg: str = "#ffffff",
+        bold: bool = False,
+        size: float = 16,
+        wrap: bool = False,
+    ) -> ft.Control:
+        """A question in a card with its answers below it, side by side: a confirmation
+        before something that cannot be undone, or an offer the person may decline."""
+        return self.card(
+            [self.text(words, size, bold=bold), self.actions(answers, wrap=wrap)], bg=bg
+        )
+
+    def form(
+        self,
+        title: str,
+        intro: str,
+        fields: Sequence[tuple[str, ft.Control]],
+        submit: ft.Control,
+        *,
+        before: Sequence[ft.Control] = (),
+        after: Sequence[ft.Control] = (),
+    ) -> ft.Column:
+        """A screen that asks for a few fields: its heading, what it is for, ``before`` (a
+        notice, a language choice), each field under its identifier (how a screen reader and
+        a browser test find it), ``after`` and the button that sends it."""
+        return ft.Column(
+            [
+                self.heading(title),
+                self.text(intro),
+                *before,
+                *(ft.Semantics(identifier=ident, content=field) for ident, field in fields),
+                *after,
+                submit,
+            ],
+            spacing=14,
         )
 
     def card(

@@ -5,12 +5,12 @@ the side, a pinned button (Next, Back, Home, Finish) off the screen, quick exit 
 for the language's direction, a screen that does not come.
 
 Each language is a fresh tablet enrolled with the browser tests' agency server (its site has a
-referral directory with phone numbers), whose worker sets the interface language in Settings and
-walks the screens in it: lock, home, settings, a new screening, consent and its decline question, the
-skeleton's questions and the review before finishing, the screening's set-up group, a question
-with the language panel open, the urgent screen, the question list, a worker's summary, the
-records and sending. Each screen is shot at the three sizes by turning the one page (a turn
-keeps the worker's place), so the walk is made once per language.
+referral directory with phone numbers), whose worker sets the interface language in Settings
+and walks the screens in it: lock, home, settings, a new screening, consent and its decline
+question, the skeleton's questions and the review before finishing, the screening's set-up
+group, a question with the language panel open, the urgent screen, the question list, a
+worker's summary, the records and sending. Each screen is shot at the three sizes by turning
+the one page (a turn keeps the worker's place), so the walk is made once per language.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ LAYOUT_JS = """([pinned, rtl]) => {
   for (const e of document.querySelectorAll('flt-semantics[flt-semantics-identifier]')) {
     const r = rect(e), id = e.getAttribute('flt-semantics-identifier');
     if (r.width > 0 && (r.left < -1 || r.right > vw + 1))
-      out.push(`${id} cut off at the side (${Math.round(r.left)}..${Math.round(r.right)} of ${vw})`);
+      out.push(`${id} cut off (${Math.round(r.left)}..${Math.round(r.right)} of ${vw})`);
   }
   for (const id of pinned) {
     const e = document.querySelector(`[flt-semantics-identifier="${id}"]`);

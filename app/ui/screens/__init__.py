@@ -39,3 +39,8 @@ def notice(shell: Shell) -> list[ft.Control]:
     if n is None:
         return []
     return [shell.kit.notice(shell.words(n.code, n.params), error=n.error)]
+
+
+def no_screening(shell: Shell) -> ft.Control:
+    """What a screening's screen shows when no screening is open (a stale tap, a lock)."""
+    return ft.Column([shell.kit.text(shell._("No screening is open."))])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import flet as ft
@@ -15,73 +16,72 @@ if TYPE_CHECKING:
 
 def set_pin(shell: Shell) -> ft.Control:
     k, _ = shell.kit, shell._
-    pin = k.field(_("New PIN"), password=True, numeric=True)
-    repeat = k.field(_("Repeat the PIN"), password=True, numeric=True)
-
-    async def submit(_e: Any) -> None:
-        await shell.run_slow(shell.model.set_pin, pin.value or "", repeat.value or "")
-
-    repeat.on_submit = submit
-    return ft.Column(
+    return _form(
+        shell,
+        _("Set a PIN for this tablet"),
+        _(
+            "The PIN protects every record on this tablet. Choose at least 4 digits "
+            "and do not share it."
+        ),
         [
-            k.heading(_("Set a PIN for this tablet")),
-            k.text(
-                _(
-                    "The PIN protects every record on this tablet. Choose at least 4 digits "
-                    "and do not share it."
-                )
-            ),
-            *notice(shell),
-            ft.Semantics(identifier=ids.PIN, content=pin),
-            ft.Semantics(identifier=ids.PIN_REPEAT, content=repeat),
-            k.button(_("Set PIN"), submit, ident=ids.PIN_SUBMIT, disabled=shell.busy),
+            (ids.PIN, k.field(_("New PIN"), password=True, numeric=True)),
+            (ids.PIN_REPEAT, k.field(_("Repeat the PIN"), password=True, numeric=True)),
         ],
-        spacing=14,
+        (_("Set PIN"), shell.model.set_pin),
     )
 
 
 def unlock(shell: Shell) -> ft.Control:
     k, _ = shell.kit, shell._
     pin = k.field(_("PIN"), password=True, numeric=True)
-
-    async def submit(_e: Any) -> None:
-        await shell.run_slow(shell.model.unlock, pin.value or "")
-
-    pin.on_submit = submit
     pin.autofocus = True
-    return ft.Column(
-        [
-            k.heading(_("Locked")),
-            k.text(_("Type your PIN to continue.")),
-            *notice(shell),
-            ft.Semantics(identifier=ids.PIN, content=pin),
-            k.button(_("Unlock"), submit, ident=ids.PIN_SUBMIT, disabled=shell.busy),
-        ],
-        spacing=14,
+    return _form(
+        shell,
+        _("Locked"),
+        _("Type your PIN to continue."),
+        [(ids.PIN, pin)],
+        (_("Unlock"), shell.model.unlock),
     )
 
 
 def enrol(shell: Shell) -> ft.Control:
     k, _ = shell.kit, shell._
-    code = k.field(_("Enrolment code or QR text"))
-    server = k.field(_("Server address"))
+    return _form(
+        shell,
+        _("Enrol this tablet"),
+        _(
+            "Type the code your coordinator gave you, or paste the text of the QR "
+            "code. The tablet needs a connection for this step only."
+        ),
+        [
+            (ids.ENROL_CODE, k.field(_("Enrolment code or QR text"))),
+            (ids.ENROL_SERVER, k.field(_("Server address"))),
+        ],
+        (_("Enrol"), shell.model.enrol),
+        ident=ids.ENROL_SUBMIT,
+        enter=False,  # sent by its button only
+    )
+
+
+def _form(
+    shell: Shell,
+    title: str,
+    intro: str,
+    fields: list[tuple[str, ft.TextField]],
+    send: tuple[str, Callable[..., Any]],
+    *,
+    ident: str = ids.PIN_SUBMIT,
+    enter: bool = True,
+) -> ft.Control:
+    """A first-run or unlock form: the button (and, with ``enter``, the Enter key in the last
+    field) gives the fields' text, in their order, to the view-model's action, off the event
+    loop while the screen says it is working."""
+    label, action = send
 
     async def submit(_e: Any) -> None:
-        await shell.run_slow(shell.model.enrol, code.value or "", server.value or "")
+        await shell.run_slow(action, *(field.value or "" for _ident, field in fields))
 
-    return ft.Column(
-        [
-            k.heading(_("Enrol this tablet")),
-            k.text(
-                _(
-                    "Type the code your coordinator gave you, or paste the text of the QR "
-                    "code. The tablet needs a connection for this step only."
-                )
-            ),
-            *notice(shell),
-            ft.Semantics(identifier=ids.ENROL_CODE, content=code),
-            ft.Semantics(identifier=ids.ENROL_SERVER, content=server),
-            k.button(_("Enrol"), submit, ident=ids.ENROL_SUBMIT, disabled=shell.busy),
-        ],
-        spacing=14,
-    )
+    if enter:
+        fields[-1][1].on_submit = submit
+    button = shell.kit.button(label, submit, ident=ident, disabled=shell.busy)
+    return shell.kit.form(title, intro, fields, button, before=notice(shell))

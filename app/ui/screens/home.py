@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from app.ui import ids
 from app.ui.model import AUTO_LOCK_CHOICES, TEXT_SIZES, RecordLine, Route
 from app.ui.screens import notice
 from app.ui.words import number
+from app.uikit.components import Option
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell
@@ -41,8 +43,6 @@ def _back(shell: Shell) -> ft.Control:
 
 def home(shell: Shell) -> ft.Control:
     k, _, m = shell.kit, shell._, shell.model
-    drafts = m.drafts()
-    pending = m.pending()
     items: list[ft.Control] = [k.heading(_("Home"))]
     site = m.site()
     if site:
@@ -56,47 +56,9 @@ def home(shell: Shell) -> ft.Control:
             icon=ft.Icons.PLAY_ARROW,
         )
     )
-    if drafts:
-        rows: list[ft.Control] = [k.text(_("Screenings to resume"), 18, bold=True)]
-        for d in m.record_lines("draft"):
-            rows.append(
-                k.button(
-                    _("Resume {case_code}", case_code=d.case_code),
-                    shell.act(m.resume, d.id),
-                    ident=ids.RESUME + d.id,
-                    kind="secondary",
-                    sublabel=describe(shell, d),
-                )
-            )
-        items.append(k.card(rows))
-    sending = ft.Container(content=k.card(_sending(shell, len(pending))))
-
-    def refresh() -> None:  # what the background sender changed, and nothing else
-        sending.content = k.card(_sending(shell, len(m.pending())))
-        sending.update()
-
-    shell.live = refresh
-    items.append(sending)
-    items.append(
-        ft.Column(
-            [
-                k.button(
-                    _("Records"),
-                    shell.act(m.go, Route.RECORDS),
-                    ident=ids.HOME_RECORDS,
-                    kind="secondary",
-                ),
-                k.button(
-                    _("Settings"),
-                    shell.act(m.go, Route.SETTINGS),
-                    ident=ids.HOME_SETTINGS,
-                    kind="secondary",
-                ),
-            ],
-            spacing=10,
-            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-        )
-    )
+    if m.drafts():
+        items.append(_resume_card(shell))
+    items += [_sending_card(shell), _places(shell)]
     items.append(
         k.button(
             _("Lock now"),
@@ -107,6 +69,54 @@ def home(shell: Shell) -> ft.Control:
         )
     )
     return ft.Column(items, spacing=14)
+
+
+def _resume_card(shell: Shell) -> ft.Control:
+    """The screenings in progress, each to resume with one tap."""
+    k, _, m = shell.kit, shell._, shell.model
+    rows: list[ft.Control] = [k.text(_("Screenings to resume"), 18, bold=True)]
+    for d in m.record_lines("draft"):
+        rows.append(
+            k.button(
+                _("Resume {case_code}", case_code=d.case_code),
+                shell.act(m.resume, d.id),
+                ident=ids.RESUME + d.id,
+                kind="secondary",
+                sublabel=describe(shell, d),
+            )
+        )
+    return k.card(rows)
+
+
+def _sending_card(shell: Shell) -> ft.Control:
+    """What waits to be sent, in a slot the background sender redraws on its own (the screen's
+    ``live`` refresh: what it changed, and nothing else)."""
+    k, m = shell.kit, shell.model
+    sending = ft.Container(content=k.card(_sending(shell, len(m.pending()))))
+
+    def refresh() -> None:
+        sending.content = k.card(_sending(shell, len(m.pending())))
+        sending.update()
+
+    shell.live = refresh
+    return sending
+
+
+def _places(shell: Shell) -> ft.Control:
+    """The other places of the app: the records list and the settings."""
+    k, _, m = shell.kit, shell._, shell.model
+    places = (
+        (_("Records"), Route.RECORDS, ids.HOME_RECORDS),
+        (_("Settings"), Route.SETTINGS, ids.HOME_SETTINGS),
+    )
+    return ft.Column(
+        [
+            k.button(words, shell.act(m.go, route), ident=ident, kind="secondary")
+            for words, route, ident in places
+        ],
+        spacing=10,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+    )
 
 
 def _sending(shell: Shell, waiting: int) -> list[ft.Control]:
@@ -294,66 +304,76 @@ async def _redraw(shell: Shell) -> None:
 def settings(shell: Shell) -> ft.Control:
     k, _, m = shell.kit, shell._, shell.model
     s = m.settings
-    langs = [
-        k.button(
+    shell.footer = _back(shell)  # pinned: reachable however long the page
+    items: list[ft.Control] = [k.heading(_("Settings")), *notice(shell)]
+    for title, options in (
+        (_("Interface language"), _language_options(shell)),
+        (
+            _("Text size"),
+            _options(
+                shell,
+                m.set_text_scale,
+                s.text_scale,
+                ids.SETTING_TEXT,
+                [(scale, str(int(scale * 100)), f"{int(scale * 100)}%") for scale in TEXT_SIZES],
+            ),
+        ),
+        (
+            _("Lock when not used for"),
+            _options(
+                shell,
+                m.set_auto_lock,
+                s.auto_lock_seconds,
+                ids.SETTING_LOCK,
+                [(secs, str(secs), _("{n} min", n=secs // 60)) for secs in AUTO_LOCK_CHOICES],
+            ),
+        ),
+        (
+            _("Send records by themselves"),
+            _options(
+                shell,
+                m.set_auto_send,
+                s.auto_send,
+                ids.SETTING_AUTO_SEND,
+                [(True, "on", _("On")), (False, "off", _("Off"))],
+            ),
+        ),
+    ):
+        items += [k.text(title, 18, bold=True), k.options(options)]
+    items += [_enrolment_card(shell), _send_log_card(shell)]
+    return ft.Column(items, spacing=14)
+
+
+def _options(
+    shell: Shell,
+    setter: Callable[[Any], Any],
+    current: object,
+    prefix: str,
+    choices: list[tuple[Any, str, str]],
+) -> list[Option]:
+    """One setting's choices, each ``(value, the end of its identifier, its words)``: a tap
+    sets the value; the current one is chosen."""
+    return [
+        Option(prefix + suffix, words, shell.act(setter, value), selected=value == current)
+        for value, suffix, words in choices
+    ]
+
+
+def _language_options(shell: Shell) -> list[Option]:
+    """The shipped interface languages, each in its own name, a draft translation said so."""
+    _, m = shell._, shell.model
+    draft = _("draft translation")
+    return [
+        Option(
+            ids.SETTING_LANGUAGE + code,
             language(code).native_name,
             shell.act(m.set_language, code),
-            ident=ids.SETTING_LANGUAGE + code,
+            selected=code == m.settings.language,
             lang=code,
-            selected=code == s.language,
-            kind="secondary",
-            sublabel=_("draft translation") if review_status(code) == "draft" else None,
+            sublabel=draft if review_status(code) == "draft" else None,
         )
         for code in SHIPPED
     ]
-    sizes = [
-        k.button(
-            f"{int(scale * 100)}%",
-            shell.act(m.set_text_scale, scale),
-            ident=ids.SETTING_TEXT + str(int(scale * 100)),
-            selected=scale == s.text_scale,
-            kind="secondary",
-        )
-        for scale in TEXT_SIZES
-    ]
-    locks = [
-        k.button(
-            _("{n} min", n=secs // 60),
-            shell.act(m.set_auto_lock, secs),
-            ident=ids.SETTING_LOCK + str(secs),
-            selected=secs == s.auto_lock_seconds,
-            kind="secondary",
-        )
-        for secs in AUTO_LOCK_CHOICES
-    ]
-    sending = [
-        k.button(
-            words,
-            shell.act(m.set_auto_send, on),
-            ident=ids.SETTING_AUTO_SEND + ("on" if on else "off"),
-            selected=on == s.auto_send,
-            kind="secondary",
-        )
-        for on, words in ((True, _("On")), (False, _("Off")))
-    ]
-    shell.footer = _back(shell)  # pinned: reachable however long the page
-    return ft.Column(
-        [
-            k.heading(_("Settings")),
-            *notice(shell),
-            k.text(_("Interface language"), 18, bold=True),
-            ft.Row(langs, wrap=True, spacing=8, run_spacing=8),
-            k.text(_("Text size"), 18, bold=True),
-            ft.Row(sizes, wrap=True, spacing=8, run_spacing=8),
-            k.text(_("Lock when not used for"), 18, bold=True),
-            ft.Row(locks, wrap=True, spacing=8, run_spacing=8),
-            k.text(_("Send records by themselves"), 18, bold=True),
-            ft.Row(sending, wrap=True, spacing=8, run_spacing=8),
-            _enrolment_card(shell),
-            _send_log_card(shell),
-        ],
-        spacing=14,
-    )
 
 
 #: the roles a coordinator enrols a tablet for (sync.server.service.ROLES), in words

@@ -7,19 +7,21 @@ on screen; flags and pathways never are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
 from app.i18n import N_, is_rtl, language, translator
 from app.ui import ids
-from app.ui.components import WORKER_BG
-from app.ui.interview import PromptView, ScreenView
+from app.ui.interview import PromptView, QuestionnaireInfo, ScreenView
 from app.ui.model import Route
-from app.ui.screens import notice, questions
+from app.ui.screens import no_screening, notice, questions
 from app.ui.words import number
+from app.uikit.components import ERROR_BG, NOTICE_BG, WORKER_BG, Option
 
 if TYPE_CHECKING:
+    from app.engine import Questionnaire
     from app.ui.shell import Shell
 
 FIELD_ERRORS = {
@@ -61,45 +63,15 @@ def new_screening(shell: Shell) -> ft.Control:
             )
         )
     items.append(k.text(_("Questionnaire"), 18, bold=True))
-    for info in forms:
-        q = info.load()
-        items.append(
-            k.button(
-                q.title(m.settings.language) or info.key,
-                shell.act(m.choose, "form", info.key),
-                ident=ids.FORM + info.key,
-                kind="secondary",
-                selected=m.new_choice.get("form") == info.key,
-            )
-        )
+    items += [_form_button(shell, info) for info in forms]
     chosen = next((f for f in forms if f.key == m.new_choice.get("form")), None)
     if chosen is not None:
         q = chosen.load()
-        names = getattr(q, "language_names", {}) or {}
-
-        def lang_buttons(key: str, prefix: str) -> ft.Control:
-            buttons = []
-            for code in q.languages:
-                label = names.get(code) or _lang_name(code)
-                draft = q.language_status(code) != "reviewed"
-                buttons.append(
-                    k.button(
-                        label,
-                        shell.act(m.choose, key, code),
-                        ident=prefix + code,
-                        lang=code,
-                        kind="secondary",
-                        selected=m.new_choice.get(key) == code,
-                        sublabel=_("draft translation") if draft else None,
-                    )
-                )
-            return ft.Row(buttons, wrap=True, spacing=8, run_spacing=8)
-
         items += [
             k.text(_("Respondent's language"), 18, bold=True),
-            lang_buttons("language", ids.LANGUAGE),
+            _language_buttons(shell, q, "language", ids.LANGUAGE),
             k.text(_("Your language (worker)"), 18, bold=True),
-            lang_buttons("worker_language", ids.WORKER_LANGUAGE),
+            _language_buttons(shell, q, "worker_language", ids.WORKER_LANGUAGE),
         ]
     items.append(
         k.button(_("Begin"), shell.act(m.start), ident=ids.BEGIN, disabled=not m.can_start())
@@ -108,6 +80,36 @@ def new_screening(shell: Shell) -> ft.Control:
         k.button(_("Home"), shell.act(m.go, m.route.HOME), ident=ids.BACK_HOME, kind="secondary")
     )
     return ft.Column(items, spacing=12)
+
+
+def _form_button(shell: Shell, info: QuestionnaireInfo) -> ft.Control:
+    """One questionnaire of the tablet, by its title in the worker's language."""
+    m = shell.model
+    return shell.kit.button(
+        info.load().title(m.settings.language) or info.key,
+        shell.act(m.choose, "form", info.key),
+        ident=ids.FORM + info.key,
+        kind="secondary",
+        selected=m.new_choice.get("form") == info.key,
+    )
+
+
+def _language_buttons(shell: Shell, q: Questionnaire, key: str, prefix: str) -> ft.Control:
+    """The questionnaire's languages, each in its own name, a draft translation said so;
+    ``key`` is the choice they set (the respondent's or the worker's language)."""
+    _, m = shell._, shell.model
+    draft = _("draft translation")
+    return shell.kit.options(
+        Option(
+            prefix + code,
+            q.language_names.get(code) or _lang_name(code),
+            shell.act(m.choose, key, code),
+            selected=m.new_choice.get(key) == code,
+            lang=code,
+            sublabel=draft if q.language_status(code) != "reviewed" else None,
+        )
+        for code in q.languages
+    )
 
 
 CONSENT_TEXT = (
@@ -127,30 +129,35 @@ def _both(shell: Shell, words: str, lang: str, wlang: str, size: float = 17) -> 
     """A catalog text in the respondent's language, with the worker's below when different;
     each block laid out in its own direction (never one nested in the other's)."""
     k = shell.kit
-    out: list[ft.Control] = [
-        ft.Container(
-            content=ft.Column([k.text(translator(lang)(words), size, lang=lang)]),
-            rtl=is_rtl(lang),
-        )
-    ]
+    out = [_in_direction([k.text(translator(lang)(words), size, lang=lang)], lang)]
     if wlang != lang:
-        out.append(
-            ft.Container(
-                content=ft.Column([k.text(translator(wlang)(words), size - 3, lang=wlang)]),
-                bgcolor=WORKER_BG,
-                padding=8,
-                border_radius=8,
-                rtl=is_rtl(wlang),
-            )
-        )
+        out.append(_worker_block([k.text(translator(wlang)(words), size - 3, lang=wlang)], wlang))
     return out
+
+
+def _in_direction(controls: list[ft.Control], lang: str, spacing: float = 10) -> ft.Control:
+    """Text in one language, laid out in that language's direction."""
+    return ft.Container(content=ft.Column(controls, spacing=spacing), rtl=is_rtl(lang))
+
+
+def _worker_block(
+    controls: list[ft.Control], wlang: str, *, padding: float = 8, spacing: float = 10
+) -> ft.Control:
+    """Text for the worker, shaded apart from the respondent's and in its own direction."""
+    return ft.Container(
+        content=ft.Column(controls, spacing=spacing),
+        bgcolor=WORKER_BG,
+        padding=padding,
+        border_radius=8,
+        rtl=is_rtl(wlang),
+    )
 
 
 def consent(shell: Shell) -> ft.Control:
     k, _, m = shell.kit, shell._, shell.model
     iv = m.interview
     if iv is None:
-        return ft.Column([k.text(_("No screening is open."))])
+        return no_screening(shell)
     lang, wlang = iv.language, iv.worker_language
     body: list[ft.Control] = [
         k.heading(_("Consent")),
@@ -159,39 +166,58 @@ def consent(shell: Shell) -> ft.Control:
     ]
     for para in CONSENT_TEXT:
         body += _both(shell, para, lang, wlang)
-    body += _consent_choice(shell, wlang)
+    body += _ConsentChoice(shell, wlang).controls()
     return ft.Column(body, spacing=12)
 
 
-def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
+class _ConsentChoice:
     """Two agreements, then an explicit choice: Agree (only with both ticked) or decline,
     which asks for a confirmation right below it. A tick redraws only the Agree button."""
-    k, _, m = shell.kit, shell._, shell.model
-    state = {"screening": False, "storing": False}
-    agree_slot = ft.Container()
-    confirm_slot = ft.Column(
-        spacing=10,
-        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-        key=ft.ScrollKey(ids.CONSENT_DECLINE_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
-    )
 
-    def agree(_e: Any) -> None:
-        m.consent(state["screening"], state["storing"])
-        shell.render()
-
-    def draw_agree() -> None:
-        both = state["screening"] and state["storing"]
-        agree_slot.content = k.button(
-            _("Agree and begin"), agree, ident=ids.CONSENT_AGREE, disabled=not both
+    def __init__(self, shell: Shell, wlang: str) -> None:
+        self.shell, self.wlang = shell, wlang
+        self.state = {"screening": False, "storing": False}
+        self.agree_slot = ft.Container()
+        self.confirm_slot = ft.Column(
+            spacing=10,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+            key=ft.ScrollKey(ids.CONSENT_DECLINE_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
         )
 
-    def set_state(key: str, value: bool) -> None:
-        state[key] = value
-        m.touch()
-        draw_agree()
-        agree_slot.update()
+    def controls(self) -> list[ft.Control]:
+        k, _, words = self.shell.kit, self.shell._, translator(self.wlang)
+        self.draw_agree()
+        return [
+            self.agreement("screening", words(AGREES_SCREENING), ids.CONSENT_SCREENING),
+            self.agreement("storing", words(AGREES_STORING), ids.CONSENT_STORING),
+            self.agree_slot,
+            k.button(
+                _("The person does not agree"),
+                self.ask_decline,
+                ident=ids.CONSENT_DECLINE,
+                kind="secondary",
+            ),
+            self.confirm_slot,
+        ]
 
-    def agreement(key: str, words: str, ident: str) -> ft.Control:
+    def agree(self, _e: Any) -> None:
+        self.shell.model.consent(self.state["screening"], self.state["storing"])
+        self.shell.render()
+
+    def draw_agree(self) -> None:
+        _ = self.shell._
+        both = self.state["screening"] and self.state["storing"]
+        self.agree_slot.content = self.shell.kit.button(
+            _("Agree and begin"), self.agree, ident=ids.CONSENT_AGREE, disabled=not both
+        )
+
+    def set_state(self, key: str, value: bool) -> None:
+        self.state[key] = value
+        self.shell.model.touch()
+        self.draw_agree()
+        self.agree_slot.update()
+
+    def agreement(self, key: str, words: str, ident: str) -> ft.Control:
         """A checkbox with its words beside it, wrapping on a narrow screen."""
         box = ft.Checkbox(
             visual_density=ft.VisualDensity.STANDARD,
@@ -199,60 +225,49 @@ def _consent_choice(shell: Shell, wlang: str) -> list[ft.Control]:
             width=48,
             height=48,
             semantics_label=words,
-            on_change=lambda e: set_state(key, bool(e.control.value)),
+            on_change=lambda e: self.set_state(key, bool(e.control.value)),
         )
 
         def flip(_e: Any) -> None:
             box.value = not box.value
             box.update()
-            set_state(key, bool(box.value))
+            self.set_state(key, bool(box.value))
 
         return ft.Row(
             [
                 ft.Semantics(identifier=ident, content=box),
                 ft.Container(
-                    content=k.text(words, 16, lang=wlang),
+                    content=self.shell.kit.text(words, 16, lang=self.wlang),
                     expand=True,
                     on_click=flip,
                     padding=ft.Padding.symmetric(vertical=13),  # a 48 px target
                 ),
             ],
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
-            rtl=is_rtl(wlang),
+            rtl=is_rtl(self.wlang),
         )
 
-    def ask_decline(_e: Any) -> None:
+    def ask_decline(self, _e: Any) -> None:
+        k, _, m = self.shell.kit, self.shell._, self.shell.model
         m.touch()
-        confirm_slot.controls = [
+        self.confirm_slot.controls = [
             k.notice(_("End here? Nothing will be kept. Help does not depend on taking part.")),
             k.button(
                 _("Yes, end without keeping anything"),
-                shell.act(m.decline_consent),
+                self.shell.act(m.decline_consent),
                 ident=ids.CONSENT_DECLINE_YES,
                 kind="danger",
             ),
-            k.button(_("No, go back"), keep_on, ident=ids.CONSENT_DECLINE_NO, kind="secondary"),
+            k.button(
+                _("No, go back"), self.keep_on, ident=ids.CONSENT_DECLINE_NO, kind="secondary"
+            ),
         ]
-        confirm_slot.update()
-        shell.reveal(ids.CONSENT_DECLINE_YES, now=True)
+        self.confirm_slot.update()
+        self.shell.reveal(ids.CONSENT_DECLINE_YES, now=True)
 
-    def keep_on(_e: Any) -> None:
-        confirm_slot.controls = []
-        confirm_slot.update()
-
-    draw_agree()
-    return [
-        agreement("screening", translator(wlang)(AGREES_SCREENING), ids.CONSENT_SCREENING),
-        agreement("storing", translator(wlang)(AGREES_STORING), ids.CONSENT_STORING),
-        agree_slot,
-        k.button(
-            _("The person does not agree"),
-            ask_decline,
-            ident=ids.CONSENT_DECLINE,
-            kind="secondary",
-        ),
-        confirm_slot,
-    ]
+    def keep_on(self, _e: Any) -> None:
+        self.confirm_slot.controls = []
+        self.confirm_slot.update()
 
 
 def _errors(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
@@ -294,7 +309,13 @@ def _prompt_box(shell: Shell, view: ScreenView, p: PromptView) -> ft.Control:
     return ft.Semantics(identifier=ids.PROMPT + p.name, container=True, content=column)
 
 
-def _chosen(shell: Shell, fn: Any, name: str, value: str, redraw: Any) -> Any:
+def _chosen(
+    shell: Shell,
+    fn: Callable[[str, str], object],
+    name: str,
+    value: str,
+    redraw: Callable[[], None],
+) -> Callable[[Any], None]:
     def handler(_e: Any) -> None:
         if shell.busy:
             return
@@ -309,108 +330,110 @@ def _prompt(
     shell: Shell,
     view: ScreenView,
     p: PromptView,
-    redraw: Any = None,
+    redraw: Callable[[], None] | None = None,
 ) -> list[ft.Control]:
     """One question: its words in both languages, its errors, and its answer controls. "Prefer
     not to say" is offered only where the questionnaire has it, as one of its choices: chosen,
     then Next, like every answer."""
-    k, m = shell.kit, shell.model
-    iv = m.interview
-    assert iv is not None
-    lang, wlang = view.shown_language, view.worker_language
-    both = view.interpreter and wlang != lang
-    out: list[ft.Control] = [
-        ft.Container(
-            content=ft.Column(
-                [k.text(p.label, 22, lang=lang, bold=True, ident=ids.QUESTION)]
-                + ([k.text(p.hint, 15, lang=lang, color="#57606a")] if p.hint else []),
-                spacing=4,
-            ),
-            rtl=is_rtl(lang),
-        )
-    ]
-    if both and (p.worker_label or p.worker_hint):
-        out.append(
-            ft.Container(
-                content=ft.Column(
-                    [k.text(p.worker_label, 16, lang=wlang, ident=ids.WORKER_TEXT)]
-                    + (
-                        [k.text(p.worker_hint, 13, lang=wlang, color="#57606a")]
-                        if p.worker_hint
-                        else []
-                    ),
-                    spacing=2,
-                ),
-                bgcolor=WORKER_BG,
-                padding=10,
-                border_radius=8,
-                rtl=is_rtl(wlang),
-            )
-        )
+    out = _question_words(shell, view, p)
     out += _errors(shell, view, p)
     if p.type == "unsupported":  # a photo, a location, a signature...: said plainly, never blank
-        out.append(k.notice(shell._(NOT_AVAILABLE), error=False))
+        out.append(shell.kit.notice(shell._(NOT_AVAILABLE), error=False))
     if not p.answerable:
         return out
     if p.choices:
-        for c in p.choices:
-            fn = iv.toggle if p.multiple else iv.answer
-            action = (
-                _chosen(shell, fn, p.name, c.value, redraw)
-                if redraw is not None
-                else shell.act(fn, p.name, c.value)
-            )
-            out.append(
-                k.button(
-                    c.label,
-                    action,
-                    ident=ids.CHOICE + c.value,
-                    lang=lang,
-                    kind="secondary",
-                    selected=c.selected,
-                    icon=(ft.Icons.CHECK_BOX if c.selected else ft.Icons.CHECK_BOX_OUTLINE_BLANK)
-                    if p.multiple
-                    else (
-                        ft.Icons.RADIO_BUTTON_CHECKED
-                        if c.selected
-                        else ft.Icons.RADIO_BUTTON_UNCHECKED
-                    ),
-                    sublabel=c.worker_label if both else None,
-                    sublang=wlang,
-                )
-            )
-        return out
+        return out + _choice_buttons(shell, view, p, redraw)
     if p.type == "acknowledge":
-        out.append(
-            k.button(
-                translator(lang)(OK),
-                shell.act(iv.answer, p.name, "OK"),
-                ident=ids.CHOICE + "ok",
-                lang=lang,
-                kind="secondary",
-                selected=bool(p.value),
-            )
+        return [*out, _acknowledge(shell, view, p)]
+    return [*out, _answer_field(shell, view, p)]
+
+
+def _question_words(shell: Shell, view: ScreenView, p: PromptView) -> list[ft.Control]:
+    """The question and its hint in the respondent's language; in interpreter mode the
+    worker's words below, shaded."""
+    k = shell.kit
+    lang, wlang = view.shown_language, view.worker_language
+    label = [k.text(p.label, 22, lang=lang, bold=True, ident=ids.QUESTION)]
+    if p.hint:
+        label.append(k.text(p.hint, 15, lang=lang, color="#57606a"))
+    out = [_in_direction(label, lang, spacing=4)]
+    if view.interpreter and wlang != lang and (p.worker_label or p.worker_hint):
+        worker = [k.text(p.worker_label, 16, lang=wlang, ident=ids.WORKER_TEXT)]
+        if p.worker_hint:
+            worker.append(k.text(p.worker_hint, 13, lang=wlang, color="#57606a"))
+        out.append(_worker_block(worker, wlang, padding=10, spacing=2))
+    return out
+
+
+def _choice_icon(multiple: bool, selected: bool) -> ft.IconData:
+    """A tick box for a choice among many, a radio button for one among several."""
+    if multiple:
+        return ft.Icons.CHECK_BOX if selected else ft.Icons.CHECK_BOX_OUTLINE_BLANK
+    return ft.Icons.RADIO_BUTTON_CHECKED if selected else ft.Icons.RADIO_BUTTON_UNCHECKED
+
+
+def _choice_buttons(
+    shell: Shell, view: ScreenView, p: PromptView, redraw: Callable[[], None] | None
+) -> list[ft.Control]:
+    """A button a choice, the worker's words below each in interpreter mode; a tap redraws
+    only the question's box when ``redraw`` is given."""
+    iv = shell.model.interview
+    assert iv is not None
+    lang, wlang = view.shown_language, view.worker_language
+    both = view.interpreter and wlang != lang
+    fn = iv.toggle if p.multiple else iv.answer
+    return [
+        shell.kit.button(
+            c.label,
+            _chosen(shell, fn, p.name, c.value, redraw)
+            if redraw is not None
+            else shell.act(fn, p.name, c.value),
+            ident=ids.CHOICE + c.value,
+            lang=lang,
+            kind="secondary",
+            selected=c.selected,
+            icon=_choice_icon(p.multiple, c.selected),
+            sublabel=c.worker_label if both else None,
+            sublang=wlang,
         )
-        return out
-    numeric = p.type in ("integer", "decimal", "range")
-    current = shell.drafts.get(p.name, "" if p.value in (None, "") else str(p.value))
-    tf = k.field(
-        translator(wlang)(ANSWER),
-        value=current,
-        numeric=numeric,
+        for c in p.choices
+    ]
+
+
+def _acknowledge(shell: Shell, view: ScreenView, p: PromptView) -> ft.Control:
+    """A note the person has heard: one OK, in the respondent's language."""
+    iv = shell.model.interview
+    assert iv is not None
+    lang = view.shown_language
+    return shell.kit.button(
+        translator(lang)(OK),
+        shell.act(iv.answer, p.name, "OK"),
+        ident=ids.CHOICE + "ok",
         lang=lang,
+        kind="secondary",
+        selected=bool(p.value),
+    )
+
+
+def _answer_field(shell: Shell, view: ScreenView, p: PromptView) -> ft.Control:
+    """A typed answer: kept as a draft while typed, committed by Next (or the Enter key)."""
+    current = shell.drafts.get(p.name, "" if p.value in (None, "") else str(p.value))
+    tf = shell.kit.field(
+        translator(view.worker_language)(ANSWER),
+        value=current,
+        numeric=p.type in ("integer", "decimal", "range"),
+        lang=view.shown_language,
     )
     if p.type == "date":
         tf.hint_text = "YYYY-MM-DD"
 
     def changed(e: Any) -> None:
         shell.drafts[p.name] = e.control.value
-        m.touch()
+        shell.model.touch()
 
     tf.on_change = changed
     tf.on_submit = lambda _e: _next(shell)
-    out.append(ft.Semantics(identifier=ids.ANSWER_FIELD + p.name, content=tf))
-    return out
+    return ft.Semantics(identifier=ids.ANSWER_FIELD + p.name, content=tf)
 
 
 def _commit_drafts(shell: Shell) -> None:
@@ -445,22 +468,13 @@ def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
     assert iv is not None
     langs = iv.languages()
 
-    def row(current: str, setter: Any, prefix: str) -> ft.Control:
-        return ft.Row(
-            [
-                k.button(
-                    name,
-                    shell.act(setter, code),
-                    ident=prefix + code,
-                    lang=code,
-                    kind="secondary",
-                    selected=code == current,
-                )
+    def row(current: str, setter: Callable[[str], Any], prefix: str) -> ft.Control:
+        return k.options(
+            (
+                Option(prefix + code, name, shell.act(setter, code), code == current, lang=code)
                 for code, name, _status in langs
-            ],
-            wrap=True,
+            ),
             spacing=6,
-            run_spacing=6,
         )
 
     def interpreter_changed(e: Any) -> None:
@@ -485,52 +499,61 @@ def _languages_panel(shell: Shell, view: ScreenView) -> ft.Control:
 
 
 def interview(shell: Shell) -> ft.Control:
-    k, _, m = shell.kit, shell._, shell.model
+    m = shell.model
     iv = m.interview
     if iv is None:
-        return ft.Column([k.text(_("No screening is open."))])
+        return no_screening(shell)
     view = iv.view()
-    lang = view.shown_language
-    wl = translator(view.worker_language)  # the worker's words: Back, Next, Finish
     first = view.prompts[0].name if view.prompts else ""
     shell.place = ":".join(["interview", iv.record_id, view.kind, str(view.at_end), first])
     items: list[ft.Control] = []
     if m.break_due():
         shell._break_shown = True
-        items.append(
-            ft.Semantics(
-                identifier=ids.BREAK_PROMPT,
-                content=k.card(
-                    [
-                        k.text(
-                            _(
-                                "You have been talking for a while. Would the person like a "
-                                "break? Everything is saved."
-                            ),
-                            16,
-                        ),
-                        ft.Row(
-                            [
-                                k.button(
-                                    _("Take a break"),
-                                    shell.act(m.pause),
-                                    kind="secondary",
-                                    expand=True,
-                                ),
-                                k.button(
-                                    _("Continue"),
-                                    shell.act(m.dismiss_break),
-                                    ident=ids.BREAK_CONTINUE,
-                                    expand=True,
-                                ),
-                            ],
-                            spacing=8,
-                        ),
-                    ],
-                    bg="#fff4d6",
+        items.append(_break_prompt(shell))
+    items += _progress(shell, view)
+    items += notice(shell)
+    if view.at_end or view.kind == "end":
+        items += _at_the_end(shell, view)
+    elif view.kind == "repeat_offer":
+        items += _repeat_offer(shell, view)
+    else:
+        items += [_prompt_box(shell, view, p) for p in view.prompts]
+        shell.footer = _footer(shell, view, _next_button(shell, view), at_start=view.at_start)
+    items.append(ft.Divider())
+    items += _safety(shell)
+    items += _languages(shell, view)
+    return ft.Column(items, spacing=12)
+
+
+def _break_prompt(shell: Shell) -> ft.Control:
+    """After a long while talking: a break offered, everything saved."""
+    k, _, m = shell.kit, shell._, shell.model
+    return ft.Semantics(
+        identifier=ids.BREAK_PROMPT,
+        content=k.ask(
+            _(
+                "You have been talking for a while. Would the person like a "
+                "break? Everything is saved."
+            ),
+            [
+                k.button(_("Take a break"), shell.act(m.pause), kind="secondary", expand=True),
+                k.button(
+                    _("Continue"),
+                    shell.act(m.dismiss_break),
+                    ident=ids.BREAK_CONTINUE,
+                    expand=True,
                 ),
-            )
-        )
+            ],
+            bg=NOTICE_BG,
+        ),
+    )
+
+
+def _progress(shell: Shell, view: ScreenView) -> list[ft.Control]:
+    """Where the interview is: the section (both languages in interpreter mode), a progress
+    bar, the question's number, and the question list."""
+    k, _, m = shell.kit, shell._, shell.model
+    lang = view.shown_language
     total = max(view.total, 1)
     section = view.worker_section if view.worker_only else view.section
     header: list[ft.Control] = []
@@ -568,130 +591,89 @@ def interview(shell: Shell) -> ft.Control:
             icon=ft.Icons.LIST,
         )
     )
-    items += header
-    items += notice(shell)
-    names: list[str] = []
-    if view.at_end or view.kind == "end":
-        items += _both(shell, ALL_DONE, lang, view.worker_language, 20)
-        items += questions.review(shell)
-        shell.footer = ft.Row(
-            [
-                _back_button(shell, view, disabled=False),
-                k.button(
-                    wl(N_("Finish and seal the record")),
-                    shell.slow(m.finish),
-                    ident=ids.FINISH,
-                    lang=view.worker_language,
-                    disabled=shell.busy,
-                    icon=ft.Icons.CHECK,
-                    expand=True,
-                ),
-            ],
-            spacing=10,
-        )
-    elif view.kind == "repeat_offer":
-        items += _both(shell, ADD_ANOTHER, lang, view.worker_language, 20)
-        items.append(
-            ft.Row(
-                [
-                    k.button(
-                        translator(lang)(YES),
-                        shell.act(iv.add_repeat, view.repeat),
-                        ident=ids.CHOICE + "yes",
-                        lang=lang,
-                        expand=True,
-                    ),
-                    k.button(
-                        translator(lang)(NO),
-                        lambda _e: _next(shell),
-                        ident=ids.CHOICE + "no",
-                        lang=lang,
-                        kind="secondary",
-                        expand=True,
-                    ),
-                ],
-                spacing=8,
-            )
-        )
-    else:
-        for p in view.prompts:
-            items.append(_prompt_box(shell, view, p))
-            if p.answerable:
-                names.append(p.name)
-        shell.footer = ft.Row(
-            [
-                _back_button(shell, view, disabled=view.at_start),
-                k.button(
-                    wl(N_("Next")),
-                    lambda _e: _next(shell),
-                    ident=ids.NEXT,
-                    lang=view.worker_language,
-                    expand=True,
-                ),
-            ],
-            spacing=10,
-        )
-    items.append(ft.Divider())
-    items.append(
-        ft.Row(
-            [
-                k.button(
-                    _("Pause"),
-                    shell.act(m.pause),
-                    ident=ids.PAUSE,
-                    kind="secondary",
-                    icon=ft.Icons.PAUSE,
-                    expand=True,
-                ),
-                k.button(
-                    _("End safely"),
-                    shell.slow(m.end_safely),
-                    ident=ids.END_SAFELY,
-                    kind="secondary",
-                    icon=ft.Icons.STOP,
-                    expand=True,
-                ),
-            ],
-            spacing=10,
-        )
+    return header
+
+
+def _at_the_end(shell: Shell, view: ScreenView) -> list[ft.Control]:
+    """Every question done: the answers to review, and Finish pinned beside Back."""
+    wlang = view.worker_language
+    finish = shell.kit.button(
+        translator(wlang)(N_("Finish and seal the record")),
+        shell.slow(shell.model.finish),
+        ident=ids.FINISH,
+        lang=wlang,
+        disabled=shell.busy,
+        icon=ft.Icons.CHECK,
+        expand=True,
     )
-    if shell.confirm_withdraw:
-        items.append(
-            ft.Container(
-                key=ft.ScrollKey(ids.WITHDRAW_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
-                content=k.card(
-                    [
-                        k.text(
-                            _(
-                                "Delete everything answered in this screening? This cannot be undone."  # noqa: E501
-                            ),
-                            16,
-                        ),
-                        ft.Row(
-                            [
-                                k.button(
-                                    _("Delete"),
-                                    _withdraw(shell, True),
-                                    ident=ids.WITHDRAW_YES,
-                                    kind="danger",
-                                    expand=True,
-                                ),
-                                k.button(
-                                    _("Cancel"),
-                                    _withdraw(shell, False),
-                                    kind="secondary",
-                                    expand=True,
-                                ),
-                            ],
-                            spacing=8,
-                        ),
-                    ],
-                    bg="#fde7e5",
-                ),
-            )
+    shell.footer = _footer(shell, view, finish, at_start=False)
+    return [*_both(shell, ALL_DONE, view.shown_language, wlang, 20), *questions.review(shell)]
+
+
+def _repeat_offer(shell: Shell, view: ScreenView) -> list[ft.Control]:
+    """Another round of a repeated group, or go on."""
+    k = shell.kit
+    iv = shell.model.interview
+    assert iv is not None
+    lang = view.shown_language
+    words = translator(lang)
+    yes = k.button(
+        words(YES),
+        shell.act(iv.add_repeat, view.repeat),
+        ident=ids.CHOICE + "yes",
+        lang=lang,
+        expand=True,
+    )
+    no = k.button(
+        words(NO),
+        lambda _e: _next(shell),
+        ident=ids.CHOICE + "no",
+        lang=lang,
+        kind="secondary",
+        expand=True,
+    )
+    return [*_both(shell, ADD_ANOTHER, lang, view.worker_language, 20), k.actions([yes, no])]
+
+
+def _next_button(shell: Shell, view: ScreenView) -> ft.Control:
+    return shell.kit.button(
+        translator(view.worker_language)(N_("Next")),
+        lambda _e: _next(shell),
+        ident=ids.NEXT,
+        lang=view.worker_language,
+        expand=True,
+    )
+
+
+def _footer(shell: Shell, view: ScreenView, forward: ft.Control, *, at_start: bool) -> ft.Row:
+    """Back and the way forward, in the worker's language, pinned below the screen."""
+    return shell.kit.actions([_back_button(shell, view, disabled=at_start), forward], spacing=10)
+
+
+def _safety(shell: Shell) -> list[ft.Control]:
+    """Always on screen: pause, end safely, and withdrawal (asked to confirm, in place)."""
+    k, _, m = shell.kit, shell._, shell.model
+    out: list[ft.Control] = [
+        k.actions(
+            [
+                k.button(
+                    label,
+                    handler,
+                    ident=ident,
+                    kind="secondary",
+                    icon=icon,
+                    expand=True,
+                )
+                for label, handler, ident, icon in (
+                    (_("Pause"), shell.act(m.pause), ids.PAUSE, ft.Icons.PAUSE),
+                    (_("End safely"), shell.slow(m.end_safely), ids.END_SAFELY, ft.Icons.STOP),
+                )
+            ],
+            spacing=10,
         )
-    else:
-        items.append(
+    ]
+    if not shell.confirm_withdraw:
+        out.append(
             k.button(
                 _("The person withdraws: keep nothing"),
                 _withdraw(shell, None),
@@ -700,20 +682,33 @@ def interview(shell: Shell) -> ft.Control:
                 icon=ft.Icons.DELETE_OUTLINE,
             )
         )
-    show = shell.show_languages
-    items.append(
-        k.button(
-            _("Languages"),
-            _toggle_languages(shell),
-            ident=ids.SWITCH_LANGUAGE,
-            kind="secondary",
-            icon=ft.Icons.TRANSLATE,
-            selected=bool(show),
+        return out
+    question = _("Delete everything answered in this screening? This cannot be undone.")
+    delete = k.button(
+        _("Delete"), _withdraw(shell, True), ident=ids.WITHDRAW_YES, kind="danger", expand=True
+    )
+    cancel = k.button(_("Cancel"), _withdraw(shell, False), kind="secondary", expand=True)
+    out.append(
+        ft.Container(
+            key=ft.ScrollKey(ids.WITHDRAW_YES),  # type: ignore[call-arg]  # flet 1.0.5 stubs
+            content=k.ask(question, [delete, cancel], bg=ERROR_BG),
         )
     )
-    if show:
-        items.append(_languages_panel(shell, view))
-    return ft.Column(items, spacing=12)
+    return out
+
+
+def _languages(shell: Shell, view: ScreenView) -> list[ft.Control]:
+    """The Languages button, and its panel while it is open."""
+    _, show = shell._, shell.show_languages
+    toggle = shell.kit.button(
+        _("Languages"),
+        _toggle_languages(shell),
+        ident=ids.SWITCH_LANGUAGE,
+        kind="secondary",
+        icon=ft.Icons.TRANSLATE,
+        selected=bool(show),
+    )
+    return [toggle, _languages_panel(shell, view)] if show else [toggle]
 
 
 def _back_button(shell: Shell, view: ScreenView, *, disabled: bool) -> ft.Control:
@@ -728,7 +723,7 @@ def _back_button(shell: Shell, view: ScreenView, *, disabled: bool) -> ft.Contro
     )
 
 
-def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
+def _withdraw(shell: Shell, confirmed: bool | None) -> Callable[[Any], None]:
     """None: ask to confirm; True: delete the draft now; False: keep going."""
 
     def handler(_e: Any) -> None:
@@ -746,7 +741,7 @@ def _withdraw(shell: Shell, confirmed: bool | None) -> Any:
     return handler
 
 
-def _toggle_languages(shell: Shell) -> Any:
+def _toggle_languages(shell: Shell) -> Callable[[Any], None]:
     def handler(_e: Any) -> None:
         shell.model.touch()
         shell.show_languages = not shell.show_languages

@@ -11,6 +11,7 @@ from app.i18n import N_
 from app.ui import ids
 from app.ui.model import Route
 from app.ui.screens import notice
+from app.uikit.components import ERROR_BG
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell
@@ -142,39 +143,7 @@ def urgent(shell: Shell) -> ft.Control:
         duty, kept = iv.duty_of_care(), iv.keep_record()
     else:
         duty, kept = list(m.duty_of_care or []), False
-    items: list[ft.Control] = [
-        ft.Container(
-            content=ft.Column(
-                [
-                    k.heading(_("Urgent help may be needed")),
-                    k.text(
-                        _(
-                            "An answer shows the person may need help now. Stay with them, "
-                            "and call the emergency contact for this site."
-                        )
-                    ),
-                    *(
-                        [
-                            k.text(
-                                _(
-                                    "The person withdrew: their answers are deleted. Help "
-                                    "never depends on consent: what follows stays with you."
-                                )
-                            )
-                        ]
-                        if withdrawn
-                        else []
-                    ),
-                ],
-                spacing=8,
-            ),
-            bgcolor="#fde7e5",
-            padding=14,
-            border_radius=12,
-        ),
-        *notice(shell),
-        *_reasons(shell),
-    ]
+    items: list[ft.Control] = [_urgent_banner(shell, withdrawn), *notice(shell), *_reasons(shell)]
     if duty:
         items.append(_duty_of_care(shell, duty, kept))
     if contacts:
@@ -188,21 +157,50 @@ def urgent(shell: Shell) -> ft.Control:
         )
     else:
         items.append(k.text(_("No emergency contact is set for this site. Call your coordinator.")))
-    if withdrawn:
-        items.append(
-            k.button(_("Done"), shell.act(m.close_duty_of_care), ident=ids.DUTY_OF_CARE_DONE)
-        )
-    else:
-        items += [
-            k.button(
-                _("Continue the screening, if the person agrees"),
-                shell.act(m.continue_after_urgent),
-                ident=ids.URGENT_CONTINUE,
-                kind="secondary",
-            ),
-            k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY),
-        ]
+    items += _urgent_actions(shell, withdrawn)
     return ft.Column(items, spacing=14)
+
+
+def _urgent_banner(shell: Shell, withdrawn: bool) -> ft.Control:
+    """What the urgent screen is for, in red; after a withdrawal, that help still follows."""
+    k, _ = shell.kit, shell._
+    lines: list[ft.Control] = [
+        k.heading(_("Urgent help may be needed")),
+        k.text(
+            _(
+                "An answer shows the person may need help now. Stay with them, "
+                "and call the emergency contact for this site."
+            )
+        ),
+    ]
+    if withdrawn:
+        lines.append(
+            k.text(
+                _(
+                    "The person withdrew: their answers are deleted. Help "
+                    "never depends on consent: what follows stays with you."
+                )
+            )
+        )
+    return ft.Container(
+        content=ft.Column(lines, spacing=8), bgcolor=ERROR_BG, padding=14, border_radius=12
+    )
+
+
+def _urgent_actions(shell: Shell, withdrawn: bool) -> list[ft.Control]:
+    """Done after a withdrawal; otherwise go on with the screening or end it safely."""
+    k, _, m = shell.kit, shell._, shell.model
+    if withdrawn:
+        return [k.button(_("Done"), shell.act(m.close_duty_of_care), ident=ids.DUTY_OF_CARE_DONE)]
+    return [
+        k.button(
+            _("Continue the screening, if the person agrees"),
+            shell.act(m.continue_after_urgent),
+            ident=ids.URGENT_CONTINUE,
+            kind="secondary",
+        ),
+        k.button(_("End safely"), shell.slow(m.end_safely), ident=ids.END_SAFELY),
+    ]
 
 
 STRENGTH = {"strong": N_("strong"), "medium": N_("medium"), "weak": N_("weak")}
@@ -227,73 +225,92 @@ def summary(shell: Shell) -> ft.Control:
     ]
     if not data["pathways"]:
         items.append(k.text(_("No referral was suggested by the answers.")))
-    for p in data["pathways"]:
-        lines: list[ft.Control] = [k.text(p["label"], 18, bold=True)]
-        if p.get("description"):
-            lines.append(k.text(p["description"], 14))
-        if p.get("flags"):
-            lines.append(
-                k.text(_("Because of: {flags}", flags=", ".join(p["flags"])), 14, color="#57606a")
-            )
-        entries = _entries_for(directory, p["id"])
-        if entries:
-            lines.append(k.text(_("Where to refer"), 15, bold=True))
-            lines += [_entry(shell, e) for e in entries]
-        items.append(
-            ft.Semantics(identifier=ids.PATHWAY + p["id"], content=k.card(lines), container=True)
-        )
+    items += [_pathway_card(shell, p, directory) for p in data["pathways"]]
     if data["flags"]:
         items.append(k.text(_("What the answers showed"), 18, bold=True))
-    for f in data["flags"]:
-        lines = [k.text(f["label"], 16, bold=True)]
-        if f.get("strength"):
-            lines.append(
-                k.text(
-                    _(
-                        "Indicator: {strength}",
-                        strength=_(STRENGTH.get(f["strength"], f["strength"])),
-                    ),
-                    13,
-                    color="#57606a",
-                )
-            )
-        for question, answer in f.get("answers", []):
-            lines.append(k.text(f"{question} \u2014 {answer}", 14))
-        items.append(
-            ft.Semantics(identifier=ids.FLAG + f["id"], content=k.card(lines), container=True)
-        )
-    dims = [d for d in data.get("indicators", []) if d["strong"] or d["medium"] or d["weak"]]
-    if dims:
-        rows = [k.text(_("Indicators by dimension"), 18, bold=True)]
-        for d in dims:
-            rows.append(
-                k.text(
-                    _(
-                        "{dimension}: strong {strong}, medium {medium}, weak {weak}",
-                        dimension=d["label"],
-                        strong=d["strong"],
-                        medium=d["medium"],
-                        weak=d["weak"],
-                    ),
-                    14,
-                )
-            )
-        items.append(k.card(rows))
-    consents = data.get("consents") or []
-    if consents:
-        rows = [k.text(_("Consent for each referral"), 18, bold=True)]
-        unanswered = _("Not answered")
-        for c in consents:
-            rows.append(
-                ft.Semantics(
-                    identifier=ids.REFERRAL_CONSENT + c["name"],
-                    content=k.text(f"{c['label']} \u2014 {c['answer'] or unanswered}", 14),
-                    container=True,
-                )
-            )
-        items.append(k.card(rows))
+    items += [_flag_card(shell, f) for f in data["flags"]]
+    items += _indicators_card(shell, data.get("indicators", []))
+    items += _consents_card(shell, data.get("consents") or [])
     items.append(k.button(_("Done"), shell.act(m.close_summary), ident=ids.SUMMARY_DONE))
     return ft.Column(items, spacing=12)
+
+
+def _pathway_card(shell: Shell, p: dict[str, Any], directory: list[dict[str, Any]]) -> ft.Control:
+    """A suggested referral: what it is, the flags that led to it, and where to refer."""
+    k, _ = shell.kit, shell._
+    lines: list[ft.Control] = [k.text(p["label"], 18, bold=True)]
+    if p.get("description"):
+        lines.append(k.text(p["description"], 14))
+    if p.get("flags"):
+        lines.append(
+            k.text(_("Because of: {flags}", flags=", ".join(p["flags"])), 14, color="#57606a")
+        )
+    entries = _entries_for(directory, p["id"])
+    if entries:
+        lines.append(k.text(_("Where to refer"), 15, bold=True))
+        lines += [_entry(shell, e) for e in entries]
+    return ft.Semantics(identifier=ids.PATHWAY + p["id"], content=k.card(lines), container=True)
+
+
+def _flag_card(shell: Shell, f: dict[str, Any]) -> ft.Control:
+    """A flag the answers raised: its strength, and the answers that raised it."""
+    k, _ = shell.kit, shell._
+    lines: list[ft.Control] = [k.text(f["label"], 16, bold=True)]
+    if f.get("strength"):
+        lines.append(
+            k.text(
+                _(
+                    "Indicator: {strength}",
+                    strength=_(STRENGTH.get(f["strength"], f["strength"])),
+                ),
+                13,
+                color="#57606a",
+            )
+        )
+    for question, answer in f.get("answers", []):
+        lines.append(k.text(f"{question} \u2014 {answer}", 14))
+    return ft.Semantics(identifier=ids.FLAG + f["id"], content=k.card(lines), container=True)
+
+
+def _indicators_card(shell: Shell, indicators: list[dict[str, Any]]) -> list[ft.Control]:
+    """How many indicators of each strength every dimension has (none: no card)."""
+    k, _ = shell.kit, shell._
+    dims = [d for d in indicators if d["strong"] or d["medium"] or d["weak"]]
+    if not dims:
+        return []
+    rows = [k.text(_("Indicators by dimension"), 18, bold=True)]
+    for d in dims:
+        rows.append(
+            k.text(
+                _(
+                    "{dimension}: strong {strong}, medium {medium}, weak {weak}",
+                    dimension=d["label"],
+                    strong=d["strong"],
+                    medium=d["medium"],
+                    weak=d["weak"],
+                ),
+                14,
+            )
+        )
+    return [k.card(rows)]
+
+
+def _consents_card(shell: Shell, consents: list[dict[str, Any]]) -> list[ft.Control]:
+    """The person's answer to each referral's consent question (none asked: no card)."""
+    k, _ = shell.kit, shell._
+    if not consents:
+        return []
+    rows = [k.text(_("Consent for each referral"), 18, bold=True)]
+    unanswered = _("Not answered")
+    for c in consents:
+        rows.append(
+            ft.Semantics(
+                identifier=ids.REFERRAL_CONSENT + c["name"],
+                content=k.text(f"{c['label']} \u2014 {c['answer'] or unanswered}", 14),
+                container=True,
+            )
+        )
+    return [k.card(rows)]
 
 
 __all__ = ["Route", "summary", "urgent"]

@@ -205,7 +205,7 @@ def test_a_new_interface_language_draws_the_whole_frame_in_its_direction(
     enrolled.set_language("ar")
     enrolled.go(Route.SETTINGS)
     shell.render()
-    assert [c.rtl for c in walk(page.controls[0]) if isinstance(c, ft.Container)][0]
+    assert next(c.rtl for c in walk(page.controls[0]) if isinstance(c, ft.Container))
     enrolled.set_language("ti")
     shell.render()
     assert not any(c.rtl for c in walk(page.controls[0]) if isinstance(c, ft.Container))

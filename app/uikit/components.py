@@ -36,6 +36,8 @@ MAX_WIDTH = 720
 #: Unicode's left-to-right isolate and its end: a left-to-right text keeps its own order (its
 #: full stop and question mark at its end) on a right-to-left screen.
 LRI, PDI = "\u2066", "\u2069"
+#: The first-strong isolate: a part of a line (a question, its answer) in its own direction.
+FSI = "\u2068"
 
 PRIMARY = "#1f5f8b"
 DANGER = "#b3261e"
@@ -119,6 +121,12 @@ class Option:
     selected: bool = False
     lang: str | None = None
     sublabel: str | None = None
+
+
+def apart(*parts: str, sep: str = " \u2014 ") -> str:
+    """Parts of one line, each in its own direction: the worker's English question and the
+    interface's Arabic "not answered" keep their words and punctuation in order."""
+    return sep.join(FSI + part + PDI for part in parts)
 
 
 class Kit:

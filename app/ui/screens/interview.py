@@ -570,25 +570,33 @@ def _progress(shell: Shell, view: ScreenView) -> list[ft.Control]:
             content=ft.ProgressBar(value=min(1.0, view.done / total), height=8, border_radius=4),
         )
     )
-    if not view.at_end:
-        header.append(
-            k.text(
-                _(
-                    "Question {n} of {total}",
-                    n=number(m.settings.language, min(view.done + 1, view.total)),
-                    total=number(m.settings.language, view.total),
-                ),
-                13,
-                color="#57606a",
-            )
+    count = (
+        ft.Container()
+        if view.at_end
+        else k.text(
+            _(
+                "Question {n} of {total}",
+                n=number(m.settings.language, min(view.done + 1, view.total)),
+                total=number(m.settings.language, view.total),
+            ),
+            13,
+            color="#57606a",
         )
+    )
+    # the count and the question list on one line: phone landscape keeps the question in view
     header.append(
-        k.button(
-            _("Questions"),
-            shell.act(m.go, Route.QUESTIONS),
-            ident=ids.GO_TO,
-            kind="secondary",
-            icon=ft.Icons.LIST,
+        ft.Row(
+            [
+                ft.Container(content=count, expand=True),
+                k.button(
+                    _("Questions"),
+                    shell.act(m.go, Route.QUESTIONS),
+                    ident=ids.GO_TO,
+                    kind="secondary",
+                    icon=ft.Icons.LIST,
+                ),
+            ],
+            vertical_alignment=ft.CrossAxisAlignment.CENTER,
         )
     )
     return header

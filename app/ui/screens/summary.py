@@ -11,7 +11,7 @@ from app.i18n import N_
 from app.ui import ids
 from app.ui.model import Route
 from app.ui.screens import notice
-from app.uikit.components import ERROR_BG
+from app.uikit.components import ERROR_BG, FSI, PDI, apart
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell
@@ -268,7 +268,7 @@ def _flag_card(shell: Shell, f: dict[str, Any]) -> ft.Control:
             )
         )
     for question, answer in f.get("answers", []):
-        lines.append(k.text(f"{question} \u2014 {answer}", 14))
+        lines.append(k.text(apart(question, answer), 14))
     return ft.Semantics(identifier=ids.FLAG + f["id"], content=k.card(lines), container=True)
 
 
@@ -284,7 +284,7 @@ def _indicators_card(shell: Shell, indicators: list[dict[str, Any]]) -> list[ft.
             k.text(
                 _(
                     "{dimension}: strong {strong}, medium {medium}, weak {weak}",
-                    dimension=d["label"],
+                    dimension=FSI + d["label"] + PDI,
                     strong=d["strong"],
                     medium=d["medium"],
                     weak=d["weak"],
@@ -306,7 +306,7 @@ def _consents_card(shell: Shell, consents: list[dict[str, Any]]) -> list[ft.Cont
         rows.append(
             ft.Semantics(
                 identifier=ids.REFERRAL_CONSENT + c["name"],
-                content=k.text(f"{c['label']} \u2014 {c['answer'] or unanswered}", 14),
+                content=k.text(apart(c["label"], c["answer"] or unanswered), 14),
                 container=True,
             )
         )

@@ -261,11 +261,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
         "a migration is a fixed script of table definitions, applied once and never edited "
         "(editing it would rewrite the history of every database already migrated)"
     ),
-    ("app/cli/demo.py", "run"): (
-        "the demo's start-up, reshaped by the field app's demo work of issue 15 "
-        "(a sample site directory, the questionnaires from the server's configuration); "
-        "split into steps together with that work"
-    ),
 }
 
 

@@ -186,10 +186,6 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run(args: argparse.Namespace, _: Any) -> int:
-    from app.store.errors import StoreError
-    from app.store.messages import describe
-    from sync.errors import SyncError
-
     data: Path = args.data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     for port in (args.server_port, args.app_port):
@@ -197,9 +193,6 @@ def run(args: argparse.Namespace, _: Any) -> int:
             print(_("Port {port} is in use; choose another with --server-port or --app-port.",
                     port=port), file=sys.stderr)
             return 1
-    server_url = f"http://127.0.0.1:{args.server_port}"
-    app_url = f"http://127.0.0.1:{args.app_port}/"
-
     ensure_agency_key(data)
     ensure_site_config(data)
     procs: list[subprocess.Popen[bytes]] = []
@@ -212,46 +205,9 @@ def run(args: argparse.Namespace, _: Any) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            _waymark("server", "--data-dir", str(data), "--port", str(args.server_port),
-                     "--public-url", server_url),
-            start_new_session=True,
-        )
-        procs.append(server)
-        if not _wait_for_port(args.server_port, server, 60):
-            print(_("The agency server did not start."), file=sys.stderr)
+        if not _start(data, args.server_port, args.app_port, procs, _):
             return 1
-        try:
-            ensure_device(data, server_url)
-        except (StoreError, SyncError) as exc:
-            # e.g. the demo PIN was changed in the app, or the server refused the enrolment
-            print(_("The demo device could not be prepared: {reason}",
-                    reason=describe(exc, _) if isinstance(exc, StoreError) else exc.code),
-                  file=sys.stderr)
-            return 1
-        field_app = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            _waymark("app", "--data", str(data / "device"), "--port", str(args.app_port)),
-            start_new_session=True,
-        )
-        procs.append(field_app)
-        if not _wait_for_port(args.app_port, field_app, 90):
-            print(_("The field app did not start."), file=sys.stderr)
-            return 1
-        key = data / "coordinator" / PRIVATE_KEY
-        passphrase = data / "coordinator" / PASSPHRASE_FILE
-        print()
-        print(_("Waymark demo is running."))
-        print(
-            _(
-                "Agency server: {url}  (API documentation: {url}/api/v2/openapi.json)",
-                url=server_url,
-            )
-        )
-        print(_("Field app: {url}", url=app_url))
-        print(_("Demo PIN: {pin}", pin=DEMO_PIN))
-        print(_("Export what reached the server:"))
-        print(f"  waymark export --data-dir {data} --key {key} --passphrase-file {passphrase}")
-        print(_("Press Ctrl-C to stop."), flush=True)
+        _say_running(data, args.server_port, args.app_port, _)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         print(_("A part of the demo stopped; stopping the rest."), file=sys.stderr)
@@ -261,3 +217,61 @@ def run(args: argparse.Namespace, _: Any) -> int:
         return 0
     finally:
         _stop(procs)
+
+
+def _start(
+    data: Path, server_port: int, app_port: int, procs: list[subprocess.Popen[bytes]], _: Any
+) -> bool:
+    """The agency server, the enrolled demo device, then the field app; each started process
+    is put in ``procs`` (stopped by the caller). False, with the reason said, when one fails."""
+    from app.store.errors import StoreError
+    from app.store.messages import describe
+    from sync.errors import SyncError
+
+    server_url = f"http://127.0.0.1:{server_port}"
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        _waymark("server", "--data-dir", str(data), "--port", str(server_port),
+                 "--public-url", server_url),
+        start_new_session=True,
+    )
+    procs.append(server)
+    if not _wait_for_port(server_port, server, 60):
+        print(_("The agency server did not start."), file=sys.stderr)
+        return False
+    try:
+        ensure_device(data, server_url)
+    except (StoreError, SyncError) as exc:
+        # e.g. the demo PIN was changed in the app, or the server refused the enrolment
+        print(_("The demo device could not be prepared: {reason}",
+                reason=describe(exc, _) if isinstance(exc, StoreError) else exc.code),
+              file=sys.stderr)
+        return False
+    field_app = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        _waymark("app", "--data", str(data / "device"), "--port", str(app_port)),
+        start_new_session=True,
+    )
+    procs.append(field_app)
+    if not _wait_for_port(app_port, field_app, 90):
+        print(_("The field app did not start."), file=sys.stderr)
+        return False
+    return True
+
+
+def _say_running(data: Path, server_port: int, app_port: int, _: Any) -> None:
+    """Both addresses, the demo PIN, and how to export what reached the server."""
+    server_url = f"http://127.0.0.1:{server_port}"
+    key = data / "coordinator" / PRIVATE_KEY
+    passphrase = data / "coordinator" / PASSPHRASE_FILE
+    print()
+    print(_("Waymark demo is running."))
+    print(
+        _(
+            "Agency server: {url}  (API documentation: {url}/api/v2/openapi.json)",
+            url=server_url,
+        )
+    )
+    print(_("Field app: {url}", url=f"http://127.0.0.1:{app_port}/"))
+    print(_("Demo PIN: {pin}", pin=DEMO_PIN))
+    print(_("Export what reached the server:"))
+    print(f"  waymark export --data-dir {data} --key {key} --passphrase-file {passphrase}")
+    print(_("Press Ctrl-C to stop."), flush=True)

@@ -26,7 +26,7 @@ from app.console import reading as rd
 from app.console.errors import ConsoleCode, ConsoleError
 from app.engine import Questionnaire
 from app.engine.model import pick
-from app.i18n import is_rtl
+from app.i18n import is_rtl, isolate
 from app.resources import fonts_dir
 from sync.protocol import case_code
 
@@ -208,9 +208,9 @@ def lines(slip: Slip) -> list[str]:
     h = slip.headings
     out = [
         slip.title,
-        f"{h.get('case', 'Case')}: {_ltr(slip.case)}",
-        f"{h.get('site', 'Site')}: {_ltr(slip.site)}",
-        f"{h.get('date', 'Date')}: {_ltr(slip.day)}",
+        f"{h.get('case', 'Case')}: {isolate(slip.case)}",
+        f"{h.get('site', 'Site')}: {isolate(slip.site)}",
+        f"{h.get('date', 'Date')}: {isolate(slip.day)}",
         "",
         f"{h.get('pathway', 'Referral')}: {slip.pathway_label}",
     ]
@@ -223,15 +223,11 @@ def lines(slip: Slip) -> list[str]:
         out += [f"- {a.label}: {a.words}" for a in slip.answers]
     if slip.service:
         out += ["", h.get("service", "Service")]
-        out += [f"{s.label}: {_ltr(s.words)}" for s in slip.service]
+        out += [f"{s.label}: {isolate(s.words)}" for s in slip.service]
     out += ["", h.get("footer", "")]
     return out
 
 
-def _ltr(value: str) -> str:
-    """A code, a date, a phone number or a name kept left to right inside right-to-left text
-    (Unicode's isolates: without them "+961 1 234 567" reads "567 234 1 961+" in Arabic)."""
-    return f"\u2066{value}\u2069" if value else value
 
 
 def text(slip: Slip) -> str:

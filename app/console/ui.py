@@ -35,11 +35,10 @@ from app.console.words import (
     ACTION_WORDS,
     audit_word,
     column_word,
-    isolate,
     message,
     state_word,
 )
-from app.i18n import SHIPPED, Translator, is_rtl, language, translator
+from app.i18n import SHIPPED, Translator, is_rtl, isolate, language, translator
 from app.resources import questionnaires_dir
 from app.store import crypto
 from app.uikit.components import (

@@ -153,16 +153,6 @@ COLUMN_WORDS: dict[str, str] = {
     "received": N_("Received"),
 }
 
-#: Unicode's left-to-right isolate and its end: a case code, a date, a week or a key path keeps
-#: its own order inside Arabic, Farsi, Pashto or Urdu text (and moves nothing around it).
-LRI, PDI = "\u2066", "\u2069"
-
-
-def isolate(text: str) -> str:
-    """``text`` as a left-to-right island in any paragraph direction."""
-    return f"{LRI}{text}{PDI}" if text else text
-
-
 def column_word(_: Translator, column: str) -> str:
     return _(COLUMN_WORDS[column]) if column in COLUMN_WORDS else humanise(column)
 

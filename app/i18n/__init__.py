@@ -52,6 +52,18 @@ def language(code: str) -> Language:
     )
 
 
+#: Unicode's left-to-right isolate, first-strong isolate and their end: a case code, a phone
+#: number or the worker's English keeps its own order inside right-to-left text (and moves
+#: nothing around it).
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+
+
+def isolate(text: str) -> str:
+    """``text`` as a left-to-right island in a paragraph of either direction (without it
+    "+961 1 234 567" reads "567 234 1 961+" in Arabic)."""
+    return f"{LRI}{text}{PDI}" if text else text
+
+
 def is_rtl(code: str) -> bool:
     return language(code.split("-")[0].split("_")[0]).rtl
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import flet as ft
 
-from app.i18n import is_rtl
+from app.i18n import FSI, PDI, is_rtl, isolate
 
 FONTS = {
     "Noto Sans": "fonts/NotoSans-Regular.ttf",
@@ -32,12 +32,6 @@ ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur", "ckb", "prs"})
 ETHIOPIC_SCRIPT = frozenset({"ti", "am"})
 TOUCH = 48
 MAX_WIDTH = 720
-
-#: Unicode's left-to-right isolate and its end: a left-to-right text keeps its own order (its
-#: full stop and question mark at its end) on a right-to-left screen.
-LRI, PDI = "\u2066", "\u2069"
-#: The first-strong isolate: a part of a line (a question, its answer) in its own direction.
-FSI = "\u2068"
 
 PRIMARY = "#1f5f8b"
 DANGER = "#b3261e"
@@ -94,7 +88,7 @@ def directed(value: str, lang: str, *around: str) -> tuple[str, bool]:
     containers it is drawn in (the screen's first)."""
     rtl = right_to_left(value, lang)
     if not rtl and value and any(is_rtl(code) for code in around):
-        return LRI + value + PDI, False
+        return isolate(value), False
     return value, rtl
 
 

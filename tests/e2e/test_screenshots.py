@@ -17,25 +17,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from app.ui import ids
 from tests.e2e.conftest import (
+    PHONE,
     PIN,
+    TABLET,
     Agency,
     answer_skeleton,
     by_id,
     choose,
     first_run,
     identifiers,
+    new_screening,
     settle,
     settled_screenshot,
     tap,
     tap_when_enabled,
-    type_into,
+    unlock,
     wait_screen,
     wait_until,
     watch,
@@ -44,7 +46,11 @@ from tests.e2e.test_field_app import answer_screen, screening_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SIZES = {"phone": (360, 740), "tablet": (800, 1280), "landscape": (740, 360)}
+SIZES = {
+    "phone": (PHONE["width"], PHONE["height"]),
+    "tablet": (TABLET["width"], TABLET["height"]),
+    "landscape": (PHONE["height"], PHONE["width"]),
+}
 #: The worker's language beside each respondent's: English under Arabic (interpreter work),
 #: Tigrinya throughout.
 WORKER = {"ar": "en", "ti": "ti"}
@@ -73,6 +79,7 @@ LAYOUT_JS = """([pinned, rtl]) => {
   }
   return out;
 }"""
+
 
 @dataclass
 class Walk:
@@ -104,13 +111,6 @@ class Walk:
         self.turn(*SIZES["phone"])
 
 
-def unlock(walk: Walk) -> None:
-    wait_screen(walk.page, "unlock")
-    type_into(walk.page, ids.PIN, PIN)
-    tap(walk.page, ids.PIN_SUBMIT)
-    wait_screen(walk.page, "home")
-
-
 def walk_the_start(walk: Walk) -> None:
     """Lock, home and settings, in the worker's language."""
     page, lang = walk.page, walk.lang
@@ -122,7 +122,8 @@ def walk_the_start(walk: Walk) -> None:
     walk.look("02-home", "home")
     tap(page, ids.QUICK_EXIT)
     walk.look("00-lock", "unlock")
-    unlock(walk)
+    unlock(page, PIN)
+    wait_screen(page, "home")
 
 
 def walk_the_skeleton(walk: Walk) -> None:
@@ -153,17 +154,12 @@ def walk_the_skeleton(walk: Walk) -> None:
     wait_screen(page, "home")
 
 
-def walk_the_screening(walk: Walk) -> None:
+def walk_the_screening(walk: Walk, ui: Any) -> None:
     """The screening's set-up group, a question with the language panel open, the urgent
     screen, the question list, and the worker's summary after ending safely."""
     page, lang = walk.page, walk.lang
     answers = screening_answers() | {"interview_language": lang, "urgent_doctor": "yes"}
-    tap(page, ids.START_SCREENING)
-    wait_screen(page, "new")
-    choose(page, ids.FORM + "screening.yaml")
-    choose(page, ids.LANGUAGE + lang)
-    choose(page, ids.WORKER_LANGUAGE + WORKER[lang])
-    tap_when_enabled(page, ids.BEGIN)
+    new_screening(page, "screening.yaml", lang, WORKER[lang])
     walk.look("09-set-up-group", "interview", (ids.NEXT, ids.BACK))
     for step in range(40):
         if ids.SCREEN + "urgent" in identifiers(page):
@@ -173,7 +169,7 @@ def walk_the_screening(walk: Walk) -> None:
             tap(page, ids.SWITCH_LANGUAGE)
             walk.look("11-language-panel", "interview", (ids.NEXT, ids.BACK))
             tap(page, ids.SWITCH_LANGUAGE)
-        answer_screen(SimpleNamespace(tap=tap, by_id=by_id, type_into=type_into), page, answers)
+        answer_screen(ui, page, answers)
     walk.look("12-urgent", "urgent")
     tap(page, ids.URGENT_CONTINUE)
     wait_screen(page, "interview")
@@ -203,15 +199,15 @@ def walk_the_records(walk: Walk) -> None:
 
 @pytest.mark.parametrize("lang", ["ar", "ti"])
 def test_every_screen_at_every_size(
-    lang: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path
+    lang: str, agency: Agency, serve_app: Any, app_page: Any, artifacts_dir: Path, ui: Any
 ) -> None:
     server = serve_app(env={"WAYMARK_AUTO_LOCK_SECONDS": "3600"})  # pictures take their time
-    page = app_page(server, {"width": 360, "height": 740})
+    page = app_page(server, PHONE)
     first_run(page, agency)
     walk = Walk(page, lang, artifacts_dir / "screens" / lang)
     walk_the_start(walk)
     walk_the_skeleton(walk)
-    walk_the_screening(walk)
+    walk_the_screening(walk, ui)
     walk_the_records(walk)
     shots = sorted(p.name for p in walk.folder.glob("*.png"))
     assert len(shots) == 17 * len(SIZES), shots

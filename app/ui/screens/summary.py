@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
-from app.i18n import N_
+from app.i18n import FSI, N_, PDI, isolate
 from app.ui import ids
 from app.ui.model import Route
 from app.ui.screens import notice
-from app.uikit.components import ERROR_BG, FSI, PDI, apart
+from app.uikit.components import ERROR_BG, apart
 
 if TYPE_CHECKING:
     from app.ui.shell import Shell
@@ -26,12 +26,6 @@ def _entries_for(directory: list[dict[str, Any]], pathway: str) -> list[dict[str
         if pathway in ways:
             out.append(e)
     return out
-
-
-def ltr(text: str) -> str:
-    """A phone number kept left to right inside right-to-left words (a Unicode isolate), so
-    "+381 11 000 0000" never reads "0000 000 11 381+" in Arabic, Persian, Pashto or Urdu."""
-    return "\u2066" + text + "\u2069"
 
 
 def dial(number: str) -> str:
@@ -49,7 +43,7 @@ def _entry(shell: Shell, e: dict[str, Any]) -> ft.Control:
     if phone and dial(phone).lstrip("+"):
         number = dial(phone)
         call = k.button(
-            _("Call {number}", number=ltr(phone)),
+            _("Call {number}", number=isolate(phone)),
             None,
             ident=ids.CALL + number,
             icon=ft.Icons.CALL,

@@ -10,8 +10,8 @@ import pytest
 from app.console.errors import ConsoleError
 from app.console.model import Console
 from app.console.reading import Kind
-from app.console.words import isolate, message
-from app.i18n import translator
+from app.console.words import message
+from app.i18n import isolate, translator
 from app.store import crypto
 from tests.app.console.agency import TRAFFICKING, Agency
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.uikit.components import LRI, PDI, Kit, directed, right_to_left
+from app.i18n import LRI, PDI
+from app.uikit.components import Kit, directed, right_to_left
 
 QUESTION = "Do you need to see a doctor or nurse right now?"
 ARABIC = "هل تحتاج إلى رؤية طبيب الآن؟"
